@@ -1,0 +1,38 @@
+"""The contract every backbone honours: a feature vector for the heads, and named taps.
+
+Why taps: the thesis evaluates every layer (tables 4.2, 4.5, 4.6 report conv1…conv5), so
+evaluation code must be able to read any intermediate feature map by name without knowing
+the architecture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+
+class TappedBackbone(nn.Module):
+    """Base class: subclasses set ``tap_names`` (in forward order) and ``feature_dim``.
+
+    Subclasses implement :meth:`forward_taps`; :meth:`forward` returns the last tap flattened,
+    which is the representation the pretext heads (and linear evaluation heads) consume.
+    """
+
+    tap_names: tuple[str, ...] = ()
+    feature_dim: int = 0
+
+    def forward_taps(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Return the activations named in ``taps`` (feature maps ``B×C×H×W`` or vectors ``B×D``)."""
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = self.tap_names[-1]
+        return self.forward_taps(x, [last])[last].flatten(1)
+
+    def check_taps(self, taps: Sequence[str]) -> None:
+        """Raise a clear error when a requested tap does not exist."""
+        unknown = [t for t in taps if t not in self.tap_names]
+        if unknown:
+            raise KeyError(f"unknown taps {unknown} for {type(self).__name__}; available: {list(self.tap_names)}")

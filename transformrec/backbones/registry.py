@@ -1,0 +1,21 @@
+"""Registry of backbone factories (``build_backbone("alexnet_bn", width=0.5)``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformrec.backbones.base import TappedBackbone
+from transformrec.registry import Registry
+
+BACKBONES: Registry[TappedBackbone] = Registry("backbone")
+register_backbone = BACKBONES.register
+
+
+def build_backbone(name: str, **kwargs: Any) -> TappedBackbone:
+    """Build the backbone registered as ``name``."""
+    return BACKBONES.build(name, **kwargs)
+
+
+def list_backbones() -> list[str]:
+    """Names of all registered backbones."""
+    return BACKBONES.names()

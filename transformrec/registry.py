@@ -1,0 +1,69 @@
+"""A small name → factory registry shared by transforms, backbones, datasets and evaluations.
+
+Why one class: every pluggable part of the library is chosen by name from a YAML config, so
+all of them need the same three verbs (register, build, list) and the same helpful error when
+a name is misspelled. Modelled on timm's ``register_model`` / ``create_model``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class UnknownNameError(KeyError):
+    """Raised when a registry is asked for a name it does not hold.
+
+    The message lists every known name (and the closest match) so that a typo in a config
+    file can be fixed without reading the source.
+    """
+
+    def __str__(self) -> str:  # KeyError quotes its argument; we want the plain sentence.
+        return str(self.args[0])
+
+
+class Registry(Generic[T]):
+    """Maps names to factories (classes or functions) of one kind of object."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._factories: dict[str, Callable[..., T]] = {}
+
+    def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+        """Decorator registering ``factory`` under ``name``; a duplicate name is an error."""
+
+        def decorator(factory: Callable[..., T]) -> Callable[..., T]:
+            if name in self._factories and self._factories[name] is not factory:
+                raise ValueError(f"{self.kind} {name!r} is already registered")
+            self._factories[name] = factory
+            return factory
+
+        return decorator
+
+    def get(self, name: str) -> Callable[..., T]:
+        """Return the factory registered under ``name`` or raise with the known names."""
+        try:
+            return self._factories[name]
+        except KeyError:
+            known = ", ".join(sorted(self._factories)) or "(none)"
+            close = difflib.get_close_matches(name, self._factories, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UnknownNameError(f"unknown {self.kind} {name!r}. Known {self.kind}s: {known}.{hint}") from None
+
+    def build(self, name: str, **kwargs: Any) -> T:
+        """Instantiate the factory registered under ``name`` with ``kwargs``."""
+        factory = self.get(name)
+        try:
+            return factory(**kwargs)
+        except TypeError as error:
+            raise TypeError(f"cannot build {self.kind} {name!r} with arguments {sorted(kwargs)}: {error}") from error
+
+    def names(self) -> list[str]:
+        """All registered names, sorted."""
+        return sorted(self._factories)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._factories
