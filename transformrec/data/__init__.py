@@ -1,0 +1,26 @@
+"""Image data sets behind one contract: ``(C×H×W float image in [0, 1], int label or -1)``.
+
+Importing this package imports every data set module so that each registers its name with
+``build_dataset`` (``fashion_mnist``, ``procedural``, ``image_folder``, ``torchvision``).
+"""
+
+from transformrec.data.fashion_mnist import FashionMNIST
+from transformrec.data.idx_format import read_idx
+from transformrec.data.image_folder import ImageFolderDataset, to_contract_image
+from transformrec.data.procedural import ProceduralShapes, render_params
+from transformrec.data.registry import build_dataset, list_datasets, register_dataset
+from transformrec.data.torchvision_sets import TorchvisionDataset, torchvision_dataset
+
+__all__ = [
+    "FashionMNIST",
+    "ImageFolderDataset",
+    "ProceduralShapes",
+    "TorchvisionDataset",
+    "build_dataset",
+    "list_datasets",
+    "read_idx",
+    "register_dataset",
+    "render_params",
+    "to_contract_image",
+    "torchvision_dataset",
+]

@@ -1,0 +1,21 @@
+"""Transforms: the registry, the Transform contract, TransformSet and the built-in transforms."""
+
+from transformrec.transforms.augment import RandomCropFlip
+from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transform
+from transformrec.transforms.image import Identity, Rotation, Warp
+from transformrec.transforms.registry import build_transform, list_transforms, register_transform
+from transformrec.transforms.transform_set import TransformSet
+
+__all__ = [
+    "IGNORE_INDEX",
+    "Identity",
+    "LearnedTransform",
+    "RandomCropFlip",
+    "Rotation",
+    "Transform",
+    "TransformSet",
+    "Warp",
+    "build_transform",
+    "list_transforms",
+    "register_transform",
+]

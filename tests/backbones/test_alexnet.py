@@ -1,0 +1,148 @@
+"""AlexNetBN: the thesis classifier C (section 4.4) — layout, taps, registry."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from transformrec.backbones import AlexNetBN, build_backbone, list_backbones
+from transformrec.backbones.alexnet import alexnet_spatial_sizes
+from transformrec.registry import UnknownNameError
+
+SMALL = {"width": 0.125, "fc_dim": 32}
+
+
+def small_alexnet(**kwargs: object) -> AlexNetBN:
+    return AlexNetBN(**{**SMALL, **kwargs}).eval()
+
+
+# SAME padding, no pool5: 64 px -> conv1 16 (stride 4), pool 8, conv2 8, pool 4, conv3..5 4.
+# 32 px halves each map. Standard 224 px layout: 55, 27, 13, 13, 13 (pool5 6).
+@pytest.mark.parametrize(
+    ("image_size", "low_resolution", "expected"),
+    [
+        (64, True, {"conv1": 16, "conv2": 8, "conv3": 4, "conv4": 4, "conv5": 4}),
+        (32, True, {"conv1": 8, "conv2": 4, "conv3": 2, "conv4": 2, "conv5": 2}),
+        (224, False, {"conv1": 55, "conv2": 27, "conv3": 13, "conv4": 13, "conv5": 13}),
+    ],
+)
+def test_tap_shapes_match_hand_computed_sizes(image_size: int, low_resolution: bool, expected: dict[str, int]) -> None:
+    model = small_alexnet(image_size=image_size, low_resolution=low_resolution)
+    taps = model.forward_taps(torch.randn(2, 3, image_size, image_size), model.tap_names)
+    assert list(taps) == list(model.tap_names)
+    for name, side in expected.items():
+        assert taps[name].shape == (2, model.channels[int(name[-1]) - 1], side, side), name
+    assert taps["fc6"].shape == taps["fc7"].shape == (2, 32)
+    assert model.feature_dim == 32
+
+
+def test_spatial_sizes_include_pool5_only_when_kept() -> None:
+    assert alexnet_spatial_sizes(64, low_resolution=True)["pool5"] == 4  # pool5 removed: equals conv5
+    assert alexnet_spatial_sizes(224, low_resolution=False)["pool5"] == 6  # the classic 6x6x256
+
+
+def test_too_small_image_is_rejected_at_construction() -> None:
+    with pytest.raises(ValueError, match="too small"):
+        AlexNetBN(image_size=32, low_resolution=False, **SMALL)
+
+
+def test_input_of_wrong_size_names_the_built_image_size() -> None:
+    model = small_alexnet(image_size=64)
+    with pytest.raises(ValueError, match="image_size=64"):
+        model(torch.randn(2, 3, 32, 32))
+
+
+def test_batchnorm_follows_every_conv_fc6_fc7_and_there_is_no_lrn() -> None:
+    model = small_alexnet()
+    assert not any(isinstance(m, nn.LocalResponseNorm) for m in model.modules())
+    for name in model.tap_names:
+        stage = list(model.stages[name].children())
+        layer = next(i for i, m in enumerate(stage) if isinstance(m, (nn.Conv2d, nn.Linear)))
+        assert isinstance(stage[layer + 1], (nn.BatchNorm2d, nn.BatchNorm1d)), name
+        assert isinstance(stage[layer + 2], nn.ReLU), name
+    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    batchnorms = [m for m in model.modules() if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d))]
+    assert len(layers) == len(batchnorms) == 7  # no final classifier inside the backbone
+
+
+def test_low_resolution_uses_same_padding_and_drops_pool5() -> None:
+    model = small_alexnet(low_resolution=True)
+    convs = [model.stages[f"conv{i}"].conv for i in range(1, 6)]
+    assert [c.padding[0] for c in convs] == [c.kernel_size[0] // 2 for c in convs]
+    assert all(p.padding == 1 for p in model.modules() if isinstance(p, nn.MaxPool2d))
+    assert not any(isinstance(m, nn.MaxPool2d) for m in model.stages["fc6"])
+    standard = small_alexnet(low_resolution=False, image_size=224)
+    assert any(isinstance(m, nn.MaxPool2d) for m in standard.stages["fc6"])
+
+
+def test_krizhevsky_channels_and_two_stream_groups() -> None:
+    model = AlexNetBN(fc_dim=8)  # width 1.0: the original channel counts
+    assert model.channels == (96, 256, 384, 384, 256)
+    weights = {i: model.stages[f"conv{i}"].conv.weight.shape for i in range(1, 6)}
+    assert weights[1] == (96, 3, 11, 11)
+    assert weights[2] == (256, 48, 5, 5)  # groups=2: each stream sees half of conv1
+    assert weights[3] == (384, 256, 3, 3)  # conv3 connects both streams
+    assert weights[4] == (384, 192, 3, 3)
+    assert weights[5] == (256, 192, 3, 3)
+    single = AlexNetBN(fc_dim=8, groups=1, width=0.25)
+    assert single.stages["conv2"].conv.weight.shape == (64, 24, 5, 5)
+
+
+def test_width_scales_channels_to_a_multiple_of_groups() -> None:
+    model = AlexNetBN(width=0.5, fc_dim=8)
+    assert model.channels == (48, 128, 192, 192, 128)
+    odd = AlexNetBN(width=0.07, fc_dim=8, groups=2)  # 96*0.07 = 6.72 -> 6, 256*0.07 = 17.9 -> 18
+    assert all(c % 2 == 0 and c > 0 for c in odd.channels)
+    assert odd.channels[0] == 6 and odd.channels[1] == 18
+    odd(torch.randn(2, 3, 64, 64))  # grouped convs accept the rounded widths
+
+
+def test_in_channels_sets_conv1_input() -> None:
+    model = small_alexnet(in_channels=1, image_size=32)
+    assert model.stages["conv1"].conv.in_channels == 1
+    assert model(torch.randn(2, 1, 32, 32)).shape == (2, 32)
+
+
+def test_forward_equals_last_tap() -> None:
+    model = small_alexnet()
+    x = torch.randn(3, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(model(x), model.forward_taps(x, ["fc7"])["fc7"])
+
+
+def test_forward_taps_stops_after_last_requested_tap() -> None:
+    model = small_alexnet()
+    ran: list[str] = []
+    for name, stage in model.stages.items():
+        stage.register_forward_hook(lambda *_, name=name: ran.append(name))
+    taps = model.forward_taps(torch.randn(2, 3, 64, 64), ["conv3", "conv1"])
+    assert ran == ["conv1", "conv2", "conv3"]
+    assert list(taps) == ["conv3", "conv1"]
+
+
+def test_unknown_tap_error_lists_available_taps() -> None:
+    with pytest.raises(KeyError, match="available.*conv1.*fc7"):
+        small_alexnet().forward_taps(torch.randn(2, 3, 64, 64), ["pool5"])
+
+
+def test_build_by_name_through_registry() -> None:
+    assert "alexnet_bn" in list_backbones()
+    model = build_backbone("alexnet_bn", width=0.125, fc_dim=16, image_size=32)
+    assert isinstance(model, AlexNetBN)
+    assert model.feature_dim == 16 and model.image_size == 32
+
+
+def test_unknown_backbone_error_lists_known_names() -> None:
+    with pytest.raises(UnknownNameError, match="alexnet_bn.*resnet18") as error:
+        build_backbone("alexnet")
+    assert isinstance(error.value, KeyError)
+
+
+def test_taps_are_not_overwritten_by_later_in_place_ops() -> None:
+    model = small_alexnet()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        together = model.forward_taps(x, model.tap_names)
+        for name in model.tap_names:
+            assert torch.equal(together[name], model.forward_taps(x, [name])[name]), name

@@ -1,0 +1,95 @@
+"""Tests for transformrec.eval.finetune: no side effects on the caller, learning, freezing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from transformrec.backbones.base import TappedBackbone
+from transformrec.eval import finetune, get_evaluation
+from transformrec.eval.finetune import freeze_modules
+
+
+class TensorSet(Dataset):
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> None:
+        self.images, self.labels, self.num_classes = images, labels.long(), num_classes
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.images[index], int(self.labels[index])
+
+
+class TinyConvNet(TappedBackbone):
+    tap_names = ("conv1", "pool")
+    feature_dim = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv10 = nn.Conv2d(8, 8, 1)
+
+    def forward_taps(self, x: torch.Tensor, taps) -> dict[str, torch.Tensor]:
+        conv1 = torch.relu(self.bn1(self.conv1(x)))
+        out = {"conv1": conv1, "pool": self.conv10(conv1).mean((2, 3))}
+        return {tap: out[tap] for tap in taps}
+
+
+def colour_task(n: int, seed: int) -> TensorSet:
+    """Three classes told apart by which colour channel is brighter: easy, but only after training."""
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.arange(n) % 3
+    images = torch.randn(n, 3, 8, 8, generator=gen) * 0.5
+    images[torch.arange(n), labels] += 1.0
+    return TensorSet(images, labels, 3)
+
+
+FAST = {"epochs": 8, "lr": 2e-2, "batch_size": 32}
+
+
+def test_finetune_learns_an_easy_task_without_touching_the_callers_backbone():
+    torch.manual_seed(0)
+    net = TinyConvNet().eval()
+    before = {name: tensor.clone() for name, tensor in net.state_dict().items()}
+    rng = torch.get_rng_state()
+
+    result = finetune(net, colour_task(96, 0), colour_task(60, 1), **FAST)
+
+    assert torch.equal(rng, torch.get_rng_state())
+    assert not net.training and not any(module.training for module in net.modules())
+    for name, tensor in net.state_dict().items():
+        assert torch.equal(tensor, before[name]), name
+    assert all(parameter.requires_grad and parameter.grad is None for parameter in net.parameters())
+    assert result["test_acc"] > 0.8 and result["train_acc"] > 0.8  # chance is 1/3
+    assert len(result["epoch_loss"]) == 8 and result["epoch_loss"][-1] < result["epoch_loss"][0]
+    json.dumps(result)
+
+
+def test_finetune_is_registered_and_seed_deterministic():
+    assert get_evaluation("finetune") is finetune
+    net = TinyConvNet()
+    first = finetune(net, colour_task(45, 0), colour_task(30, 1), epochs=2, seed=4, labels_per_class=10)
+    second = finetune(net, colour_task(45, 0), colour_task(30, 1), epochs=2, seed=4, labels_per_class=10)
+    assert first == second
+    assert first["settings"]["num_train"] == 30
+
+
+def test_finetune_with_frozen_prefix_runs():
+    result = finetune(TinyConvNet(), colour_task(48, 0), colour_task(30, 1), epochs=2, freeze=["conv1", "bn1"])
+    assert result["settings"]["freeze"] == ["conv1", "bn1"]
+
+
+def test_freeze_modules_matches_whole_name_components():
+    net = TinyConvNet()
+    frozen = freeze_modules(net, ["conv1"])
+    assert frozen == [net.conv1]
+    assert not net.conv1.weight.requires_grad and not net.conv1.bias.requires_grad
+    assert net.conv10.weight.requires_grad and net.bn1.weight.requires_grad
+    with pytest.raises(ValueError, match="conv9"):
+        freeze_modules(TinyConvNet(), ["conv9"])

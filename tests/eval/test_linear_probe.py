@@ -1,0 +1,112 @@
+"""Tests for transformrec.eval.linear_probe (sec. 4.4, tables 4.2/4.5/4.6 protocol)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from transformrec.backbones.base import TappedBackbone
+from transformrec.eval import get_evaluation, linear_probe
+from transformrec.eval.linear_probe import LinearProbeResult, fit_linear_classifier
+
+
+class TensorSet(Dataset):
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> None:
+        self.images, self.labels, self.num_classes = images, labels.long(), num_classes
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.images[index], int(self.labels[index])
+
+
+class PassThroughNet(TappedBackbone):
+    """``raw``: the input map itself (linearly separable by construction); ``squash``: the sum of
+    all inputs, a single number that loses most of the class information."""
+
+    tap_names = ("raw", "squash")
+    feature_dim = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward_taps(self, x: torch.Tensor, taps) -> dict[str, torch.Tensor]:
+        out = {"raw": x * self.scale, "squash": x.flatten(1).sum(1, keepdim=True)}
+        return {tap: out[tap] for tap in taps}
+
+
+def separable(n: int, seed: int, classes: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images 4×2×2 whose labels are the argmax of a fixed linear map (with a margin)."""
+    gen = torch.Generator().manual_seed(seed)
+    weights = torch.randn(classes, 16, generator=torch.Generator().manual_seed(99))
+    x = torch.randn(4 * n, 16, generator=gen) * 2.0 + 1.0
+    scores = x @ weights.T
+    top2 = scores.topk(2, dim=1).values
+    keep = (top2[:, 0] - top2[:, 1] > 1.0).nonzero().flatten()[:n]  # margin: truly separable
+    return x[keep].view(-1, 4, 2, 2), scores[keep].argmax(1)
+
+
+def sets(shuffle_train: bool = False) -> tuple[TensorSet, TensorSet]:
+    train_x, train_y = separable(600, seed=0)
+    test_x, test_y = separable(400, seed=1)
+    if shuffle_train:
+        train_y = train_y[torch.randperm(len(train_y), generator=torch.Generator().manual_seed(5))]
+    return TensorSet(train_x, train_y, 4), TensorSet(test_x, test_y, 4)
+
+
+FAST = {"epochs": 40, "lr": 3e-2, "batch_size": 64}
+
+
+def test_linear_probe_separates_linearly_separable_features():
+    train_set, test_set = sets()
+    result = linear_probe(PassThroughNet(), train_set, test_set, **FAST)
+    raw = result["per_tap"]["raw"]
+    assert len(train_set) == 600 and len(test_set) == 400
+    assert raw["train_acc"] >= 0.99 and raw["test_acc"] >= 0.95
+    assert raw["feature_dim"] == 16  # 4×2×2 map, never upsampled towards 9216
+    assert result["per_tap"]["squash"]["test_acc"] < 0.6
+    assert result["best_tap"] == "raw" and result["best_test_acc"] == raw["test_acc"]
+
+
+def test_linear_probe_is_at_chance_on_shuffled_labels():
+    train_set, test_set = sets(shuffle_train=True)
+    result = linear_probe(PassThroughNet(), train_set, test_set, taps=["raw"], **FAST)
+    majority = torch.bincount(test_set.labels).max().item() / len(test_set)
+    assert result["per_tap"]["raw"]["test_acc"] <= majority + 0.1
+
+
+def test_linear_probe_is_registered_seeded_and_json_serialisable():
+    train_set, test_set = sets()
+    probe = get_evaluation("linear_probe")
+    assert probe is linear_probe
+    first = probe(PassThroughNet(), train_set, test_set, taps=["raw"], seed=3, **FAST)
+    second = probe(PassThroughNet(), train_set, test_set, taps=["raw"], seed=3, **FAST)
+    assert first == second
+    assert json.loads(json.dumps(first)) == first
+    assert first["settings"]["num_train"] == len(train_set) and first["settings"]["num_classes"] == 4
+
+
+def test_linear_probe_low_shot_uses_per_class_subset():
+    train_set, test_set = sets()
+    result = linear_probe(PassThroughNet(), train_set, test_set, taps=["raw"], labels_per_class=10, **FAST)
+    assert result["settings"]["num_train"] == 40
+    assert result["per_tap"]["raw"]["test_acc"] > 0.5  # chance is 0.25
+
+
+def test_fit_linear_classifier_leaves_global_rng_untouched():
+    state = torch.get_rng_state()
+    features = torch.randn(20, 3, generator=torch.Generator().manual_seed(0))
+    classifier = fit_linear_classifier(features, torch.arange(20) % 2, 2, epochs=2, batch_size=8)
+    assert torch.equal(state, torch.get_rng_state())
+    assert classifier.weight.shape == (2, 3)
+
+
+def test_linear_probe_result_picks_the_best_tap():
+    result = LinearProbeResult({"a": {"train_acc": 1.0, "test_acc": 0.5}, "b": {"train_acc": 0.9, "test_acc": 0.7}})
+    assert result.best_tap == "b" and result.to_dict()["best_test_acc"] == pytest.approx(0.7)

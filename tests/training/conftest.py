@@ -1,0 +1,42 @@
+import torch
+from torch.utils.data import Dataset
+
+from transformrec.backbones.base import TappedBackbone
+
+
+class TinyImages(Dataset):
+    """Fixed random images with an upright cue (a bright top row), so rotations are learnable."""
+
+    def __init__(self, n: int = 64, size: int = 16, seed: int = 0) -> None:
+        g = torch.Generator().manual_seed(seed)
+        self.images = torch.rand(n, 1, size, size, generator=g) * 0.5
+        self.images[:, :, :2, :] = 1.0
+        self.labels = torch.zeros(n, dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int):
+        return self.images[index], 0
+
+
+class TinyNet(TappedBackbone):
+    """Two conv taps and a small vector: fast enough for many optimisation steps in a test."""
+
+    tap_names = ("conv1", "conv2", "pool")
+    feature_dim = 16
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU())
+        self.conv2 = torch.nn.Sequential(torch.nn.Conv2d(8, 16, 3, stride=2, padding=1), torch.nn.ReLU())
+        self.fc = torch.nn.Linear(16 * 8 * 8, 16)
+
+    def forward_taps(self, x, taps):
+        out = {}
+        x = self.conv1(x)
+        out["conv1"] = x
+        x = self.conv2(x)
+        out["conv2"] = x
+        out["pool"] = self.fc(x.flatten(1))
+        return {t: out[t] for t in taps}

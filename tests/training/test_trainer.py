@@ -1,0 +1,145 @@
+"""Trainer behaviour: it learns, resumes bit-for-bit, logs, checkpoints safely, calls learned transforms."""
+
+import csv
+import json
+
+import pytest
+import torch
+from conftest import TinyImages, TinyNet
+
+from transformrec.training import NonFiniteLossError, Trainer, load_checkpoint
+from transformrec.transforms import Identity, LearnedTransform, Rotation, TransformSet
+
+
+def _trainer(tmp_path, **kwargs):
+    options = dict(epochs=2, batch_size=16, device="cpu", progress=False, tensorboard=False, output_dir=tmp_path)
+    options.update(kwargs)
+    torch.manual_seed(0)  # identical initial weights in every run compared below
+    return Trainer(transforms=[Identity(), Rotation()], backbone=TinyNet(), data=TinyImages(), **options)
+
+
+def test_learns_to_recognise_rotations(tmp_path):
+    trainer = _trainer(tmp_path, epochs=15, lr=3e-3, final_lr=1e-4)
+    summary = trainer.fit()
+    assert summary["steps"] == 15 * 4
+    assert summary["final_metrics"]["acc/transform"] > 0.9  # chance is 0.25
+
+
+def test_resume_after_interruption_reproduces_uninterrupted_weights(tmp_path):
+    full = _trainer(tmp_path / "full", epochs=3)
+    full.fit()
+    first = _trainer(tmp_path / "cut", epochs=3, max_steps=5, checkpoint_every=2)
+    first.fit()
+    assert load_checkpoint(tmp_path / "cut" / "checkpoint.pt")["step"] == 5
+    resumed = _trainer(tmp_path / "cut", epochs=3, resume=True)
+    summary = resumed.fit()
+    assert summary["resumed_from_step"] == 5 and summary["steps"] == 12
+    for name, tensor in full.model.state_dict().items():
+        assert torch.equal(tensor, resumed.model.state_dict()[name]), name
+
+
+def test_logs_csv_without_duplicate_steps_after_resume(tmp_path):
+    _trainer(tmp_path, epochs=2, max_steps=5, log_every=1).fit()
+    _trainer(tmp_path, epochs=2, log_every=1, resume=True).fit()
+    with (tmp_path / "metrics.csv").open() as stream:
+        steps = [float(row["step"]) for row in csv.DictReader(stream) if row.get("loss")]
+    assert steps == [float(s) for s in range(1, 9)]
+
+
+def test_outputs_summary_backbone_and_safe_checkpoint(tmp_path):
+    summary = _trainer(tmp_path, epochs=1).fit()
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert written["heads"] == {"transform": ["identity", "rot90", "rot180", "rot270"]}
+    assert written["steps"] == summary["steps"] == 4
+    state = torch.load(tmp_path / "backbone.pt", weights_only=True)
+    TinyNet().load_state_dict(state)
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert {"model", "optimizer", "scheduler", "generator", "step"} <= set(checkpoint)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_learning_rate_follows_cosine_from_3e4_to_3e7():
+    trainer = _trainer(None, epochs=2)
+    lrs = []
+    original = trainer.scheduler.step
+
+    def record():
+        original()
+        lrs.append(trainer.scheduler.get_last_lr()[0])
+
+    trainer.scheduler.step = record
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(3e-4)
+    assert trainer.optimizer.param_groups[0]["betas"] == (0.5, 0.99)
+    assert trainer.optimizer.param_groups[0]["weight_decay"] == 1e-4
+    trainer.fit()
+    assert lrs[-1] == pytest.approx(3e-7)
+    assert lrs[3] == pytest.approx(3e-7 + 0.5 * (3e-4 - 3e-7))  # half way: step 4 of 8
+
+
+class _Recorder(LearnedTransform):
+    """A learned transform that records the calls the trainer makes."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+        self.opt = torch.optim.SGD(self.parameters(), lr=0.1)
+        self.calls = 0
+
+    def variant_names(self):
+        return ("scaled",)
+
+    def apply(self, batch, variant, generator=None):
+        return batch * self.scale.detach(), {}
+
+    def optimizers(self):
+        return {"opt": self.opt}
+
+    def update(self, real_batch, classifier):
+        self.calls += 1
+        logits = classifier(real_batch * self.scale)
+        loss = -torch.nn.functional.cross_entropy(logits["transform"], torch.zeros(len(real_batch), dtype=torch.long))
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return {"recorder_loss": float(loss)}
+
+
+def test_learned_transform_update_is_called_each_step_and_checkpointed(tmp_path):
+    recorder = _Recorder()
+    trainer = Trainer(
+        transforms=TransformSet([Identity(), recorder]),
+        backbone=TinyNet(),
+        data=TinyImages(),
+        epochs=1,
+        batch_size=16,
+        device="cpu",
+        progress=False,
+        tensorboard=False,
+        output_dir=tmp_path,
+    )
+    summary = trainer.fit()
+    assert recorder.calls == 4
+    assert recorder.scale.item() != 1.0  # gradients from the classifier reached the transform
+    assert "recorder_loss" in summary["final_metrics"]
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["learned"][0]
+    assert saved["module"]["scale"] == recorder.scale.detach()
+
+
+class _Poison(Identity):
+    def apply(self, batch, variant, generator=None):
+        return batch * float("nan"), {}
+
+
+def test_nonfinite_losses_are_skipped_then_reported(tmp_path):
+    trainer = Trainer(
+        transforms=TransformSet([_Poison(), Rotation()]),
+        backbone=TinyNet(),
+        data=TinyImages(n=256),
+        epochs=1,
+        batch_size=16,
+        device="cpu",
+        progress=False,
+    )
+    with pytest.raises(NonFiniteLossError, match="10 consecutive"):
+        trainer.fit()
+    assert trainer.skipped_steps == 10

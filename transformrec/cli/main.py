@@ -1,0 +1,109 @@
+"""Command line: ``transformrec {pretrain,eval,demo,show,list} …``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from transformrec.config.loading import ConfigError, load_config
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="YAML experiment config (see configs/)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set train.epochs=5 (repeatable)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="transformrec", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    pretrain = commands.add_parser("pretrain", help="train the pretext task of a config")
+    _add_config_arguments(pretrain)
+    pretrain.add_argument("--resume", action="store_true", help="continue from <output_dir>/checkpoint.pt")
+
+    evaluate = commands.add_parser("eval", help="evaluate a pretrained backbone (and a random-init baseline)")
+    _add_config_arguments(evaluate)
+    evaluate.add_argument("--weights", help="backbone weights (default: <output_dir>/backbone.pt)")
+    evaluate.add_argument("--no-baseline", action="store_true", help="skip the random-init baseline")
+
+    demo = commands.add_parser("demo", help="pretrain, then evaluate against a random-init baseline")
+    _add_config_arguments(demo)
+
+    show = commands.add_parser("show", help="write a PNG grid of every transform applied to real images")
+    _add_config_arguments(show)
+    show.add_argument("--out", default=None, help="PNG path (default: <output_dir>/transforms.png)")
+    show.add_argument("--num-images", type=int, default=6)
+
+    commands.add_parser("list", help="list registered transforms, backbones, datasets and evaluations")
+    return parser
+
+
+def _print_evaluation(results: dict) -> None:
+    print(f"\n{results['protocol']} results ({results['path']}):")
+    for label in ("pretrained", "random"):
+        if label not in results:
+            continue
+        outcome = results[label]
+        per_tap = outcome.get("per_tap", {})
+        cells = "  ".join(
+            f"{tap}={values['test_acc']:.3f}"
+            for tap, values in per_tap.items()
+            if isinstance(values, dict) and "test_acc" in values
+        )
+        best = outcome.get("best_test_acc", outcome.get("test_acc"))
+        best_text = f"{best:.4f}" if isinstance(best, float) else str(best)
+        print(f"  {label:>10}: best test accuracy {best_text}  {cells}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``transformrec`` command."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    # Imported late so that ``transformrec --help`` stays fast.
+    import transformrec  # noqa: F401  (registers every component)
+    from transformrec import experiment
+
+    try:
+        if args.command == "list":
+            from transformrec.registry_listing import all_registries
+
+            for kind, names in all_registries().items():
+                print(f"{kind}: {', '.join(names)}")
+            return 0
+        config = load_config(args.config, args.overrides)
+        if args.command == "pretrain":
+            summary = experiment.pretrain(config, resume=args.resume)
+            print(json.dumps(summary, indent=2))
+        elif args.command == "eval":
+            _print_evaluation(experiment.evaluate(config, args.weights, False if args.no_baseline else None))
+        elif args.command == "demo":
+            summary = experiment.pretrain(config)
+            print(
+                f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
+                f"final pretext metrics: {json.dumps(summary['final_metrics'])}"
+            )
+            _print_evaluation(experiment.evaluate(config))
+        elif args.command == "show":
+            from transformrec.cli.show import render_transform_grid
+
+            out = render_transform_grid(config, args.out or f"{config.output_dir}/transforms.png", args.num_images)
+            print(f"wrote {out} (columns listed in {out.with_suffix('.txt')})")
+    except (ConfigError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

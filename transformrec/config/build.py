@@ -1,0 +1,72 @@
+"""Turning a validated ExperimentConfig into datasets, backbones, transform sets and a Trainer."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+from transformrec.backbones.base import TappedBackbone
+from transformrec.backbones.registry import BACKBONES
+from transformrec.config.schema import Component, ExperimentConfig
+from transformrec.data.registry import build_dataset
+from transformrec.training.trainer import Trainer
+from transformrec.transforms.augment import RandomCropFlip
+from transformrec.transforms.registry import build_transform
+from transformrec.transforms.transform_set import TransformSet
+
+
+def build_data(component: Component) -> Dataset:
+    """Build a dataset from its config component."""
+    return build_dataset(component.name, **component.params)
+
+
+def build_backbone_for(component: Component, dataset: Dataset, seed: int = 0) -> TappedBackbone:
+    """Build a backbone, filling ``in_channels`` / ``image_size`` from the dataset when not given.
+
+    Seeded so that the "random init" baseline of an evaluation is the same network every time.
+    """
+    factory = BACKBONES.get(component.name)
+    accepted = inspect.signature(factory).parameters
+    params = dict(component.params)
+    for key, attribute in (("in_channels", "channels"), ("image_size", "image_size")):
+        if key in accepted and key not in params and hasattr(dataset, attribute):
+            params[key] = getattr(dataset, attribute)
+    torch.manual_seed(seed)
+    return BACKBONES.build(component.name, **params)
+
+
+def build_transform_set(config: ExperimentConfig) -> TransformSet:
+    """The TransformSet declared by ``config.transforms`` in ``config.train.mode``."""
+    return TransformSet([build_transform(c.name, **c.params) for c in config.transforms], mode=config.train.mode)
+
+
+def build_trainer(config: ExperimentConfig, resume: bool = False, progress: bool = True) -> Trainer:
+    """A Trainer for the pretext task of ``config``, writing to ``config.output_dir``."""
+    data = build_data(config.data)
+    train = config.train
+    augment = RandomCropFlip(train.augment.padding, train.augment.hflip) if train.augment is not None else None
+    return Trainer(
+        transforms=build_transform_set(config),
+        backbone=build_backbone_for(config.backbone, data, config.seed),
+        data=data,
+        epochs=train.epochs,
+        batch_size=train.batch_size,
+        lr=train.lr,
+        final_lr=train.final_lr,
+        betas=train.betas,
+        weight_decay=train.weight_decay,
+        augment=augment,
+        output_dir=Path(config.output_dir),
+        seed=config.seed,
+        device=config.device,
+        num_workers=train.num_workers,
+        checkpoint_every=train.checkpoint_every,
+        resume=resume,
+        max_steps=train.max_steps,
+        log_every=train.log_every,
+        progress=progress,
+        amp=train.amp,
+    )

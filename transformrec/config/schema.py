@@ -1,0 +1,132 @@
+"""Pydantic models of an experiment config; defaults follow the thesis (sec. 4.4).
+
+A named component is written in YAML either as a bare name (``- rotation``) or as a mapping
+with ``name`` and its keyword arguments (``- {name: warp, order: 2}``). Names are checked
+against the registries when the config is validated, so a typo fails before any training.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from transformrec.backbones.registry import BACKBONES
+from transformrec.data.registry import DATASETS
+from transformrec.eval.registry import EVALUATIONS
+from transformrec.transforms.registry import TRANSFORMS
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a misspelled option must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Component(Strict):
+    """A registered component and its keyword arguments."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"name": value}
+        if isinstance(value, dict) and "name" in value:
+            params = dict(value.get("params", {}))
+            params.update({k: v for k, v in value.items() if k not in ("name", "params")})
+            return {"name": value["name"], "params": params}
+        return value
+
+
+def _check_name(component: Component, registry, kind: str) -> Component:
+    if component.name not in registry:
+        raise ValueError(f"unknown {kind} {component.name!r}; known: {', '.join(registry.names())}")
+    return component
+
+
+class AugmentConfig(Strict):
+    """Random crop (reflect padding) and horizontal flip, applied batched (sec. 4.4)."""
+
+    padding: int = Field(4, ge=0)
+    hflip: bool = True
+
+
+class TrainConfig(Strict):
+    """Pretext training; optimiser defaults are the thesis's AdamW + cosine schedule."""
+
+    mode: Literal["all", "sample"] = "all"
+    epochs: int = Field(200, ge=1)
+    batch_size: int = Field(64, ge=1)
+    lr: float = Field(3e-4, gt=0)
+    final_lr: float = Field(3e-7, ge=0)
+    betas: tuple[float, float] = (0.5, 0.99)
+    weight_decay: float = Field(1e-4, ge=0)
+    augment: AugmentConfig | None = Field(default_factory=AugmentConfig)
+    num_workers: int = Field(0, ge=0)
+    checkpoint_every: int | None = Field(500, ge=1)
+    log_every: int = Field(10, ge=1)
+    max_steps: int | None = Field(None, ge=1)
+    amp: bool = False
+
+    @field_validator("betas")
+    @classmethod
+    def _betas_in_range(cls, betas: tuple[float, float]) -> tuple[float, float]:
+        if not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"betas must lie in [0, 1), got {betas}")
+        return betas
+
+
+class EvalConfig(Strict):
+    """Transfer evaluation of the pretrained backbone (linear probe per tap, kNN, fine-tuning)."""
+
+    protocol: str = "linear_probe"
+    train_data: Component = Field(default_factory=lambda: Component(name="procedural", params={"split": "train"}))
+    test_data: Component = Field(default_factory=lambda: Component(name="procedural", params={"split": "test"}))
+    labels_per_class: int | None = Field(100, ge=1)
+    random_baseline: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, name: str) -> str:
+        if name not in EVALUATIONS:
+            raise ValueError(f"unknown evaluation {name!r}; known: {', '.join(EVALUATIONS.names())}")
+        return name
+
+    @field_validator("train_data", "test_data")
+    @classmethod
+    def _known_data(cls, component: Component) -> Component:
+        return _check_name(component, DATASETS, "dataset")
+
+
+class ExperimentConfig(Strict):
+    """One experiment: data, backbone, transform set, pretext training and evaluation."""
+
+    seed: int = 0
+    device: str = "auto"
+    output_dir: str = "runs/experiment"
+    data: Component = Field(default_factory=lambda: Component(name="procedural"))
+    backbone: Component = Field(default_factory=lambda: Component(name="alexnet_bn"))
+    transforms: list[Component] = Field(
+        default_factory=lambda: [Component(name=n) for n in ("identity", "rotation", "warp")], min_length=1
+    )
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    evaluation: EvalConfig = Field(default_factory=EvalConfig)
+
+    @field_validator("data")
+    @classmethod
+    def _known_dataset(cls, component: Component) -> Component:
+        return _check_name(component, DATASETS, "dataset")
+
+    @field_validator("backbone")
+    @classmethod
+    def _known_backbone(cls, component: Component) -> Component:
+        return _check_name(component, BACKBONES, "backbone")
+
+    @field_validator("transforms")
+    @classmethod
+    def _known_transforms(cls, components: list[Component]) -> list[Component]:
+        return [_check_name(c, TRANSFORMS, "transform") for c in components]

@@ -1,0 +1,87 @@
+"""The Transform contract shared by every pretext task (see DESIGN: "Transform").
+
+A transform contributes one or more *classes* to a classification head and maps a batch to a
+transformed batch. Which class each sample gets (its *variant*) is decided by the
+:class:`~transformrec.transforms.transform_set.TransformSet`; the transform only samples its own
+random parameters, from the generator it is handed, so a seed replays a batch exactly.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+IGNORE_INDEX = -100
+"""Target value meaning "no target for this head on this sample" (``cross_entropy``'s ignore index)."""
+
+
+class Transform(ABC):
+    """A (possibly multi-class) data transformation the classifier learns to recognise.
+
+    Subclasses set ``name`` and ``modality`` and implement :meth:`variant_names` and
+    :meth:`apply`. ``head`` names the classification head their classes belong to.
+    """
+
+    name: ClassVar[str] = "transform"
+    modality: ClassVar[str] = "image"
+    head: str = "transform"
+
+    @abstractmethod
+    def variant_names(self) -> tuple[str, ...]:
+        """Class names this transform contributes to ``head`` (e.g. rot90, rot180, rot270)."""
+
+    def extra_heads(self) -> dict[str, tuple[str, ...]]:
+        """Other heads this transform provides targets for (e.g. the speed head of ch. 5)."""
+        return {}
+
+    @abstractmethod
+    def apply(
+        self, batch: torch.Tensor, variant: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Transform ``batch`` where sample b becomes variant ``variant[b]`` of this transform.
+
+        Returns the transformed batch and targets for :meth:`extra_heads` (class indices, or
+        ``IGNORE_INDEX`` where a sample has none). Runs on the batch's device.
+        """
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class LearnedTransform(Transform, nn.Module):
+    """A transform with trainable parts (the LCI inpainter of ch. 4, damage & repair of ch. 3).
+
+    The trainer calls :meth:`update` once per iteration with the real batch and the
+    transformation classifier, because the learned transform's loss includes fooling it.
+    Its networks *and* optimisers travel in checkpoints through :meth:`checkpoint_state`.
+    """
+
+    def __init__(self) -> None:
+        nn.Module.__init__(self)
+
+    def update(self, real_batch: torch.Tensor, classifier: nn.Module) -> dict[str, float]:
+        """One optimisation step of the transform's own networks; returns scalars to log."""
+        return {}
+
+    def pretrain(self, data: Any) -> None:  # noqa: B027 - optional hook, empty by default
+        """Optional pre-training phase run once before the main loop (e.g. the ch. 3 autoencoder)."""
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The transform's own optimisers, by name, so they can be checkpointed."""
+        return {}
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """Network weights and optimiser states, for atomic checkpoints and exact resume."""
+        return {
+            "module": self.state_dict(),
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers().items()},
+        }
+
+    def load_checkpoint_state(self, state: dict[str, Any]) -> None:
+        """Inverse of :meth:`checkpoint_state`."""
+        self.load_state_dict(state["module"])
+        for name, opt in self.optimizers().items():
+            opt.load_state_dict(state["optimizers"][name])

@@ -1,0 +1,119 @@
+"""TransformSet: declared transforms → label space per head → transformed batches with targets.
+
+``TransformSet([Identity(), Rotation(), Warp()])`` builds the head ``transform`` with classes
+``identity, rot90, rot180, rot270, warp``. In ``mode="all"`` every image appears under every
+class, the objective of eq. 4.1; in ``mode="sample"`` each image gets one class drawn
+uniformly, which keeps the batch size constant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transform
+
+MODES = ("all", "sample")
+
+
+@dataclass(frozen=True)
+class ClassSlot:
+    """One class of the label space: which transform produces it and with which variant."""
+
+    transform_index: int
+    variant: int
+    head: str
+    label: int
+    name: str
+
+
+class TransformSet:
+    """A set of transforms defining a multi-head classification pretext task."""
+
+    def __init__(self, transforms: Sequence[Transform], mode: str = "all") -> None:
+        if not transforms:
+            raise ValueError("a TransformSet needs at least one transform")
+        if mode not in MODES:
+            raise ValueError(f"TransformSet mode must be one of {MODES}, got {mode!r}")
+        self.transforms = list(transforms)
+        self.mode = mode
+        self.heads: dict[str, list[str]] = {}
+        self.slots: list[ClassSlot] = []
+        for index, transform in enumerate(self.transforms):
+            classes = self.heads.setdefault(transform.head, [])
+            for variant, name in enumerate(transform.variant_names()):
+                if name in classes:
+                    raise ValueError(f"class {name!r} is declared twice on head {transform.head!r}")
+                self.slots.append(ClassSlot(index, variant, transform.head, len(classes), name))
+                classes.append(name)
+        for transform in self.transforms:
+            for head, names in transform.extra_heads().items():
+                known = self.heads.setdefault(head, list(names))
+                if known != list(names):
+                    raise ValueError(f"transforms disagree on the classes of head {head!r}: {known} vs {list(names)}")
+
+    @property
+    def num_classes(self) -> dict[str, int]:
+        """Number of classes per head, used to size the classifier heads."""
+        return {head: len(names) for head, names in self.heads.items()}
+
+    @property
+    def learned_transforms(self) -> list[LearnedTransform]:
+        """Transforms with their own networks, whose ``update`` the trainer calls every step."""
+        return [t for t in self.transforms if isinstance(t, LearnedTransform)]
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    def __call__(
+        self, images: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Transform a batch; returns inputs and per-head targets (``IGNORE_INDEX`` = no target).
+
+        ``mode="all"`` returns ``len(self) × B`` samples ordered class-major (all images under
+        class 0, then class 1, …); ``mode="sample"`` returns ``B`` samples.
+        """
+        batch = images.shape[0]
+        if self.mode == "all":
+            slot_of_sample = torch.arange(len(self.slots)).repeat_interleave(batch)
+            source = torch.arange(batch).repeat(len(self.slots))
+        else:
+            slot_of_sample = torch.randint(len(self.slots), (batch,), generator=generator)
+            source = torch.arange(batch)
+        return self.apply_slots(images, source, slot_of_sample, generator)
+
+    def apply_slots(
+        self,
+        images: torch.Tensor,
+        source: torch.Tensor,
+        slot_of_sample: torch.Tensor,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Build sample i as class ``slot_of_sample[i]`` applied to ``images[source[i]]``.
+
+        Transforms run once per transform on all their samples (batched), in declaration
+        order, so the generator is consumed in a fixed order and a seed replays the batch.
+        """
+        total = slot_of_sample.shape[0]
+        device = images.device
+        outputs = images.new_empty((total, *images.shape[1:]))
+        targets = {head: torch.full((total,), IGNORE_INDEX, dtype=torch.long) for head in self.heads}
+        slot_transform = torch.tensor([s.transform_index for s in self.slots])
+        slot_variant = torch.tensor([s.variant for s in self.slots])
+        slot_label = torch.tensor([s.label for s in self.slots])
+        for index, transform in enumerate(self.transforms):
+            members = (slot_transform[slot_of_sample] == index).nonzero().flatten()
+            if members.numel() == 0:
+                continue
+            variants = slot_variant[slot_of_sample[members]]
+            transformed, extra = transform.apply(images[source[members].to(device)], variants, generator)
+            outputs[members.to(device)] = transformed
+            targets[transform.head][members] = slot_label[slot_of_sample[members]]
+            for head, values in extra.items():
+                targets[head][members] = values.detach().long().cpu()
+        return outputs, {head: t.to(device) for head, t in targets.items()}
+
+    def __repr__(self) -> str:
+        return f"TransformSet({self.transforms}, mode={self.mode!r}, heads={self.heads})"
