@@ -11,7 +11,7 @@ import torch
 from transformrec.data.idx_format import read_idx
 
 
-def test_reads_gzipped_uint8_images_with_shape_and_values(tmp_path, idx_writer, idx_encode):
+def test_reads_gzipped_uint8_images_with_shape_and_values(tmp_path, idx_writer):
     images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
     tensor = read_idx(idx_writer(tmp_path / "images-idx3-ubyte.gz", images))
     assert tensor.dtype == torch.uint8
@@ -19,7 +19,7 @@ def test_reads_gzipped_uint8_images_with_shape_and_values(tmp_path, idx_writer, 
     assert torch.equal(tensor, torch.from_numpy(images))
 
 
-def test_reads_uncompressed_file_and_detects_gzip_by_content_not_name(tmp_path, idx_writer, idx_encode):
+def test_reads_uncompressed_file_and_detects_gzip_by_content_not_name(tmp_path, idx_writer):
     labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
     assert read_idx(idx_writer(tmp_path / "labels", labels)).tolist() == [3, 1, 4, 1, 5]
     assert read_idx(idx_writer(tmp_path / "labels-no-suffix", labels, compress=True)).tolist() == [3, 1, 4, 1, 5]
@@ -36,21 +36,21 @@ def test_big_endian_multibyte_dtypes_are_decoded_to_native_values(tmp_path, idx_
     assert tensor.tolist() == values.tolist()
 
 
-def test_truncated_data_names_the_file(tmp_path, idx_writer, idx_encode):
+def test_truncated_data_names_the_file(tmp_path, idx_encode):
     path = tmp_path / "short-idx3-ubyte"
     path.write_bytes(idx_encode(np.zeros((4, 5, 5), dtype=np.uint8))[:-10])
     with pytest.raises(ValueError, match=r"short-idx3-ubyte.*truncated"):
         read_idx(path)
 
 
-def test_truncated_gzip_stream_names_the_file(tmp_path, idx_writer, idx_encode):
+def test_truncated_gzip_stream_names_the_file(tmp_path, idx_encode):
     path = tmp_path / "cut.gz"
     path.write_bytes(gzip.compress(idx_encode(np.ones((10, 28, 28), dtype=np.uint8)))[:40])
     with pytest.raises(ValueError, match=r"cut\.gz"):
         read_idx(path)
 
 
-def test_truncated_header_is_reported(tmp_path, idx_writer, idx_encode):
+def test_truncated_header_is_reported(tmp_path, idx_encode):
     path = tmp_path / "header"
     path.write_bytes(idx_encode(np.zeros((2, 2, 2), dtype=np.uint8))[:9])
     with pytest.raises(ValueError, match="header"):
@@ -65,7 +65,7 @@ def test_bad_magic_number_is_rejected(tmp_path, magic):
         read_idx(path)
 
 
-def test_trailing_bytes_are_rejected(tmp_path, idx_writer, idx_encode):
+def test_trailing_bytes_are_rejected(tmp_path, idx_encode):
     path = tmp_path / "long"
     path.write_bytes(idx_encode(np.zeros(3, dtype=np.uint8)) + b"\x00")
     with pytest.raises(ValueError, match="trailing"):

@@ -20,8 +20,9 @@ well under a second.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 import torch.nn.functional as F  # noqa: N812 (torch convention)
@@ -129,11 +130,39 @@ def _hsv_to_rgb(hue: torch.Tensor, sat: torch.Tensor, val: torch.Tensor) -> torc
     return rgb.view(-1, 3, 1, 1)
 
 
+@contextlib.contextmanager
+def _single_threaded() -> Iterator[None]:
+    """Run torch ops on one intra-op thread for the duration of the block.
+
+    Rendering is many small element-wise ops; extra intra-op threads only add synchronisation,
+    and on a busy machine they made a block 20× slower. DataLoader workers parallelise across
+    items instead.
+    """
+    threads = torch.get_num_threads()
+    if threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def render_params(params: torch.Tensor, image_size: int, channels: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
     """Render ``B×P`` parameters to uint8 images ``B×C×S×S`` and their labels.
 
     Kept separate from the data set so the scene model can be read (and tested) on its own.
+    Large batches are rendered in blocks to bound the memory of the per-edge polygon tensors.
     """
+    if params.shape[0] > _BLOCK:
+        parts = [render_params(chunk, image_size, channels) for chunk in params.split(_BLOCK)]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+    with _single_threaded():
+        return _render(params, image_size, channels)
+
+
+def _render(params: torch.Tensor, image_size: int, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
     batch, size = params.shape[0], image_size
     p = [params[:, k].view(batch, 1, 1) for k in range(32)]
     labels = (params[:, 0] * len(CLASS_NAMES)).long().clamp_(max=len(CLASS_NAMES) - 1)

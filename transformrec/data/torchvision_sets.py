@@ -127,18 +127,20 @@ def supported_torchvision_datasets() -> Sequence[str]:
 
 @register_dataset("torchvision")
 def torchvision_dataset(
-    name: str,
+    dataset: str,
     root: str,
     split: str = "train",
     download: bool = False,
     image_size: int = 32,
     channels: int = 3,
 ) -> TorchvisionDataset:
-    """Build torchvision's data set ``name`` (e.g. ``"CIFAR10"``, ``"STL10"``) under ``root`` as a contract data set.
+    """Build torchvision's data set ``dataset`` (e.g. ``"CIFAR10"``, ``"STL10"``) under ``root`` as a contract data set.
 
     ``download`` is off by default so that nothing touches the network unless asked; a data
-    set missing on disk then fails with a message saying to pass ``download=True``.
+    set missing on disk then fails with a message saying to pass ``download=True``. (The
+    argument is not called ``name`` because ``build_dataset(name, **kwargs)`` already uses it.)
     """
+    name = dataset
     spec = SUPPORTED.get(name)
     if spec is None:
         raise ValueError(f"unsupported torchvision dataset {name!r}; supported: {', '.join(sorted(SUPPORTED))}")
@@ -150,7 +152,7 @@ def torchvision_dataset(
     if spec.downloadable:
         kwargs["download"] = download
     try:
-        dataset = getattr(tv_datasets, name)(root, **kwargs)
+        wrapped = getattr(tv_datasets, name)(root, **kwargs)
     except (RuntimeError, OSError) as error:
         if download:
             raise
@@ -158,4 +160,4 @@ def torchvision_dataset(
         raise FileNotFoundError(
             f"torchvision dataset {name} ({split}) not found under {root!r}: {error}; {hint}"
         ) from error
-    return TorchvisionDataset(dataset, image_size=image_size, channels=channels, name=name)
+    return TorchvisionDataset(wrapped, image_size=image_size, channels=channels, name=name)

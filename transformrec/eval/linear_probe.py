@@ -16,10 +16,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Subset
 
 from transformrec.backbones.base import TappedBackbone
-from transformrec.eval.features import dataset_num_classes, extract_features, standardization_stats
+from transformrec.eval.features import dataset_labels, dataset_num_classes, extract_features, standardization_stats
 from transformrec.eval.low_shot import low_shot_indices
 from transformrec.eval.registry import register_evaluation
 
@@ -122,13 +122,13 @@ def linear_probe(
     "settings"}`` with accuracies as fractions in ``[0, 1]``.
     """
     taps = tuple(backbone.tap_names if taps is None else taps)
+    num_classes_source = train_set
+    if labels_per_class is not None:
+        # Select before extracting: 60k images x 9k dims x 7 taps would not fit in memory.
+        train_set = Subset(train_set, low_shot_indices(dataset_labels(train_set), labels_per_class, seed).tolist())
     train_feats, train_labels = extract_features(backbone, train_set, taps, batch_size, device, target_dim)
     test_feats, test_labels = extract_features(backbone, test_set, taps, batch_size, device, target_dim)
-    if labels_per_class is not None:
-        keep = low_shot_indices(train_labels, labels_per_class, seed)
-        train_feats = {tap: feats[keep] for tap, feats in train_feats.items()}
-        train_labels = train_labels[keep]
-    num_classes = dataset_num_classes(train_set, torch.cat([train_labels, test_labels]))
+    num_classes = dataset_num_classes(num_classes_source, torch.cat([train_labels, test_labels]))
 
     per_tap: dict[str, dict[str, float]] = {}
     for tap in taps:
