@@ -38,12 +38,12 @@ def run(quick: bool = True) -> dict:
         images = torch.rand(shape, device=device)
         centers = control_grid(grid_size, device=device).unsqueeze(0).expand(shape[0], -1, -1)
 
-        def ours(images=images):
-            offsets = sample_offsets(shape[0], grid_size, 0.2).to(device)
+        def ours(images=images, batch=shape[0]):
+            offsets = sample_offsets(batch, grid_size, 0.2).to(device)
             return warp_images(images, offsets, grid_size, order=2, padding_mode="zeros")
 
-        def kornia_tps(images=images, centers=centers):
-            offsets = sample_offsets(shape[0], grid_size, 0.2).to(device)
+        def kornia_tps(images=images, centers=centers, batch=shape[0]):
+            offsets = sample_offsets(batch, grid_size, 0.2).to(device)
             # kornia maps destination points to source points; same convention as ours (backward warp).
             kernel_weights, affine_weights = KT.get_tps_transform(centers, centers + offsets)
             return KT.warp_image_tps(images, centers, kernel_weights, affine_weights, align_corners=False)
@@ -51,15 +51,20 @@ def run(quick: bool = True) -> dict:
         if device == "cuda":
             torch.cuda.synchronize()
         t_ours, t_kornia = _timeit(ours, repeats), _timeit(kornia_tps, repeats)
-        rows.append({"batch": list(shape), "ours_ms": 1e3 * t_ours, "kornia_ms": 1e3 * t_kornia,
-                     "ratio": t_ours / t_kornia})
+        rows.append(
+            {"batch": list(shape), "ours_ms": 1e3 * t_ours, "kornia_ms": 1e3 * t_kornia, "ratio": t_ours / t_kornia}
+        )
     return {"device": device, "grid_size": grid_size, "repeats": repeats, "rows": rows}
 
 
 def to_markdown(result: dict) -> str:
-    lines = [f"Device: {result['device']}; {result['grid_size']}x{result['grid_size']} control points; "
-             f"best of {result['repeats']} runs. Target: ratio <= 1.0.", "",
-             "| batch (B, C, H, W) | ours (ms) | kornia TPS (ms) | ratio ours / kornia |", "|---|---|---|---|"]
+    lines = [
+        f"Device: {result['device']}; {result['grid_size']}x{result['grid_size']} control points; "
+        f"best of {result['repeats']} runs. Target: ratio <= 1.0.",
+        "",
+        "| batch (B, C, H, W) | ours (ms) | kornia TPS (ms) | ratio ours / kornia |",
+        "|---|---|---|---|",
+    ]
     for row in result["rows"]:
         lines.append(f"| {tuple(row['batch'])} | {row['ours_ms']:.2f} | {row['kornia_ms']:.2f} | {row['ratio']:.3f} |")
     return "\n".join(lines)

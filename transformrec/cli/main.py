@@ -59,7 +59,7 @@ def _print_evaluation(results: dict) -> None:
         cells = "  ".join(
             f"{tap}={values['test_acc']:.3f}"
             for tap, values in per_tap.items()
-            if isinstance(values, dict) and "test_acc" in values
+            if isinstance(values, dict) and isinstance(values.get("test_acc"), float)
         )
         best = outcome.get("best_test_acc", outcome.get("test_acc"))
         best_text = f"{best:.4f}" if isinstance(best, float) else str(best)

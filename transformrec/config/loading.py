@@ -57,8 +57,18 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Exper
             raise ConfigError(f"{path}: not valid YAML: {error}") from error
         if not isinstance(tree, dict):
             raise ConfigError(f"{path}: the top level must be a mapping, got {type(tree).__name__}")
+    config = _validate(tree, source)
+    if not overrides:
+        return config
+    # Overrides apply to the fully resolved tree, so `--set backbone.width=0.5` works even when
+    # the file leaves the backbone at its default.
+    resolved = config.model_dump(mode="json")
     for assignment in overrides:
-        apply_override(tree, assignment)
+        apply_override(resolved, assignment)
+    return _validate(resolved, f"{source} with --set {' '.join(overrides)}")
+
+
+def _validate(tree: dict[str, Any], source: str) -> ExperimentConfig:
     try:
         return ExperimentConfig.model_validate(tree)
     except ValidationError as error:

@@ -1,0 +1,72 @@
+"""The command line end to end on a tiny procedural run: pretrain, eval, show, list, errors."""
+
+import json
+
+import pytest
+from PIL import Image
+
+from transformrec.cli.main import main
+
+TINY = [
+    "--set",
+    "data.num_samples=128",
+    "--set",
+    "backbone.width=0.25",
+    "--set",
+    "backbone.fc_dim=64",
+    "--set",
+    "train.epochs=1",
+    "--set",
+    "train.batch_size=32",
+    "--set",
+    "device=cpu",
+]
+
+
+@pytest.fixture()
+def tiny_config(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        f"output_dir: {tmp_path / 'run'}\n"
+        "data: {name: procedural, image_size: 32}\n"
+        "evaluation:\n  protocol: knn\n  labels_per_class: null\n  options: {ks: [1, 3]}\n"
+        "  train_data: {name: procedural, num_samples: 60, image_size: 32}\n"
+        "  test_data: {name: procedural, num_samples: 40, image_size: 32, split: test}\n"
+    )
+    return path
+
+
+def test_pretrain_then_eval_with_random_baseline(tiny_config, tmp_path, capsys):
+    assert main(["pretrain", str(tiny_config), *TINY]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["steps"] == 4 and summary["heads"]["transform"][-1] == "warp"
+    assert main(["eval", str(tiny_config), *TINY]) == 0
+    results = json.loads((tmp_path / "run" / "eval_knn.json").read_text())
+    assert set(results) >= {"pretrained", "random"}
+    assert "pretrained: best test accuracy" in capsys.readouterr().out
+
+
+def test_show_writes_one_row_per_image_and_one_column_per_class(tiny_config, tmp_path):
+    out = tmp_path / "grid.png"
+    assert main(["show", str(tiny_config), "--out", str(out), "--num-images", "3", *TINY]) == 0
+    width, height = Image.open(out).size
+    assert (width, height) == (5 * 34 + 2, 3 * 34 + 2)  # 32 px tiles, 2 px padding
+    assert out.with_suffix(".txt").read_text().strip() == "columns: identity, rot90, rot180, rot270, warp"
+
+
+def test_bad_config_exits_with_code_2_and_names_the_field(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text("train: {batch_size: 0}\n")
+    assert main(["pretrain", str(path)]) == 2
+    assert "train.batch_size" in capsys.readouterr().err
+
+
+def test_eval_without_pretrained_weights_is_a_clear_error(tiny_config, capsys):
+    assert main(["eval", str(tiny_config), *TINY]) == 2
+    assert "run `transformrec pretrain` first" in capsys.readouterr().err
+
+
+def test_list_shows_every_registry(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "transforms: identity, rotation, warp" in out and "alexnet_bn" in out and "linear_probe" in out
