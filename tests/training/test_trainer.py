@@ -101,7 +101,7 @@ class _Recorder(LearnedTransform):
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
-        return {"recorder_loss": float(loss)}
+        return {"recorder_loss": float(loss.detach())}
 
 
 def test_learned_transform_update_is_called_each_step_and_checkpointed(tmp_path):
