@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 
 def pretrain(config: ExperimentConfig, resume: bool = False, progress: bool = True) -> dict[str, Any]:
     """Train the pretext task of ``config``; returns the trainer's JSON summary."""
-    dump_config(config, Path(config.output_dir) / "config.yaml")
-    return build_trainer(config, resume=resume, progress=progress).fit()
+    trainer = build_trainer(config, resume=resume, progress=progress)
+    if trainer.context.is_main:  # under torchrun only rank 0 writes files
+        dump_config(config, Path(config.output_dir) / "config.yaml")
+    return trainer.fit()
 
 
 def load_backbone(config: ExperimentConfig, weights: str | Path | None, dataset) -> TappedBackbone:
