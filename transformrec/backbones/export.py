@@ -20,11 +20,11 @@ and the user must build the torchvision model with the same conv1 (and ``maxpool
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from transformrec.atomic_save import save_atomic
 from transformrec.backbones.alexnet import AlexNetBN
 from transformrec.backbones.base import TappedBackbone
 from transformrec.backbones.resnet import TorchvisionResNet
@@ -64,20 +64,7 @@ def save_torchvision_weights(
     """Write :func:`export_torchvision_state_dict` to ``path`` atomically; returns the path.
 
     Why atomic: an interrupted save must never leave a truncated checkpoint under the final
-    name, so we write a temporary file in the same directory and ``os.replace`` it. The file
+    name (:func:`~transformrec.atomic_save.save_atomic`). The file
     holds only tensors, so ``torch.load(path, weights_only=True)`` reads it.
     """
-    state = export_torchvision_state_dict(backbone, allow_modified_stem=allow_modified_stem)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(state, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return target
+    return save_atomic(export_torchvision_state_dict(backbone, allow_modified_stem=allow_modified_stem), path)

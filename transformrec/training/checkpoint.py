@@ -1,35 +1,15 @@
-"""Atomic checkpoint files that load with ``weights_only=True``.
-
-Why atomic: a run killed while writing must never leave a truncated checkpoint behind the
-name the next run resumes from. We write to a temporary file in the same directory, fsync it
-and ``os.replace`` it over the target, which is atomic on POSIX file systems.
-"""
+"""Checkpoint files: written atomically (:mod:`transformrec.atomic_save`), loaded with ``weights_only=True``."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from transformrec.atomic_save import save_atomic
 
-def save_atomic(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` ``obj`` to ``path`` atomically; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(obj, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path
+__all__ = ["load_checkpoint", "save_atomic"]
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
