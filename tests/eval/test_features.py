@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from eval_fakes import TensorSet
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -16,19 +17,6 @@ from transformrec.eval.features import (
     pooled_size,
     standardization_stats,
 )
-
-
-class TensorSet(Dataset):
-    """Minimal dataset of the library's shape: ``(image, int label)``, ``labels``, ``num_classes``."""
-
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> None:
-        self.images, self.labels, self.num_classes = images, labels.long(), num_classes
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        return self.images[index], int(self.labels[index])
 
 
 class TwoTapNet(TappedBackbone):

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 import torch
+from eval_fakes import TensorSet
 from scipy.spatial.distance import cdist
 from torch import nn
-from torch.utils.data import Dataset
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.eval import get_evaluation
@@ -91,17 +91,6 @@ def test_knn_rejects_k_larger_than_the_reference_set():
     feats, labels = clustered(5)
     with pytest.raises(ValueError, match="neighbours"):
         knn_predict(feats, labels, feats, 5, exclude_self=True)
-
-
-class TensorSet(Dataset):
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> None:
-        self.images, self.labels, self.num_classes = images, labels.long(), num_classes
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        return self.images[index], int(self.labels[index])
 
 
 class TwoTapNet(TappedBackbone):

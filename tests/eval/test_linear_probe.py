@@ -6,23 +6,12 @@ import json
 
 import pytest
 import torch
+from eval_fakes import TensorSet
 from torch import nn
-from torch.utils.data import Dataset
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.eval import get_evaluation, linear_probe
 from transformrec.eval.linear_probe import LinearProbeResult, fit_linear_classifier
-
-
-class TensorSet(Dataset):
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor, num_classes: int) -> None:
-        self.images, self.labels, self.num_classes = images, labels.long(), num_classes
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        return self.images[index], int(self.labels[index])
 
 
 class PassThroughNet(TappedBackbone):
