@@ -47,3 +47,19 @@ def init_distributed(device: str = "auto") -> DistributedContext:
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if chosen.type == "cuda" else "gloo")
     return DistributedContext(rank, world_size, local_rank, chosen)
+
+
+def average_gradients(parameters) -> None:
+    """All-reduce and average ``.grad`` of parameters that DDP does not manage (learned transforms).
+
+    The LCI inpainter and its discriminator step their own optimisers outside the classifier's
+    DDP wrapper; averaging their gradients keeps one network across ranks instead of N drifting
+    copies. A no-op without a process group.
+    """
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return
+    world = dist.get_world_size()
+    for parameter in parameters:
+        if parameter.grad is not None:
+            dist.all_reduce(parameter.grad, op=dist.ReduceOp.SUM)
+            parameter.grad.div_(world)
