@@ -18,7 +18,7 @@ from transformrec.config.schema import ExperimentConfig
 def render_transform_grid(config: ExperimentConfig, out: str | Path, num_images: int = 6, seed: int = 0) -> Path:
     """Save a PNG grid (``num_images`` rows × one column per class); returns its path."""
     dataset = build_data(config.data)
-    transform_set = build_transform_set(config)
+    transform_set = build_transform_set(config, dataset)
     transform_set.mode = "all"
     generator = torch.Generator().manual_seed(seed)
     picks = torch.randperm(len(dataset), generator=generator)[:num_images].tolist()

@@ -14,7 +14,7 @@ from transformrec.config.schema import Component, ExperimentConfig
 from transformrec.data.registry import build_dataset
 from transformrec.training.trainer import Trainer
 from transformrec.transforms.augment import RandomCropFlip
-from transformrec.transforms.registry import build_transform
+from transformrec.transforms.registry import TRANSFORMS, build_transform
 from transformrec.transforms.transform_set import TransformSet
 
 
@@ -38,9 +38,22 @@ def build_backbone_for(component: Component, dataset: Dataset, seed: int = 0) ->
     return BACKBONES.build(component.name, **params)
 
 
-def build_transform_set(config: ExperimentConfig) -> TransformSet:
-    """The TransformSet declared by ``config.transforms`` in ``config.train.mode``."""
-    return TransformSet([build_transform(c.name, **c.params) for c in config.transforms], mode=config.train.mode)
+def build_transform_set(config: ExperimentConfig, dataset: Dataset | None = None) -> TransformSet:
+    """The TransformSet declared by ``config.transforms`` in ``config.train.mode``.
+
+    Transforms with networks of their own (LCI) get ``channels`` from the dataset when not given,
+    and ``seed`` from the experiment, so a config never has to repeat them.
+    """
+    transforms = []
+    for component in config.transforms:
+        accepted = inspect.signature(TRANSFORMS.get(component.name)).parameters
+        params = dict(component.params)
+        if "channels" in accepted and "channels" not in params and hasattr(dataset, "channels"):
+            params["channels"] = dataset.channels
+        if "seed" in accepted and "seed" not in params:
+            params["seed"] = config.seed
+        transforms.append(build_transform(component.name, **params))
+    return TransformSet(transforms, mode=config.train.mode)
 
 
 def build_trainer(config: ExperimentConfig, resume: bool = False, progress: bool = True) -> Trainer:
@@ -49,7 +62,7 @@ def build_trainer(config: ExperimentConfig, resume: bool = False, progress: bool
     train = config.train
     augment = RandomCropFlip(train.augment.padding, train.augment.hflip) if train.augment is not None else None
     return Trainer(
-        transforms=build_transform_set(config),
+        transforms=build_transform_set(config, data),
         backbone=build_backbone_for(config.backbone, data, config.seed),
         data=data,
         epochs=train.epochs,

@@ -13,7 +13,7 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +187,9 @@ class Trainer:
             self.load_state_dict(load_checkpoint(self.checkpoint_path, map_location=self.device))
             resumed_from = self.step
             log.info("resumed from %s at step %d", self.checkpoint_path, self.step)
+        elif self.step == 0:
+            for learned in self.transform_set.learned_transforms:
+                learned.pretrain(self._real_batches())
         logger = None
         if self.output_dir is not None and self.context.is_main:
             logger = RunLogger(self.output_dir, resume_step=resumed_from, tensorboard=self.tensorboard)
@@ -234,6 +237,16 @@ class Trainer:
                 logger.close()
         wall = time.perf_counter() - started
         return self._write_outputs(wall, samples, resumed_from)
+
+    def _real_batches(self) -> Iterator[torch.Tensor]:
+        """Augmented real batches, epoch after epoch, for learned transforms' pre-training phases."""
+        epoch = 0
+        while True:
+            self.sampler.set_position(epoch, 0)
+            for images, _ in self.loader:
+                images = images.to(self.device, non_blocking=True)
+                yield self.augment(images, self.generator) if self.augment is not None else images
+            epoch += 1
 
     def _train_step(self, network: torch.nn.Module, images: torch.Tensor) -> dict[str, float]:
         if self.augment is not None:

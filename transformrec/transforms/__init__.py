@@ -3,6 +3,7 @@
 from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transform
 from transformrec.transforms.image import Identity, Rotation, Warp
+from transformrec.transforms.lci import LimitedContextInpainting
 from transformrec.transforms.registry import build_transform, list_transforms, register_transform
 from transformrec.transforms.transform_set import TransformSet
 
@@ -10,6 +11,7 @@ __all__ = [
     "IGNORE_INDEX",
     "Identity",
     "LearnedTransform",
+    "LimitedContextInpainting",
     "RandomCropFlip",
     "Rotation",
     "Transform",

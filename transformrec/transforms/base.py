@@ -9,6 +9,7 @@ random parameters, from the generator it is handed, so a seed replays a batch ex
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import torch
@@ -59,15 +60,36 @@ class LearnedTransform(Transform, nn.Module):
     Its networks *and* optimisers travel in checkpoints through :meth:`checkpoint_state`.
     """
 
+    decoy_for: tuple[str, ...] = ()
+    """Names of transforms whose inputs get decoys from :meth:`make_decoys` (sec. 4.2.4)."""
+
     def __init__(self) -> None:
         nn.Module.__init__(self)
+
+    def bind_labels(self, head: str, labels: dict[str, int]) -> None:  # noqa: B027 - optional hook
+        """Told by the TransformSet which label index each of its classes has on ``head``.
+
+        Needed by transforms whose loss asks the classifier about their own class (−L_SSL).
+        """
 
     def update(self, real_batch: torch.Tensor, classifier: nn.Module) -> dict[str, float]:
         """One optimisation step of the transform's own networks; returns scalars to log."""
         return {}
 
-    def pretrain(self, data: Any) -> None:  # noqa: B027 - optional hook, empty by default
-        """Optional pre-training phase run once before the main loop (e.g. the ch. 3 autoencoder)."""
+    def make_decoys(self, batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Inputs of the transforms named in ``decoy_for``, with this transform's artefacts planted.
+
+        Sec. 4.2.4: if untransformed images also carry the learned network's processing
+        artefacts, the classifier cannot use those artefacts as a shortcut. Default: unchanged.
+        """
+        return batch
+
+    def pretrain(self, batches: Iterator[torch.Tensor]) -> None:  # noqa: B027 - optional hook, empty by default
+        """Optional phase before the main loop (the ch. 3 autoencoder, a frozen LCI inpainter).
+
+        ``batches`` yields augmented real batches for as long as the transform wants them. The
+        trainer calls this once, at the start of a fresh (not resumed) run.
+        """
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """The transform's own optimisers, by name, so they can be checkpointed."""

@@ -53,6 +53,9 @@ class TransformSet:
                 known = self.heads.setdefault(head, list(names))
                 if known != list(names):
                     raise ValueError(f"transforms disagree on the classes of head {head!r}: {known} vs {list(names)}")
+        for learned in self.learned_transforms:
+            classes = self.heads[learned.head]
+            learned.bind_labels(learned.head, {name: classes.index(name) for name in learned.variant_names()})
 
     @property
     def num_classes(self) -> dict[str, int]:
@@ -95,6 +98,8 @@ class TransformSet:
 
         Transforms run once per transform on all their samples (batched), in declaration
         order, so the generator is consumed in a fixed order and a seed replays the batch.
+        Before a transform runs, learned transforms that name it in ``decoy_for`` may plant
+        their artefacts in its inputs (sec. 4.2.4).
         """
         total = slot_of_sample.shape[0]
         device = images.device
@@ -108,7 +113,11 @@ class TransformSet:
             if members.numel() == 0:
                 continue
             variants = slot_variant[slot_of_sample[members]]
-            transformed, extra = transform.apply(images[source[members].to(device)], variants, generator)
+            inputs = images[source[members].to(device)]
+            for learned in self.learned_transforms:
+                if transform.name in learned.decoy_for:
+                    inputs = learned.make_decoys(inputs, generator)
+            transformed, extra = transform.apply(inputs, variants, generator)
             outputs[members.to(device)] = transformed
             targets[transform.head][members] = slot_label[slot_of_sample[members]]
             for head, values in extra.items():

@@ -1,0 +1,39 @@
+"""The Trainer with the learned LCI transform: exact resume, and the frozen-F pre-training phase."""
+
+import torch
+from conftest import TinyImages, TinyNet
+
+from transformrec.training import Trainer
+from transformrec.transforms import Identity, LimitedContextInpainting, Rotation
+
+
+def _trainer(tmp_path, lci_options=None, **kwargs):
+    options = dict(epochs=2, batch_size=16, device="cpu", progress=False, tensorboard=False, output_dir=tmp_path)
+    options.update(kwargs)
+    torch.manual_seed(0)
+    lci = LimitedContextInpainting(channels=1, width=4, patch_size=0.5, **(lci_options or {}))
+    return Trainer(transforms=[Identity(), Rotation(), lci], backbone=TinyNet(), data=TinyImages(), **options)
+
+
+def test_resume_restores_inpainter_discriminator_and_their_optimisers_exactly(tmp_path):
+    full = _trainer(tmp_path / "full")
+    full.fit()
+    _trainer(tmp_path / "cut", max_steps=3, checkpoint_every=1).fit()
+    resumed = _trainer(tmp_path / "cut", resume=True)
+    assert resumed.fit()["resumed_from_step"] == 3
+    for name, tensor in full.model.state_dict().items():
+        assert torch.equal(tensor, resumed.model.state_dict()[name]), name
+    full_lci, resumed_lci = full.transform_set.transforms[2], resumed.transform_set.transforms[2]
+    for name, tensor in full_lci.state_dict().items():
+        assert torch.equal(tensor, resumed_lci.state_dict()[name]), name
+
+
+def test_trainer_runs_the_frozen_inpainter_pretraining_once_before_training(tmp_path):
+    trainer = _trainer(tmp_path, lci_options=dict(frozen=True, pretrain_steps=2), epochs=1)
+    lci = trainer.transform_set.transforms[2]
+    before = {k: v.clone() for k, v in lci.inpainter.state_dict().items()}
+    summary = trainer.fit()
+    assert summary["steps"] == 4
+    assert not any(key.startswith("lci/") for key in summary["final_metrics"])  # F no longer trains
+    assert any(not torch.equal(before[k], v) for k, v in lci.inpainter.state_dict().items())
+    assert all(not p.requires_grad for p in lci.inpainter.parameters())

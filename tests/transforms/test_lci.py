@@ -1,0 +1,183 @@
+"""Limited Context Inpainting (sec. 4.2.1, 4.2.4): geometry, losses, gradients, ablation switches, decoys."""
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from transformrec.transforms import Identity, LimitedContextInpainting, Rotation, TransformSet
+
+
+class DictClassifier(nn.Module):
+    """A small C with BatchNorm, returning ``{"transform": logits}`` like the trainer's PretextModel."""
+
+    def __init__(self, classes: int = 5) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten()
+        )
+        self.head = nn.Linear(16, classes)
+
+    def forward(self, x):
+        return {"transform": self.head(self.net(x))}
+
+
+def _lci(**kwargs):
+    torch.manual_seed(0)
+    options = dict(channels=1, width=4, patch_size=0.5, border=2)
+    options.update(kwargs)
+    return LimitedContextInpainting(**options)
+
+
+def _images(n=8, size=16, seed=1):
+    return torch.rand(n, 1, size, size, generator=torch.Generator().manual_seed(seed))
+
+
+def _changed_box(original, transformed):
+    """Height and width of the bounding box of the pixels that differ, per image."""
+    boxes = []
+    for before, after in zip(original, transformed, strict=True):
+        rows, cols = (before != after).any(0).nonzero(as_tuple=True)
+        boxes.append((int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)))
+    return boxes
+
+
+def test_output_keeps_shape_and_changes_pixels_only_inside_one_patch():
+    images = _images()
+    lci = _lci(patch_size=0.5)
+    out, extra = lci.apply(images, torch.zeros(8, dtype=torch.long), torch.Generator().manual_seed(0))
+    assert out.shape == images.shape and extra == {}
+    for height, width in _changed_box(images, out):
+        assert height <= 8 and width <= 8  # a 0.5 × 16 = 8-pixel patch
+
+
+def test_patch_size_switch_sets_the_size_of_the_inpainted_region():
+    images = _images()
+    out, _ = _lci(patch_size=12).apply(images, torch.zeros(8, dtype=torch.long), torch.Generator().manual_seed(0))
+    boxes = _changed_box(images, out)
+    assert all(h <= 12 and w <= 12 for h, w in boxes)
+    assert max(h for h, _ in boxes) > 8  # bigger than the 0.5 default would allow
+
+
+def test_inpainter_and_discriminator_accept_any_patch_side():
+    lci = _lci()
+    for side in (8, 13, 24):
+        patches = torch.randn(2, 1, side, side)
+        assert lci.inpainter(patches).shape == patches.shape
+        assert lci.discriminator(patches).shape[:2] == (2, 1)
+
+
+def test_loss_terms_follow_the_switches_of_table_4_1():
+    images, classifier = _images(), DictClassifier()
+    TransformSet([Identity(), Rotation(), lci := _lci()])
+    assert set(lci.losses(images, classifier)) == {
+        "discriminator",
+        "adversarial",
+        "border",
+        "ssl",
+        "autoencoding",
+        "inpainter",
+    }
+    no_fool = _lci(fool_classifier=False)
+    assert "ssl" not in no_fool.losses(images, classifier)
+    no_ae = _lci(patch_autoencoding=False)
+    assert "autoencoding" not in no_ae.losses(images, classifier) and no_ae.decoy_for == ()
+
+
+def test_inpainter_loss_is_the_weighted_sum_of_sec_4_2_4():
+    lci = _lci(lambda_border=50.0, lambda_ae=50.0)
+    TransformSet([Identity(), Rotation(), lci])
+    terms = lci.losses(_images(), DictClassifier())
+    expected = terms["adversarial"] + 50 * terms["border"] - terms["ssl"] + 50 * terms["autoencoding"]
+    assert torch.isclose(terms["inpainter"], expected)
+
+
+def test_classifier_gradient_reaches_the_inpainter_with_a_minus_sign():
+    """∂L_inp/∂F with −L_SSL minus ∂L_inp/∂F without it equals −∂L_SSL/∂F on the same random draws."""
+    images, classifier = _images(), DictClassifier()
+    with_c = _lci()
+    TransformSet([Identity(), Rotation(), with_c])
+    without_c = copy.deepcopy(with_c)
+    without_c.fool_classifier = False
+    params = list(with_c.inpainter.parameters())
+    terms = with_c.losses(images, classifier)
+    grad_total = torch.autograd.grad(terms["inpainter"], params, retain_graph=True)
+    grad_ssl = torch.autograd.grad(terms["ssl"], params)
+    grad_without = torch.autograd.grad(
+        without_c.losses(images, classifier)["inpainter"], list(without_c.inpainter.parameters())
+    )
+    assert any(g.abs().sum() > 0 for g in grad_ssl)
+    for total, ssl, without in zip(grad_total, grad_ssl, grad_without, strict=True):
+        torch.testing.assert_close(total - without, -ssl, rtol=1e-3, atol=1e-5)
+
+
+def test_classifier_loss_uses_the_label_the_transform_set_gave_lci():
+    lci = _lci()
+    TransformSet([Identity(), Rotation(), lci])
+    assert lci.class_label == {"lci": 4} and lci.head == "transform"
+
+
+def test_update_steps_inpainter_and_discriminator_but_leaves_the_classifier_alone():
+    images, classifier = _images(), DictClassifier()
+    lci = _lci()
+    TransformSet([Identity(), Rotation(), lci])
+    classifier_before = copy.deepcopy(classifier.state_dict())
+    inpainter_before = copy.deepcopy(lci.inpainter.state_dict())
+    discriminator_before = [p.detach().clone() for p in lci.discriminator.parameters()]
+    metrics = lci.update(images, classifier)
+    assert {"lci/ssl", "lci/discriminator", "lci/inpainter"} <= set(metrics)
+    for name, value in classifier.state_dict().items():  # BN running stats included
+        assert torch.equal(value, classifier_before[name]), name
+    assert all(p.grad is None for p in classifier.parameters())
+    assert any(not torch.equal(v, lci.inpainter.state_dict()[k]) for k, v in inpainter_before.items())
+    assert any(not torch.equal(a, b) for a, b in zip(discriminator_before, lci.discriminator.parameters(), strict=True))
+
+
+def test_frozen_inpainter_is_trained_only_in_its_pretraining_phase():
+    lci = _lci(frozen=True, pretrain_steps=3)
+    TransformSet([Identity(), lci])
+    start = copy.deepcopy(lci.inpainter.state_dict())
+    seen = []
+
+    def batches():
+        while True:
+            seen.append(1)
+            yield _images()
+
+    lci.pretrain(batches())
+    assert len(seen) == 3
+    trained = copy.deepcopy(lci.inpainter.state_dict())
+    assert any(not torch.equal(start[k], trained[k]) for k in start)
+    assert lci.update(_images(), DictClassifier(2)) == {}
+    assert all(torch.equal(trained[k], v) for k, v in lci.inpainter.state_dict().items())
+    with pytest.raises(ValueError, match="pretrain_steps"):
+        _lci(frozen=True, pretrain_steps=0)
+
+
+def test_half_of_identity_and_rotation_inputs_become_patch_autoencoded_decoys():
+    images = _images(n=8)
+    transform_set = TransformSet([Identity(), Rotation(angles=[180]), _lci()], mode="all")
+    out, targets = transform_set(images, torch.Generator().manual_seed(0))
+    identity, rotated = out[:8], out[8:16]
+    unchanged = [torch.equal(a, b) for a, b in zip(identity, images, strict=True)]
+    assert unchanged.count(False) == 4  # half of the untransformed images
+    unrotated = torch.rot90(rotated, 2, dims=(-2, -1))
+    assert [torch.equal(a, b) for a, b in zip(unrotated, images, strict=True)].count(False) == 4
+    changed = [i for i, same in enumerate(unchanged) if not same]
+    for height, width in _changed_box(images[changed], identity[changed]):
+        assert height <= 8 and width <= 8
+    assert targets["transform"].tolist() == [0] * 8 + [1] * 8 + [2] * 8
+
+
+def test_without_patch_autoencoding_there_are_no_decoys():
+    images = _images(n=8)
+    out, _ = TransformSet([Identity(), _lci(patch_autoencoding=False)])(images, torch.Generator().manual_seed(0))
+    assert torch.equal(out[:8], images)
+
+
+def test_bad_parameters_are_named():
+    with pytest.raises(ValueError, match="patch_size"):
+        _lci(patch_size=0)
+    with pytest.raises(ValueError, match="border"):
+        _lci(border=-1)

@@ -1,0 +1,250 @@
+"""T₅: Limited Context Inpainting (LCI), the learned, adversarially trained transform of sec. 4.2.1.
+
+A random patch W_Δ of each image keeps only a thin border; its centre becomes noise (eq. 4.3),
+an inpainter F fills it in, and the patch is pasted back (eq. 4.4). F is trained against a
+patch discriminator D (local realism, hinge loss), to reproduce the border (λ_border = 50), to
+fool the transformation classifier C (−L_SSL) and to autoencode whole patches (λ_AE = 50,
+sec. 4.2.4). The autoencoded patches also become *decoys*: half of the untransformed images,
+and half of the images about to be rotated, get a patch replaced by F(e), so that C cannot
+recognise LCI from F's processing artefacts alone (sec. 4.2.4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from transformrec.adversarial.objectives import hinge_discriminator_loss, hinge_generator_loss
+from transformrec.functional.patches import (
+    centre_mask,
+    extract_patches,
+    hide_centre,
+    paste_patches,
+    patch_side,
+    sample_patch_corners,
+)
+from transformrec.training.distributed import average_gradients
+from transformrec.transforms.base import LearnedTransform
+from transformrec.transforms.classifier_feedback import classifier_loss
+from transformrec.transforms.lci_networks import Inpainter, PatchDiscriminator
+from transformrec.transforms.registry import register_transform
+
+
+def limited_context_inpaint(
+    images: torch.Tensor,
+    inpainter: nn.Module,
+    corners: torch.Tensor,
+    side: int,
+    border: int,
+    noise: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Eqs. 4.2–4.4 for a batch: returns (T₅ ∘ x, inpainted patches r, original patches e).
+
+    Differentiable w.r.t. the inpainter's parameters, which is how −L_SSL reaches F.
+    """
+    original = extract_patches(images, corners, side)
+    mask = centre_mask(side, border, images.device)
+    inpainted = inpainter(hide_centre(original, mask, noise.to(images.device, images.dtype)))
+    return paste_patches(images, inpainted, corners), inpainted, original
+
+
+@register_transform("lci")
+class LimitedContextInpainting(LearnedTransform):
+    """The LCI transform with its inpainter F, patch discriminator D and their Adam optimisers.
+
+    Args:
+        channels: image channels (filled from the dataset by config builds).
+        patch_size: side of W_Δ, as a fraction of the image side (≤ 1) or in pixels (> 1);
+            0.75 is the thesis's 48×48 on 64×64 (table 4.1 a–c vary it).
+        border: pixels of the patch border kept for F (2 on STL-10/CelebA, 4 on ImageNet).
+        width: channel width of F and D.
+        lambda_border, lambda_ae: weights of border reconstruction and patch autoencoding (50, 50).
+        lr, betas: Adam for F and D (2e-4, β₁ = 0.5; β₂ is not given in the thesis, Adam's 0.999).
+        fool_classifier: keep the −L_SSL term (table 4.1 e switches it off).
+        patch_autoencoding: keep the λ_AE term and the decoys (table 4.1 f switches both off).
+        frozen: train F (and D) only in a pre-training phase of ``pretrain_steps`` steps
+            without C, then freeze it (table 4.1 d: "pre-trained and frozen F").
+        pretrain_steps: steps of that phase (only used when ``frozen``).
+        decoy_for: names of the transforms whose inputs get half-decoyed (sec. 4.2.4).
+        seed: seeds the generator used by :meth:`update` (patch locations and noise).
+    """
+
+    def __init__(
+        self,
+        channels: int = 3,
+        patch_size: float = 0.75,
+        border: int = 2,
+        width: int = 64,
+        lambda_border: float = 50.0,
+        lambda_ae: float = 50.0,
+        lr: float = 2e-4,
+        betas: tuple[float, float] = (0.5, 0.999),
+        fool_classifier: bool = True,
+        patch_autoencoding: bool = True,
+        frozen: bool = False,
+        pretrain_steps: int = 2000,
+        decoy_for: tuple[str, ...] | list[str] = ("identity", "rotation"),
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if border < 0:
+            raise ValueError(f"lci border must be >= 0 pixels, got {border}")
+        if patch_size <= 0:
+            raise ValueError(f"lci patch_size must be > 0 (a fraction <= 1 or pixels > 1), got {patch_size}")
+        if frozen and pretrain_steps < 1:
+            raise ValueError("a frozen lci inpainter needs pretrain_steps >= 1 to be trained before freezing")
+        self.channels, self.patch_size, self.border, self.width = channels, patch_size, border, width
+        self.lambda_border, self.lambda_ae = lambda_border, lambda_ae
+        self.fool_classifier, self.patch_autoencoding = fool_classifier, patch_autoencoding
+        self.frozen, self.pretrain_steps = frozen, pretrain_steps
+        self.decoy_for = tuple(decoy_for) if patch_autoencoding else ()
+        self.inpainter = Inpainter(channels, width)
+        self.discriminator = PatchDiscriminator(channels, width)
+        self.inpainter_optimizer = torch.optim.Adam(self.inpainter.parameters(), lr=lr, betas=tuple(betas))
+        self.discriminator_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=tuple(betas))
+        self.generator = torch.Generator().manual_seed(seed)
+        self.class_label: dict[str, int] = {"lci": 0}
+
+    # ------------------------------------------------------------------ Transform contract
+    def variant_names(self) -> tuple[str, ...]:
+        return ("lci",)
+
+    def bind_labels(self, head: str, labels: dict[str, int]) -> None:
+        """Told by the TransformSet which label index "lci" has on its head (for −L_SSL)."""
+        self.head, self.class_label = head, dict(labels)
+
+    def _random_inputs(self, images: torch.Tensor, generator: torch.Generator | None):
+        batch, _, height, width = images.shape
+        side = patch_side(min(height, width), self.patch_size)
+        corners = sample_patch_corners(batch, height, width, side, generator)
+        noise = torch.randn((batch, images.shape[1], side, side), generator=generator)
+        return side, corners, noise
+
+    def apply(self, batch, variant, generator=None):
+        """T₅ ∘ x for the classifier's batch; F runs without gradients (C's step does not train F)."""
+        side, corners, noise = self._random_inputs(batch, generator)
+        with torch.no_grad():
+            transformed, _, _ = limited_context_inpaint(batch, self.inpainter, corners, side, self.border, noise)
+        return transformed, {}
+
+    def make_decoys(self, batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Half of ``batch`` with one random patch replaced by F(e), its autoencoded self (sec. 4.2.4)."""
+        count = batch.shape[0] // 2
+        if count == 0:
+            return batch
+        chosen = torch.randperm(batch.shape[0], generator=generator)[:count].to(batch.device)
+        picked = batch[chosen]
+        _, height, width = picked.shape[1:]
+        side = patch_side(min(height, width), self.patch_size)
+        corners = sample_patch_corners(count, height, width, side, generator)
+        with torch.no_grad():
+            autoencoded = self.inpainter(extract_patches(picked, corners, side))
+            decoys = paste_patches(picked, autoencoded, corners)
+        out = batch.clone()
+        out[chosen] = decoys
+        return out
+
+    # ------------------------------------------------------------------ learning
+    def _inpaint_for_training(self, real_batch: torch.Tensor):
+        side, corners, noise = self._random_inputs(real_batch, self.generator)
+        transformed, inpainted, original = limited_context_inpaint(
+            real_batch, self.inpainter, corners, side, self.border, noise
+        )
+        return side, transformed, inpainted, original
+
+    def discriminator_loss(self, inpainted: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
+        """D's hinge loss: real patches e against inpainted patches r (detached: D's step only)."""
+        return hinge_discriminator_loss(self.discriminator(original), self.discriminator(inpainted.detach()))
+
+    def inpainter_losses(
+        self,
+        side: int,
+        transformed: torch.Tensor,
+        inpainted: torch.Tensor,
+        original: torch.Tensor,
+        classifier: nn.Module | None,
+    ) -> dict[str, torch.Tensor]:
+        """L_inp,AE (sec. 4.2.1, 4.2.4): ``inpainter`` (the total) and its parts.
+
+        Parts: ``adversarial`` (hinge ℓ_GAN), ``border`` (mean squared border error, weighted by
+        λ_border), ``ssl`` (C's cross-entropy on T₅ ∘ x, *subtracted*) and ``autoencoding``
+        (|F(e) − e|², weighted by λ_AE). Parts switched off by the ablation flags are absent.
+        """
+        terms = {"adversarial": hinge_generator_loss(self.discriminator(inpainted))}
+        frame = 1 - centre_mask(side, self.border, inpainted.device)
+        squared = ((inpainted - original) * frame).pow(2)
+        terms["border"] = squared.sum() / (frame.sum() * inpainted.shape[0] * inpainted.shape[1])
+        total = terms["adversarial"] + self.lambda_border * terms["border"]
+        if self.fool_classifier and classifier is not None:
+            terms["ssl"] = classifier_loss(classifier, transformed, self.head, self.class_label["lci"])
+            total = total - terms["ssl"]
+        if self.patch_autoencoding:
+            terms["autoencoding"] = F.mse_loss(self.inpainter(original), original)
+            total = total + self.lambda_ae * terms["autoencoding"]
+        terms["inpainter"] = total
+        return terms
+
+    def losses(self, real_batch: torch.Tensor, classifier: nn.Module | None) -> dict[str, torch.Tensor]:
+        """Every loss of one LCI step on ``real_batch``: ``discriminator`` plus :meth:`inpainter_losses`."""
+        side, transformed, inpainted, original = self._inpaint_for_training(real_batch)
+        terms = self.inpainter_losses(side, transformed, inpainted, original, classifier)
+        terms["discriminator"] = self.discriminator_loss(inpainted, original)
+        return terms
+
+    @staticmethod
+    def _descend(loss: torch.Tensor, network: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        # Only this network's gradients: C's and D's parameters are in F's graph but are not F's to step.
+        parameters = [p for p in network.parameters() if p.requires_grad]
+        for parameter, grad in zip(parameters, torch.autograd.grad(loss, parameters), strict=True):
+            parameter.grad = grad
+        average_gradients(parameters)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    def _step(self, real_batch: torch.Tensor, classifier: nn.Module | None) -> dict[str, float]:
+        """Alternating GAN training: D steps on this batch's r, then F steps against the updated D."""
+        side, transformed, inpainted, original = self._inpaint_for_training(real_batch)
+        discriminator_loss = self.discriminator_loss(inpainted, original)
+        self._descend(discriminator_loss, self.discriminator, self.discriminator_optimizer)
+        terms = self.inpainter_losses(side, transformed, inpainted, original, classifier)
+        self._descend(terms["inpainter"], self.inpainter, self.inpainter_optimizer)
+        terms["discriminator"] = discriminator_loss
+        return {f"lci/{name}": float(value.detach()) for name, value in terms.items()}
+
+    def update(self, real_batch: torch.Tensor, classifier: nn.Module) -> dict[str, float]:
+        """One Adam step of D, then of F (alternating GAN training); nothing when F is frozen."""
+        if self.frozen:
+            return {}
+        return self._step(real_batch, classifier)
+
+    def pretrain(self, batches: Iterator[torch.Tensor]) -> None:
+        """Table 4.1 (d): train F and D without C for ``pretrain_steps`` batches, then keep F fixed."""
+        if not self.frozen:
+            return
+        for _, real_batch in zip(range(self.pretrain_steps), batches, strict=False):
+            self._step(real_batch, classifier=None)
+        self.inpainter.requires_grad_(False)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"inpainter": self.inpainter_optimizer, "discriminator": self.discriminator_optimizer}
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        state = super().checkpoint_state()
+        state["generator"] = self.generator.get_state()
+        return state
+
+    def load_checkpoint_state(self, state: dict[str, Any]) -> None:
+        super().load_checkpoint_state(state)
+        self.generator.set_state(state["generator"])
+
+    def __repr__(self) -> str:
+        flags = "".join(
+            f", {name}={getattr(self, name)}"
+            for name in ("fool_classifier", "patch_autoencoding", "frozen")
+            if getattr(self, name) != (name != "frozen")
+        )
+        return f"LimitedContextInpainting(patch_size={self.patch_size}, border={self.border}{flags})"
