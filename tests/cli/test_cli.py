@@ -69,4 +69,6 @@ def test_eval_without_pretrained_weights_is_a_clear_error(tiny_config, capsys):
 def test_list_shows_every_registry(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "transforms: identity, rotation, warp" in out and "alexnet_bn" in out and "linear_probe" in out
+    transforms_line = next(line for line in out.splitlines() if line.startswith("transforms:"))
+    assert {"identity", "rotation", "warp", "lci"} <= set(transforms_line.split(": ")[1].split(", "))
+    assert "alexnet_bn" in out and "linear_probe" in out
