@@ -1,6 +1,7 @@
 """Config validation: thesis defaults, overrides, and errors that name the file and the field."""
 
 import pytest
+import torch
 
 from transformrec.config import ConfigError, ExperimentConfig, apply_override, load_config
 
@@ -60,8 +61,43 @@ def test_missing_and_malformed_files(tmp_path):
         load_config(tmp_path / "broken.yaml")
 
 
-@pytest.mark.parametrize("name", ["quickstart.yaml", "ch4_rot_warp.yaml", "fashion_mnist_rot_warp.yaml"])
+def test_unknown_component_parameters_are_rejected_with_the_accepted_ones(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("transforms: [identity, {name: lci, patchsize: 0.5}]\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "transform 'lci' has no parameter patchsize" in str(info.value) and "patch_size" in str(info.value)
+
+
+def test_chapter_4_lci_config_declares_the_six_way_task_of_eq_4_1():
+    from pathlib import Path
+
+    from transformrec.config.build import build_transform_set
+
+    config = load_config(Path(__file__).resolve().parents[2] / "configs" / "ch4_rot_warp_lci.yaml")
+    transform_set = build_transform_set(config)
+    assert transform_set.heads == {"transform": ["identity", "rot90", "rot180", "rot270", "warp", "lci"]}
+    lci = transform_set.learned_transforms[0]
+    assert (lci.patch_size, lci.border, lci.lambda_border, lci.lambda_ae) == (0.75, 2, 50, 50)
+    assert lci.inpainter_optimizer.defaults["lr"] == 2e-4 and lci.inpainter_optimizer.defaults["betas"][0] == 0.5
+
+
+@pytest.mark.parametrize(
+    "name", ["quickstart.yaml", "ch4_rot_warp.yaml", "ch4_rot_warp_lci.yaml", "fashion_mnist_rot_warp.yaml"]
+)
 def test_shipped_configs_validate(name):
     from pathlib import Path
 
     load_config(Path(__file__).resolve().parents[2] / "configs" / name)
+
+
+def test_learned_transforms_take_channels_from_the_dataset_and_the_seed_from_the_experiment():
+    from transformrec.config.build import build_data, build_transform_set
+
+    config = load_config(
+        None,
+        ["seed=7", "data={name: procedural, num_samples: 4, image_size: 16, channels: 1}", "transforms=[lci]"],
+    )
+    lci = build_transform_set(config, build_data(config.data)).learned_transforms[0]
+    assert lci.channels == 1 and lci.inpainter.stem[0].in_channels == 1
+    assert torch.equal(lci.generator.get_state(), torch.Generator().manual_seed(7).get_state())

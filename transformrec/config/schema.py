@@ -7,6 +7,7 @@ against the registries when the config is validated, so a typo fails before any 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -42,8 +43,15 @@ class Component(Strict):
 
 
 def _check_name(component: Component, registry, kind: str) -> Component:
+    """Reject unknown names, and parameters the registered factory does not take, at load time."""
     if component.name not in registry:
         raise ValueError(f"unknown {kind} {component.name!r}; known: {', '.join(registry.names())}")
+    parameters = inspect.signature(registry.get(component.name)).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        unknown = sorted(set(component.params) - set(parameters))
+        if unknown:
+            accepted = ", ".join(name for name in parameters if name != "self")
+            raise ValueError(f"{kind} {component.name!r} has no parameter {', '.join(unknown)}; accepted: {accepted}")
     return component
 
 
