@@ -72,3 +72,13 @@ def test_list_shows_every_registry(capsys):
     transforms_line = next(line for line in out.splitlines() if line.startswith("transforms:"))
     assert {"identity", "rotation", "warp", "lci"} <= set(transforms_line.split(": ")[1].split(", "))
     assert "alexnet_bn" in out and "linear_probe" in out
+
+
+def test_show_loads_a_trained_lci_inpainter_from_the_run_checkpoint(tiny_config, tmp_path, capsys):
+    lci = ["--set", "transforms=[identity, {name: lci, width: 4}]", "--set", "train.max_steps=2"]
+    assert main(["pretrain", str(tiny_config), *TINY, *lci]) == 0
+    out = tmp_path / "lci.png"
+    assert main(["show", str(tiny_config), "--out", str(out), "--num-images", "2", *TINY, *lci]) == 0
+    assert f"learned transforms loaded from {tmp_path / 'run' / 'checkpoint.pt'}" in capsys.readouterr().out
+    assert Image.open(out).size == (2 * 34 + 2, 2 * 34 + 2)
+    assert out.with_suffix(".txt").read_text().strip() == "columns: identity, lci"

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from transformrec.config.loading import ConfigError, load_config
 
@@ -44,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_config_arguments(show)
     show.add_argument("--out", default=None, help="PNG path (default: <output_dir>/transforms.png)")
     show.add_argument("--num-images", type=int, default=6)
+    show.add_argument(
+        "--checkpoint",
+        default=None,
+        help="checkpoint to load learned transforms (LCI) from (default: <output_dir>/checkpoint.pt if present)",
+    )
 
     commands.add_parser("list", help="list registered transforms, backbones, datasets and evaluations")
     return parser
@@ -97,7 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "show":
             from transformrec.cli.show import render_transform_grid
 
-            out = render_transform_grid(config, args.out or f"{config.output_dir}/transforms.png", args.num_images)
+            checkpoint = args.checkpoint
+            if checkpoint is None and (Path(config.output_dir) / "checkpoint.pt").exists():
+                checkpoint = Path(config.output_dir) / "checkpoint.pt"
+            out = render_transform_grid(
+                config, args.out or f"{config.output_dir}/transforms.png", args.num_images, checkpoint=checkpoint
+            )
+            if checkpoint is not None:
+                print(f"learned transforms loaded from {checkpoint}")
             print(f"wrote {out} (columns listed in {out.with_suffix('.txt')})")
     except (ConfigError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
