@@ -11,13 +11,14 @@ import json
 import sys
 from pathlib import Path
 
-from benchmarks import fmnist_probe, warp_vs_kornia
+from benchmarks import fmnist_probe, lci_tables, warp_vs_kornia
 from benchmarks.environment import describe_environment
 
-BENCHMARKS = {module.NAME: module for module in (warp_vs_kornia, fmnist_probe)}
+BENCHMARKS = {module.NAME: module for module in (warp_vs_kornia, fmnist_probe, lci_tables)}
 TITLES = {
     "warp_vs_kornia": "Speed: random polyharmonic warp vs kornia thin-plate-spline warp",
     "fmnist_probe": "Quality: rotation + warp pretraining vs random init, linear probe on Fashion-MNIST",
+    "lci_tables": "Quality: tables 4.1 and 4.2 at small scale (LCI ablations, combinations of transforms)",
 }
 HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"

@@ -11,6 +11,7 @@ from transformrec.training import Trainer
 from transformrec.transforms import (
     Identity,
     LearnedTransform,
+    LimitedContextInpainting,
     Rotation,
     Transform,
     TransformSet,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Identity",
     "LearnedTransform",
+    "LimitedContextInpainting",
     "Rotation",
     "Trainer",
     "Transform",
