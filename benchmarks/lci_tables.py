@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from transformrec import experiment
 from transformrec.cli.show import render_transform_grid
 from transformrec.config.build import build_data
@@ -69,7 +71,7 @@ PROCEDURAL_ROWS = ("Random", "Rot", "LCI", "Rot + Warp + LCI")
 
 SCALES = {
     "quick": dict(images=2000, epochs=1, labels=100, probe_epochs=30, pretrain=20, procedural_images=1000),
-    "full": dict(images=10000, epochs=3, labels=100, probe_epochs=100, pretrain=300, procedural_images=5000),
+    "full": dict(images=8000, epochs=2, labels=100, probe_epochs=100, pretrain=200, procedural_images=3000),
 }
 
 
@@ -117,7 +119,7 @@ def _run_rows(rows: dict[str, str | None], base: list[str], scale: dict, picture
 
 
 def run(quick: bool = True) -> dict:
-    """Quick: 2k images, 1 epoch, table 4.2's key rows only. Full: 10k images, 3 epochs, both tables."""
+    """Quick: 2k images, 1 epoch, table 4.2's key rows only. Full: 8k images, 2 epochs, both tables."""
     scale = SCALES["quick" if quick else "full"]
     base = [f"data.limit={scale['images']}", f"train.epochs={scale['epochs']}"]
     rows_4_2 = {k: v for k, v in TABLE_4_2.items() if not quick or k in PROCEDURAL_ROWS}
@@ -135,6 +137,7 @@ def run(quick: bool = True) -> dict:
     procedural = _run_rows({k: TABLE_4_2[k] for k in PROCEDURAL_ROWS}, procedural_base, scale)
     return {
         "scale": scale,
+        "torch_threads": torch.get_num_threads(),
         "config": str(CONFIG.relative_to(ROOT)),
         "base_overrides": base,
         "procedural_overrides": procedural_base,
@@ -176,7 +179,7 @@ def to_markdown(result: dict) -> str:
         f"32x32, {scale['epochs']} epochs, `{result['config']}` (AlexNet-BN width 0.5, batch 64, eq. 4.1 `mode: all`); "
         f"LCI with inpainter/discriminator width 32, 2 px border. Linear probes (accuracy %, conv1–conv5) on "
         f"{scale['labels']} labels per class of the train split, {scale['probe_epochs']} epochs, tested on the 10k "
-        "test split; the same labelled subset for every row. One seed.",
+        f"test split; the same labelled subset for every row. One seed; torch threads: {result['torch_threads']}.",
         "",
         "### Table 4.2 shape: combinations of transformations",
         "",
