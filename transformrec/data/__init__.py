@@ -1,7 +1,9 @@
-"""Image data sets behind one contract: ``(C×H×W float image in [0, 1], int label or -1)``.
+"""Data sets behind one contract: ``(C×H×W float image in [0, 1], int label or -1)`` for images,
+``(3×T×H×W float clip in [0, 1], int label)`` for videos.
 
 Importing this package imports every data set module so that each registers its name with
-``build_dataset`` (``fashion_mnist``, ``procedural``, ``image_folder``, ``torchvision``).
+``build_dataset`` (``fashion_mnist``, ``procedural``, ``image_folder``, ``torchvision``,
+``video_folder``).
 """
 
 from transformrec.data.fashion_mnist import FashionMNIST
@@ -10,12 +12,14 @@ from transformrec.data.image_folder import ImageFolderDataset, to_contract_image
 from transformrec.data.procedural import ProceduralShapes, render_params
 from transformrec.data.registry import build_dataset, list_datasets, register_dataset
 from transformrec.data.torchvision_sets import TorchvisionDataset, torchvision_dataset
+from transformrec.data.video_folder import VideoFolder
 
 __all__ = [
     "FashionMNIST",
     "ImageFolderDataset",
     "ProceduralShapes",
     "TorchvisionDataset",
+    "VideoFolder",
     "build_dataset",
     "list_datasets",
     "read_idx",

@@ -1,0 +1,62 @@
+"""Real H.264 files: exact random-access decoding of wanted frames, and clear errors for bad files."""
+
+import pytest
+import torch
+
+from transformrec.data.video_io import CorruptVideoError, decode_frames, probe_video, write_video
+
+
+def binary_counter(length, size=32):
+    """Frame t shows t in binary: column block b is white where bit b of t is set (robust to lossy coding)."""
+    bits = (torch.arange(length).view(-1, 1) >> torch.arange(8)) & 1  # T × 8
+    columns = bits.repeat_interleave(size // 8, dim=1).to(torch.uint8) * 255  # T × size
+    return columns.view(length, 1, size, 1).expand(length, size, size, 3).contiguous()
+
+
+def read_counter(frames):
+    size = frames.shape[2]
+    bits = frames[:, size // 2, :, 0].float().view(frames.shape[0], 8, size // 8).mean(-1) > 127
+    return (bits.long() << torch.arange(8)).sum(1).tolist()
+
+
+@pytest.fixture(scope="module")
+def counter_video(tmp_path_factory):
+    return write_video(tmp_path_factory.mktemp("video") / "counter.mp4", binary_counter(100), fps=25, gop=8)
+
+
+def test_probe_reads_length_rate_and_size(counter_video):
+    info = probe_video(counter_video)
+    assert (info.num_frames, info.fps, info.height, info.width) == (100, 25.0, 32, 32)
+
+
+def test_decodes_exactly_the_requested_frames_in_the_requested_order(counter_video):
+    wanted = [57, 3, 99, 57, 0, 40]  # unordered, repeated, both ends: needs seeking back and forth
+    frames = decode_frames(counter_video, torch.tensor(wanted))
+    assert frames.shape == (6, 32, 32, 3) and frames.dtype == torch.uint8
+    assert read_counter(frames) == wanted
+
+
+def test_decoding_a_late_clip_matches_decoding_the_whole_file(counter_video):
+    whole = decode_frames(counter_video, list(range(100)))
+    late = decode_frames(counter_video, list(range(80, 96)))
+    assert torch.equal(late, whole[80:96])
+
+
+def test_frames_past_the_end_and_broken_files_raise_errors_naming_the_file(counter_video, tmp_path):
+    with pytest.raises(CorruptVideoError, match="counter.mp4: frames \\[100\\]"):
+        decode_frames(counter_video, [98, 100])
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"not a video at all" * 100)
+    with pytest.raises(CorruptVideoError, match="garbage.mp4"):
+        probe_video(garbage)
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(counter_video.read_bytes()[: counter_video.stat().st_size // 3])
+    with pytest.raises(CorruptVideoError, match="truncated.mp4"):
+        decode_frames(truncated, [90])
+
+
+def test_writer_rejects_odd_sizes_and_wrong_types(tmp_path):
+    with pytest.raises(ValueError, match="even"):
+        write_video(tmp_path / "odd.mp4", torch.zeros(4, 31, 32, 3, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="uint8"):
+        write_video(tmp_path / "float.mp4", torch.zeros(4, 32, 32, 3))
