@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from transformrec.config.loading import ConfigError, load_config
+from transformrec.training.distributed import is_main_process
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -88,19 +89,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{kind}: {', '.join(names)}")
             return 0
         config = load_config(args.config, args.overrides)
+        # Under torchrun every rank trains; only rank 0 evaluates, prints and writes.
+        main_process = is_main_process()
         if args.command == "pretrain":
             summary = experiment.pretrain(config, resume=args.resume)
-            print(json.dumps(summary, indent=2))
+            if main_process:
+                print(json.dumps(summary, indent=2))
         elif args.command == "eval":
-            _print_evaluation(experiment.evaluate(config, args.weights, False if args.no_baseline else None))
+            if main_process:
+                _print_evaluation(experiment.evaluate(config, args.weights, False if args.no_baseline else None))
         elif args.command == "demo":
             summary = experiment.pretrain(config)
-            print(
-                f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
-                f"final pretext metrics: {json.dumps(summary['final_metrics'])}"
-            )
-            _print_evaluation(experiment.evaluate(config))
-        elif args.command == "show":
+            if main_process:
+                print(
+                    f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
+                    f"final pretext metrics: {json.dumps(summary['final_metrics'])}"
+                )
+                _print_evaluation(experiment.evaluate(config))
+        elif args.command == "show" and main_process:
             from transformrec.cli.show import render_transform_grid
 
             checkpoint = args.checkpoint
