@@ -51,8 +51,6 @@ def take_own_samples(samples: torch.Tensor, global_batch: int, context: Distribu
         return samples
     total = samples.shape[0]
     if total % global_batch:
-        raise ValueError(
-            f"cannot shard {total} transformed samples: not a multiple of the global batch {global_batch}"
-        )
+        raise ValueError(f"cannot shard {total} transformed samples: not a multiple of the global batch {global_batch}")
     grouped = samples.reshape(total // global_batch, global_batch, *samples.shape[1:])
     return grouped[:, own_slice(global_batch, context)].reshape(-1, *samples.shape[1:])
