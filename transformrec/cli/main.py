@@ -1,4 +1,4 @@
-"""Command line: ``transformrec {pretrain,eval,demo,show,list} …``."""
+"""Command line: ``transformrec {pretrain,eval,demo,show,audit,list} …``."""
 
 from __future__ import annotations
 
@@ -52,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
         help="checkpoint to load learned transforms (LCI) from (default: <output_dir>/checkpoint.pt if present)",
     )
 
+    audit = commands.add_parser(
+        "audit", help="can local patches recognise each transform, and which transforms are confusable? (sec. 4.3)"
+    )
+    _add_config_arguments(audit)
+    audit.add_argument("--patch-size", type=int, default=None, help="local patch side (default: image side / 4)")
+    audit.add_argument("--num-images", type=int, default=512, help="images of the config's data to audit on")
+    audit.add_argument("--steps", type=int, default=1000, help="training steps of each probe classifier")
+    audit.add_argument("--out", default=None, help="JSON report path (default: <output_dir>/audit.json)")
+
     commands.add_parser("list", help="list registered transforms, backbones, datasets and evaluations")
     return parser
 
@@ -71,6 +80,29 @@ def _print_evaluation(results: dict) -> None:
         best = outcome.get("best_test_acc", outcome.get("test_acc"))
         best_text = f"{best:.4f}" if isinstance(best, float) else str(best)
         print(f"  {label:>10}: best test accuracy {best_text}  {cells}")
+
+
+def _audit(config, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from transformrec.audit import audit_transform_set
+    from transformrec.config.build import build_data, build_transform_set
+    from transformrec.training.distributed import resolve_device
+
+    report = audit_transform_set(
+        build_transform_set(config),
+        build_data(config.data),
+        num_images=args.num_images,
+        patch_size=args.patch_size,
+        steps=args.steps,
+        seed=config.seed,
+        device=resolve_device(config.device),
+    )
+    out = Path(args.out or f"{config.output_dir}/audit.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report.to_dict(), indent=2))
+    print(report.to_table())
+    print(f"\nwrote {out}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if checkpoint is not None:
                 print(f"learned transforms loaded from {checkpoint}")
             print(f"wrote {out} (columns listed in {out.with_suffix('.txt')})")
+        elif args.command == "audit" and main_process:
+            _audit(config, args)
     except (ConfigError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
