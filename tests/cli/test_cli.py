@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 from PIL import Image
 
 from transformrec.cli.main import main
@@ -82,3 +83,19 @@ def test_show_loads_a_trained_lci_inpainter_from_the_run_checkpoint(tiny_config,
     assert f"learned transforms loaded from {tmp_path / 'run' / 'checkpoint.pt'}" in capsys.readouterr().out
     assert Image.open(out).size == (2 * 34 + 2, 2 * 34 + 2)
     assert out.with_suffix(".txt").read_text().strip() == "columns: identity, lci"
+
+
+def test_audit_prints_a_table_and_writes_json(tiny_config, tmp_path, capsys):
+    out = tmp_path / "audit.json"
+    args = ["--num-images", "32", "--steps", "20", "--out", str(out)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the probes take many tiny steps, which intra-op threads slow down
+    try:
+        assert main(["audit", str(tiny_config), "--set", "device=cpu", *args]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    printed = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert report["classes"] == ["identity", "rot90", "rot180", "rot270", "warp"]
+    assert report["patch_size"] == 8 and len(report["local_confusion"]) == 5
+    assert "local acc" in printed and "pairwise separability" in printed

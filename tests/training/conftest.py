@@ -40,3 +40,21 @@ class TinyNet(TappedBackbone):
         out["conv2"] = x
         out["pool"] = self.fc(x.flatten(1))
         return {t: out[t] for t in taps}
+
+
+class TinyPlainNet(TappedBackbone):
+    """TinyNet without BatchNorm: its output for a sample does not depend on the rest of the batch,
+    so a run sharded over processes can be compared with one process exactly."""
+
+    tap_names = ("conv1", "pool")
+    feature_dim = 16
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, stride=2, padding=1), torch.nn.ReLU())
+        self.fc = torch.nn.Linear(8 * 8 * 8, 16)
+
+    def forward_taps(self, x, taps):
+        out = {"conv1": self.conv1(x)}
+        out["pool"] = self.fc(out["conv1"].flatten(1))
+        return {t: out[t] for t in taps}

@@ -1,4 +1,4 @@
-"""Command line: ``transformrec {pretrain,eval,demo,show,list} …``."""
+"""Command line: ``transformrec {pretrain,eval,demo,show,audit,list} …``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from transformrec.config.loading import ConfigError, load_config
+from transformrec.training.distributed import is_main_process
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +52,15 @@ def _parser() -> argparse.ArgumentParser:
         help="checkpoint to load learned transforms (LCI) from (default: <output_dir>/checkpoint.pt if present)",
     )
 
+    audit = commands.add_parser(
+        "audit", help="can local patches recognise each transform, and which transforms are confusable? (sec. 4.3)"
+    )
+    _add_config_arguments(audit)
+    audit.add_argument("--patch-size", type=int, default=None, help="local patch side (default: image side / 4)")
+    audit.add_argument("--num-images", type=int, default=512, help="images of the config's data to audit on")
+    audit.add_argument("--steps", type=int, default=1000, help="training steps of each probe classifier")
+    audit.add_argument("--out", default=None, help="JSON report path (default: <output_dir>/audit.json)")
+
     commands.add_parser("list", help="list registered transforms, backbones, datasets and evaluations")
     return parser
 
@@ -72,6 +82,29 @@ def _print_evaluation(results: dict) -> None:
         print(f"  {label:>10}: best test accuracy {best_text}  {cells}")
 
 
+def _audit(config, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from transformrec.audit import audit_transform_set
+    from transformrec.config.build import build_data, build_transform_set
+    from transformrec.training.distributed import resolve_device
+
+    report = audit_transform_set(
+        build_transform_set(config),
+        build_data(config.data),
+        num_images=args.num_images,
+        patch_size=args.patch_size,
+        steps=args.steps,
+        seed=config.seed,
+        device=resolve_device(config.device),
+    )
+    out = Path(args.out or f"{config.output_dir}/audit.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report.to_dict(), indent=2))
+    print(report.to_table())
+    print(f"\nwrote {out}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``transformrec`` command."""
     args = _parser().parse_args(argv)
@@ -88,19 +121,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{kind}: {', '.join(names)}")
             return 0
         config = load_config(args.config, args.overrides)
+        # Under torchrun every rank trains; only rank 0 evaluates, prints and writes.
+        main_process = is_main_process()
         if args.command == "pretrain":
             summary = experiment.pretrain(config, resume=args.resume)
-            print(json.dumps(summary, indent=2))
+            if main_process:
+                print(json.dumps(summary, indent=2))
         elif args.command == "eval":
-            _print_evaluation(experiment.evaluate(config, args.weights, False if args.no_baseline else None))
+            if main_process:
+                _print_evaluation(experiment.evaluate(config, args.weights, False if args.no_baseline else None))
         elif args.command == "demo":
             summary = experiment.pretrain(config)
-            print(
-                f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
-                f"final pretext metrics: {json.dumps(summary['final_metrics'])}"
-            )
-            _print_evaluation(experiment.evaluate(config))
-        elif args.command == "show":
+            if main_process:
+                print(
+                    f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
+                    f"final pretext metrics: {json.dumps(summary['final_metrics'])}"
+                )
+                _print_evaluation(experiment.evaluate(config))
+        elif args.command == "show" and main_process:
             from transformrec.cli.show import render_transform_grid
 
             checkpoint = args.checkpoint
@@ -112,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if checkpoint is not None:
                 print(f"learned transforms loaded from {checkpoint}")
             print(f"wrote {out} (columns listed in {out.with_suffix('.txt')})")
+        elif args.command == "audit" and main_process:
+            _audit(config, args)
     except (ConfigError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

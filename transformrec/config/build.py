@@ -82,4 +82,5 @@ def build_trainer(config: ExperimentConfig, resume: bool = False, progress: bool
         log_every=train.log_every,
         progress=progress,
         amp=train.amp,
+        sync_batchnorm=train.sync_batchnorm,
     )

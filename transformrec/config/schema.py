@@ -78,6 +78,9 @@ class TrainConfig(Strict):
     log_every: int = Field(10, ge=1)
     max_steps: int | None = Field(None, ge=1)
     amp: bool = False
+    sync_batchnorm: bool = Field(
+        False, description="under torchrun, BatchNorm statistics over the global batch (SyncBatchNorm, CUDA only)"
+    )
 
     @field_validator("betas")
     @classmethod

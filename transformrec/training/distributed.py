@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
@@ -46,7 +47,24 @@ def init_distributed(device: str = "auto") -> DistributedContext:
         torch.cuda.set_device(chosen)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if chosen.type == "cuda" else "gloo")
+        # Left to interpreter teardown, a gloo group whose peer has already exited can abort the
+        # process ("terminate called without an active exception"); tear it down first.
+        atexit.register(_destroy_process_group)
     return DistributedContext(rank, world_size, local_rank, chosen)
+
+
+def _destroy_process_group() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def is_main_process() -> bool:
+    """Whether this process is rank 0 of a ``torchrun`` launch (or not launched by one).
+
+    Read from the environment, so it holds before (and without) a process group: evaluation and
+    printing run on rank 0 only.
+    """
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def average_gradients(parameters) -> None:

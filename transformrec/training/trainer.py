@@ -26,7 +26,8 @@ from transformrec.backbones.base import TappedBackbone
 from transformrec.backbones.registry import build_backbone
 from transformrec.training.checkpoint import load_checkpoint, save_atomic
 from transformrec.training.distributed import init_distributed
-from transformrec.training.loss import multi_head_loss
+from transformrec.training.global_batch import gather_global_batch, own_slice, take_own_samples
+from transformrec.training.loss import global_multi_head_loss, multi_head_loss
 from transformrec.training.model import PretextModel
 from transformrec.training.run_logger import RunLogger
 from transformrec.training.sampler import EpochBatchSampler
@@ -63,6 +64,13 @@ class Trainer:
         resume: continue from ``output_dir/checkpoint.pt`` if it exists, bit-for-bit on CPU.
         max_steps: stop early after this many steps (the schedule still spans ``epochs``).
         amp: bfloat16/float16 autocast on CUDA; ignored on CPU.
+        sync_batchnorm: under ``torchrun``, convert BatchNorm to SyncBatchNorm (CUDA only) so that
+            batch statistics span the global batch as in one process.
+
+    Under ``torchrun --nproc_per_node N`` the run is equivalent to one process with the same
+    global ``batch_size``: every rank draws the randomness of the whole global batch (see
+    :mod:`transformrec.training.global_batch`) and the loss is normalised over the global batch.
+    The exception is BatchNorm, which normalises each rank's shard unless ``sync_batchnorm``.
     """
 
     def __init__(
@@ -90,6 +98,7 @@ class Trainer:
         progress: bool = True,
         amp: bool = False,
         tensorboard: bool = True,
+        sync_batchnorm: bool = False,
     ) -> None:
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -101,6 +110,9 @@ class Trainer:
         self.transform_set = transforms
         self.backbone = build_backbone(backbone) if isinstance(backbone, str) else backbone
         self.model = PretextModel(self.backbone, transforms.num_classes).to(self.device)
+        if sync_batchnorm and self.context.enabled:  # same parameters, statistics over the global batch
+            self.model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+            self.backbone = self.model.backbone
         for learned in transforms.learned_transforms:
             learned.to(self.device)
         self.data = data
@@ -124,8 +136,9 @@ class Trainer:
         self.total_steps = epochs * len(self.sampler)
         self.optimizer = build_optimizer(self.model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
         self.scheduler = build_cosine_schedule(self.optimizer, self.total_steps, lr, final_lr)
-        # Transform and augmentation randomness: one generator per process, saved in checkpoints.
-        self.generator = torch.Generator().manual_seed(seed + 1_000_003 * self.context.rank)
+        # Transform and augmentation randomness: the same generator on every rank, drawn for the
+        # whole global batch (global-batch replay), saved in checkpoints.
+        self.generator = torch.Generator().manual_seed(seed)
         self.step, self.epoch, self.batch_in_epoch = 0, 0, 0
         self.skipped_steps, self._consecutive_bad = 0, 0
         self._epoch_sums: dict[str, float] = {}
@@ -239,27 +252,40 @@ class Trainer:
         return self._write_outputs(wall, samples, resumed_from)
 
     def _real_batches(self) -> Iterator[torch.Tensor]:
-        """Augmented real batches, epoch after epoch, for learned transforms' pre-training phases."""
+        """Augmented real batches, epoch after epoch, for learned transforms' pre-training phases.
+
+        Under ``torchrun`` each rank gets its own images of the global batch, augmented with the
+        draws of the whole global batch (global-batch replay), as in :meth:`_train_step`.
+        """
         epoch = 0
         while True:
             self.sampler.set_position(epoch, 0)
-            for images, _ in self.loader:
-                images = images.to(self.device, non_blocking=True)
-                yield self.augment(images, self.generator) if self.augment is not None else images
+            for shard, _ in self.loader:
+                images = gather_global_batch(shard.to(self.device, non_blocking=True), self.context)
+                if self.augment is not None:
+                    images = self.augment(images, self.generator)
+                yield images[own_slice(images.shape[0], self.context)]
             epoch += 1
 
-    def _train_step(self, network: torch.nn.Module, images: torch.Tensor) -> dict[str, float]:
+    def _train_step(self, network: torch.nn.Module, shard: torch.Tensor) -> dict[str, float]:
+        images = gather_global_batch(shard, self.context)  # the global batch; ``shard`` in one process
         if self.augment is not None:
             images = self.augment(images, self.generator)
         metrics: dict[str, float] = {}
         for learned in self.transform_set.learned_transforms:
-            metrics.update(learned.update(images, self.model))
+            metrics.update(learned.update(images[own_slice(images.shape[0], self.context)], self.model))
         inputs, targets = self.transform_set(images, self.generator)
+        inputs = take_own_samples(inputs, images.shape[0], self.context)
+        targets = {head: take_own_samples(t, images.shape[0], self.context) for head, t in targets.items()}
         with torch.autocast(self.device.type, enabled=self.amp):
             logits = network(inputs)
-        loss, head_metrics = multi_head_loss(logits, targets)
+        if self.context.enabled:
+            loss, value, head_metrics = global_multi_head_loss(logits, targets, self.context.world_size)
+        else:
+            loss, head_metrics = multi_head_loss(logits, targets)
+            value = float(loss.detach())
         self.optimizer.zero_grad(set_to_none=True)
-        if not math.isfinite(float(loss.detach())):
+        if not math.isfinite(value):
             # Skip and count: one bad batch should not poison the weights; many in a row mean divergence.
             self.skipped_steps += 1
             self._consecutive_bad += 1
@@ -278,9 +304,9 @@ class Trainer:
         self.optimizer.step()
         self.scheduler.step()
         self.step += 1
-        metrics.update(head_metrics, loss=float(loss.detach()))
-        for key, value in metrics.items():
-            self._epoch_sums[key] = self._epoch_sums.get(key, 0.0) + value
+        metrics.update(head_metrics, loss=value)
+        for key, number in metrics.items():
+            self._epoch_sums[key] = self._epoch_sums.get(key, 0.0) + number
         self._epoch_count += 1
         return metrics
 

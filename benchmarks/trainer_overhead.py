@@ -1,0 +1,190 @@
+"""Trainer overhead vs a minimal hand-written loop (target ratio <= 1.10), and peak memory per config.
+
+Speed: both sides train the same backbone with the same optimiser on the same global batches for
+the same number of steps, measured side by side (interleaved, best of several rounds). The
+hand-written loop gets the inputs already transformed (the TransformSet output computed before
+timing); the Trainer does everything itself: data loading, the transforms (identity + the three
+rotations, eq. 4.1's "all" mode; no crop/flip augmentation), the multi-head loss with metrics,
+the cosine schedule, NaN check and bookkeeping. The ratio is therefore the Trainer's whole
+overhead, transforms included.
+
+Memory: each config in ``configs/`` trains a few steps in a fresh process; we report peak RSS
+(CPU; Linux VmHWM, reset once the model and data are built) or ``torch.cuda.max_memory_allocated``
+(CUDA), next to the process's RSS before training.
+Configs whose data set is not on disk run on the procedural data set at the config's image size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from transformrec.backbones.registry import build_backbone
+from transformrec.data.procedural import ProceduralShapes
+from transformrec.training.model import PretextModel
+from transformrec.training.schedule import build_optimizer
+from transformrec.training.trainer import Trainer
+from transformrec.transforms import Identity, Rotation, TransformSet
+
+NAME = "trainer_overhead"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _backbone() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_backbone("alexnet_bn", width=0.5, fc_dim=1024, image_size=32)
+
+
+def _time_trainer(data, steps: int, batch_size: int, device: str) -> float:
+    trainer = Trainer(
+        transforms=TransformSet([Identity(), Rotation()]),
+        backbone=_backbone(),
+        data=data,
+        epochs=1,
+        batch_size=batch_size,
+        augment=None,
+        device=device,
+        max_steps=steps,
+        progress=False,
+        tensorboard=False,
+    )
+    _sync(device)
+    start = time.perf_counter()
+    trainer.fit()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def _time_hand_loop(batches: list[tuple[torch.Tensor, dict[str, torch.Tensor]]], device: str) -> float:
+    model = PretextModel(_backbone(), {"transform": 4}).to(device)
+    optimizer = build_optimizer(model.parameters(), lr=3e-4, betas=(0.5, 0.99), weight_decay=1e-4)
+    model.train()
+    _sync(device)
+    start = time.perf_counter()
+    for inputs, targets in batches:
+        loss = torch.nn.functional.cross_entropy(model(inputs)["transform"], targets["transform"])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def measure_overhead(quick: bool = True) -> dict:
+    """Best-of-N seconds per step of the Trainer and of the hand-written loop, and their ratio."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    batch_size, steps, rounds = 64, 6 if quick else 30, 3 if quick else 5
+    data = ProceduralShapes(num_samples=batch_size * steps, image_size=32)
+    transform_set = TransformSet([Identity(), Rotation()])
+    generator = torch.Generator().manual_seed(0)
+    batches = []
+    for step in range(steps):
+        images = torch.stack([data[i][0] for i in range(step * batch_size, (step + 1) * batch_size)]).to(device)
+        inputs, targets = transform_set(images, generator)
+        batches.append((inputs, targets))
+    _time_hand_loop(batches[:2], device), _time_trainer(data, 2, batch_size, device)  # warm-up
+    trainer_times, hand_times = [], []
+    for _ in range(rounds):
+        hand_times.append(_time_hand_loop(batches, device))
+        trainer_times.append(_time_trainer(data, steps, batch_size, device))
+    trainer_step, hand_step = min(trainer_times) / steps, min(hand_times) / steps
+    return {
+        "device": device,
+        "backbone": "alexnet_bn(width=0.5, fc_dim=1024), 32x32",
+        "global_batch": f"{batch_size} images x 4 classes = {4 * batch_size} inputs",
+        "steps": steps,
+        "rounds": rounds,
+        "trainer_ms_per_step": 1e3 * trainer_step,
+        "hand_loop_ms_per_step": 1e3 * hand_step,
+        "ratio": trainer_step / hand_step,
+    }
+
+
+PEAK_MEMORY_CHILD = """
+import json, sys
+from pathlib import Path
+import torch
+import transformrec
+from transformrec.config.build import build_data, build_trainer
+from transformrec.config.loading import load_config
+
+def status(key):  # Linux /proc: VmRSS is the current resident set, VmHWM its peak since the last reset
+    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key + ":"))
+    return int(line.split()[1]) / 1024
+
+overrides = [f"train.max_steps={sys.argv[2]}", "train.num_workers=0", f"output_dir={sys.argv[3]}"]
+config = load_config(sys.argv[1], overrides)
+substituted = False
+try:
+    build_data(config.data)
+except (FileNotFoundError, OSError):
+    size = config.data.params.get("image_size", 32)
+    params = {"image_size": size, "num_samples": 4 * config.train.batch_size}
+    config = config.model_copy(update={"data": config.data.model_copy(update={"name": "procedural", "params": params})})
+    substituted = True
+trainer = build_trainer(config, progress=False)
+trainer.tensorboard = False
+before = status("VmRSS")
+Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM: the peak of training alone
+trainer.fit()
+cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+print(json.dumps({"rss_before_training_mb": before, "peak_rss_mb": status("VmHWM"), "cuda_peak_mb": cuda,
+                  "device": str(trainer.device), "batch_size": config.train.batch_size,
+                  "data": config.data.name, "substituted_data": substituted}))
+"""
+
+
+def measure_peak_memory(quick: bool = True, workdir: Path | None = None) -> list[dict]:
+    """Peak memory of a few training steps of every config in ``configs/``, one fresh process each."""
+    import tempfile
+
+    rows = []
+    steps = 3 if quick else 10
+    with tempfile.TemporaryDirectory() as scratch:
+        for config in sorted((REPO / "configs").glob("*.yaml")):
+            env = dict(os.environ, PYTHONPATH=str(REPO))
+            command = [sys.executable, "-c", PEAK_MEMORY_CHILD, str(config), str(steps), f"{scratch}/{config.stem}"]
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=REPO)
+            rows.append({"config": config.name, "steps": steps, **json.loads(done.stdout.strip().splitlines()[-1])})
+    return rows
+
+
+def run(quick: bool = True) -> dict:
+    return {"overhead": measure_overhead(quick), "peak_memory": measure_peak_memory(quick)}
+
+
+def to_markdown(result: dict) -> str:
+    speed = result["overhead"]
+    lines = [
+        f"Device: {speed['device']}; backbone {speed['backbone']}; global batch {speed['global_batch']}; "
+        f"{speed['steps']} steps, best of {speed['rounds']} interleaved rounds. Target: ratio <= 1.10.",
+        "",
+        "| Trainer (ms/step) | hand-written loop on pre-transformed tensors (ms/step) | ratio |",
+        "|---|---|---|",
+        f"| {speed['trainer_ms_per_step']:.1f} | {speed['hand_loop_ms_per_step']:.1f} | {speed['ratio']:.3f} |",
+        "",
+        "Peak memory of a few training steps per shipped config (fresh process each, Linux VmHWM reset "
+        "after the model and data are built; RSS includes the interpreter and torch):",
+        "",
+        "| config | device | batch | data | steps | RSS before training (MB) | peak RSS (MB) | CUDA peak (MB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in result["peak_memory"]:
+        data = row["data"] + (" (substituted: data not on disk)" if row["substituted_data"] else "")
+        cuda = "-" if row["cuda_peak_mb"] is None else f"{row['cuda_peak_mb']:.0f}"
+        lines.append(
+            f"| {row['config']} | {row['device']} | {row['batch_size']} | {data} | {row['steps']} | "
+            f"{row['rss_before_training_mb']:.0f} | {row['peak_rss_mb']:.0f} | {cuda} |"
+        )
+    return "\n".join(lines)
