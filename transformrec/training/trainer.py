@@ -115,6 +115,13 @@ class Trainer:
             self.backbone = self.model.backbone
         for learned in transforms.learned_transforms:
             learned.to(self.device)
+        if any(t.modality == "video-indices" for t in transforms.transforms):
+            from transformrec.data.temporal_clips import TemporalClips  # late: data imports transforms
+
+            if not isinstance(data, TemporalClips):
+                # Temporal transforms pick frames before decoding (sec. 5.2.1): the data set does the work.
+                data = TemporalClips(data, transforms, seed=seed, hflip=augment is not None)
+            augment = None
         self.data = data
         self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
         self.lr, self.final_lr = lr, final_lr
@@ -219,8 +226,11 @@ class Trainer:
         try:
             while self.epoch < self.epochs and self.step < last_step:
                 self.sampler.set_position(self.epoch, self.batch_in_epoch)
-                for images, _ in self.loader:
-                    metrics = self._train_step(network, images.to(self.device, non_blocking=True))
+                if hasattr(self.data, "set_epoch"):
+                    self.data.set_epoch(self.epoch)
+                for images, labels in self.loader:
+                    prepared = labels if isinstance(labels, dict) else None  # targets made by the data set
+                    metrics = self._train_step(network, images.to(self.device, non_blocking=True), prepared)
                     samples += images.shape[0] * self.context.world_size
                     self.batch_in_epoch += 1
                     bar.update(1)
@@ -267,16 +277,28 @@ class Trainer:
                 yield images[own_slice(images.shape[0], self.context)]
             epoch += 1
 
-    def _train_step(self, network: torch.nn.Module, shard: torch.Tensor) -> dict[str, float]:
-        images = gather_global_batch(shard, self.context)  # the global batch; ``shard`` in one process
-        if self.augment is not None:
-            images = self.augment(images, self.generator)
+    def _train_step(
+        self, network: torch.nn.Module, shard: torch.Tensor, prepared: dict[str, torch.Tensor] | None = None
+    ) -> dict[str, float]:
+        """One optimisation step on a loaded batch.
+
+        ``prepared``: per-head targets already made by the data set (temporal transforms pick
+        frames before decoding), with ``shard`` holding ``B×K`` transformed samples; the
+        TransformSet is then not applied again.
+        """
         metrics: dict[str, float] = {}
-        for learned in self.transform_set.learned_transforms:
-            metrics.update(learned.update(images[own_slice(images.shape[0], self.context)], self.model))
-        inputs, targets = self.transform_set(images, self.generator)
-        inputs = take_own_samples(inputs, images.shape[0], self.context)
-        targets = {head: take_own_samples(t, images.shape[0], self.context) for head, t in targets.items()}
+        if prepared is not None:
+            inputs = shard.flatten(0, 1)
+            targets = {head: t.flatten().to(self.device) for head, t in prepared.items()}
+        else:
+            images = gather_global_batch(shard, self.context)  # the global batch; ``shard`` in one process
+            if self.augment is not None:
+                images = self.augment(images, self.generator)
+            for learned in self.transform_set.learned_transforms:
+                metrics.update(learned.update(images[own_slice(images.shape[0], self.context)], self.model))
+            inputs, targets = self.transform_set(images, self.generator)
+            inputs = take_own_samples(inputs, images.shape[0], self.context)
+            targets = {head: take_own_samples(t, images.shape[0], self.context) for head, t in targets.items()}
         with torch.autocast(self.device.type, enabled=self.amp):
             logits = network(inputs)
         if self.context.enabled:

@@ -5,6 +5,7 @@ from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transfo
 from transformrec.transforms.image import Identity, Rotation, Warp
 from transformrec.transforms.lci import LimitedContextInpainting
 from transformrec.transforms.registry import build_transform, list_transforms, register_transform
+from transformrec.transforms.temporal import Periodic, RandomOrder, Speed, TemporalTransform, TemporalWarp
 from transformrec.transforms.transform_set import TransformSet
 
 __all__ = [
@@ -12,8 +13,13 @@ __all__ = [
     "Identity",
     "LearnedTransform",
     "LimitedContextInpainting",
+    "Periodic",
+    "RandomOrder",
     "RandomCropFlip",
     "Rotation",
+    "Speed",
+    "TemporalTransform",
+    "TemporalWarp",
     "Transform",
     "TransformSet",
     "Warp",

@@ -1,0 +1,114 @@
+"""3D-CNN backbones of chapter 5 with taps: C3D-small, R3D-18 and R(2+1)D-18.
+
+Inputs are clips ``B×3×T×H×W``. The torchvision video ResNets keep their own submodule names
+(``stem``, ``layer1`` … ``layer4``) so their ``state_dict`` loads into
+``torchvision.models.video.r3d_18()`` / ``r2plus1d_18()`` without ``fc``; weights are never
+downloaded. C3D-small follows the "smaller variant of C3D" the thesis uses (sec. 5.2.3, after
+[89]): five 3×3×3 convolution blocks with BatchNorm, the first pooling only in space so early
+layers keep the temporal resolution the motion task needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torchvision
+from torch import nn
+
+from transformrec.backbones.base import TappedBackbone
+from transformrec.backbones.registry import register_backbone
+
+
+def _block(in_ch: int, out_ch: int, pool: tuple[int, int, int] | None) -> nn.Sequential:
+    layers: list[nn.Module] = [
+        nn.Conv3d(in_ch, out_ch, 3, padding=1, bias=False),
+        nn.BatchNorm3d(out_ch),
+        nn.ReLU(inplace=True),
+    ]
+    if pool is not None:
+        layers.append(nn.MaxPool3d(pool, stride=pool))
+    return nn.Sequential(*layers)
+
+
+class C3DSmall(TappedBackbone):
+    """C3D-small: conv1 (pool 1×2×2), conv2 … conv4 (pool 2×2×2), conv5, global average pool.
+
+    ``width`` scales the channels (64, 128, 256, 256, 256). Taps ``conv1`` … ``conv5`` (feature
+    maps ``B×C×T×H×W``) and ``pool`` (``B×C``), which feeds the motion and speed heads.
+    """
+
+    tap_names = ("conv1", "conv2", "conv3", "conv4", "conv5", "pool")
+
+    def __init__(self, in_channels: int = 3, width: float = 1.0) -> None:
+        super().__init__()
+        widths = [max(8, round(c * width)) for c in (64, 128, 256, 256, 256)]
+        pools = [(1, 2, 2), (2, 2, 2), (2, 2, 2), (2, 2, 2), None]
+        channels = [in_channels, *widths]
+        for index, pool in enumerate(pools):
+            self.add_module(f"conv{index + 1}", _block(channels[index], channels[index + 1], pool))
+        self.feature_dim = widths[-1]
+
+    def forward_taps(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
+        self.check_taps(taps)
+        wanted, out = set(taps), {}
+        for name in self.tap_names[:-1]:
+            x = getattr(self, name)(x)
+            if name in wanted:
+                out[name] = x
+            if len(out) == len(wanted):
+                return out
+        out["pool"] = x.mean(dim=(2, 3, 4))
+        return out
+
+
+class TorchvisionVideoResNet(TappedBackbone):
+    """R3D-18 or R(2+1)D-18 from torchvision without ``fc``; taps ``stem``, ``layer1`` … ``layer4``, ``pool``."""
+
+    tap_names = ("stem", "layer1", "layer2", "layer3", "layer4", "pool")
+    feature_dim = 512
+
+    def __init__(self, arch: str = "r3d_18") -> None:
+        super().__init__()
+        constructors = {"r3d_18": torchvision.models.video.r3d_18, "r2plus1d_18": torchvision.models.video.r2plus1d_18}
+        if arch not in constructors:
+            raise ValueError(f"unknown video ResNet {arch!r}; known: {sorted(constructors)}")
+        net = constructors[arch](weights=None)
+        self.arch = arch
+        self.stem, self.layer1, self.layer2, self.layer3, self.layer4 = (
+            net.stem,
+            net.layer1,
+            net.layer2,
+            net.layer3,
+            net.layer4,
+        )
+
+    def forward_taps(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
+        self.check_taps(taps)
+        wanted, out = set(taps), {}
+        for name in self.tap_names[:-1]:
+            x = getattr(self, name)(x)
+            if name in wanted:
+                out[name] = x
+            if len(out) == len(wanted):
+                return out
+        out["pool"] = x.mean(dim=(2, 3, 4))
+        return out
+
+
+@register_backbone("c3d_small")
+def c3d_small(in_channels: int = 3, width: float = 1.0) -> C3DSmall:
+    """C3D-small, the default 3D-CNN of chapter 5 (tables 5.1, 5.3)."""
+    return C3DSmall(in_channels=in_channels, width=width)
+
+
+@register_backbone("r3d_18")
+def r3d_18() -> TorchvisionVideoResNet:
+    """3D-ResNet18 (torchvision ``r3d_18``), tables 5.2 and 5.4."""
+    return TorchvisionVideoResNet("r3d_18")
+
+
+@register_backbone("r2plus1d_18")
+def r2plus1d_18() -> TorchvisionVideoResNet:
+    """R(2+1)D-18 (torchvision ``r2plus1d_18``), table 5.2."""
+    return TorchvisionVideoResNet("r2plus1d_18")
