@@ -10,6 +10,7 @@ conv5 order differs from the thesis's is listed.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ NAME = "lci_tables"
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "fashion_mnist_rot_warp.yaml"
 PICTURE = Path(__file__).resolve().parent / "results" / "lci_examples.png"
+PARTIAL = Path(__file__).resolve().parent / "results" / "lci_tables.partial.json"
 TAPS = ("conv1", "conv2", "conv3", "conv4", "conv5")
 LCI = "{name: lci, width: 32, patch_size: 0.75, border: 2}"
 
@@ -40,13 +42,13 @@ TABLE_4_2 = {
     "Rot + LCI": f"[identity, rotation, {LCI}]",
     "Rot + Warp + LCI": f"[identity, rotation, warp, {LCI}]",
 }
-TABLE_4_1 = {  # LCI is the only transform; patch sides are the thesis's 32/40/56 of 64 as fractions
-    "(a) patch 0.5 (16 px)": "{name: lci, width: 32, patch_size: 0.5}",
-    "(b) patch 0.625 (20 px)": "{name: lci, width: 32, patch_size: 0.625}",
-    "(c) patch 0.875 (28 px)": "{name: lci, width: 32, patch_size: 0.875}",
-    "(d) pre-trained and frozen F": "{name: lci, width: 32, frozen: true, pretrain_steps: PRETRAIN}",
-    "(e) no adversarial loss w.r.t. C": "{name: lci, width: 32, fool_classifier: false}",
-    "(f) no patch autoencoding": "{name: lci, width: 32, patch_autoencoding: false}",
+TABLE_4_1 = {  # identity vs LCI only; patch sides are the thesis's 32/40/56 of 64 as fractions
+    "(a) patch 0.5 (16 px)": "[identity, {name: lci, width: 32, patch_size: 0.5}]",
+    "(b) patch 0.625 (20 px)": "[identity, {name: lci, width: 32, patch_size: 0.625}]",
+    "(c) patch 0.875 (28 px)": "[identity, {name: lci, width: 32, patch_size: 0.875}]",
+    "(d) pre-trained and frozen F": "[identity, {name: lci, width: 32, frozen: true, pretrain_steps: PRETRAIN}]",
+    "(e) no adversarial loss w.r.t. C": "[identity, {name: lci, width: 32, fool_classifier: false}]",
+    "(f) no patch autoencoding": "[identity, {name: lci, width: 32, patch_autoencoding: false}]",
 }
 THESIS_4_2_STL10 = {  # table 4.2, conv1..conv5, %
     "Random": (48.4, 53.3, 51.1, 48.7, 47.9),
@@ -94,10 +96,17 @@ def _run_rows(rows: dict[str, str | None], base: list[str], scale: dict, picture
     config = load_config(CONFIG, base)
     train_set, test_set = build_data(config.evaluation.train_data), build_data(config.evaluation.test_data)
     results: dict[str, Any] = {}
+    finished = json.loads(PARTIAL.read_text()) if PARTIAL.exists() else {}
     for row, transforms in rows.items():
+        key = json.dumps([base, transforms, scale])  # a row is reused only under identical settings
+        if key in finished and row != picture_row:
+            results[row] = finished[key]
+            print(f"  {row}: reused from {PARTIAL.name}", flush=True)
+            continue
         started = time.perf_counter()
         if transforms is None:
             results[row] = {"probe": _probe(config, None, train_set, test_set, scale)}
+            finished[key] = results[row]
             continue
         with tempfile.TemporaryDirectory() as out:
             row_config = load_config(CONFIG, [*base, f"transforms={transforms}", f"output_dir={out}"])
@@ -115,6 +124,8 @@ def _run_rows(rows: dict[str, str | None], base: list[str], scale: dict, picture
             "seconds": time.perf_counter() - started,
         }
         print(f"  {row}: conv5 {probe['conv5']:.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
+        finished[key] = results[row]
+        PARTIAL.write_text(json.dumps(finished))  # an interrupted run resumes from the rows it finished
     return results
 
 
@@ -135,6 +146,7 @@ def run(quick: bool = True) -> dict:
         "evaluation.test_data={name: procedural, num_samples: 2000, image_size: 32, split: test}",
     ]
     procedural = _run_rows({k: TABLE_4_2[k] for k in PROCEDURAL_ROWS}, procedural_base, scale)
+    PARTIAL.unlink(missing_ok=True)
     return {
         "scale": scale,
         "torch_threads": torch.get_num_threads(),
