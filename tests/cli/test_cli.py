@@ -99,3 +99,25 @@ def test_audit_prints_a_table_and_writes_json(tiny_config, tmp_path, capsys):
     assert report["classes"] == ["identity", "rot90", "rot180", "rot270", "warp"]
     assert report["patch_size"] == 8 and len(report["local_confusion"]) == 5
     assert "local acc" in printed and "pairwise separability" in printed
+
+
+def test_make_videos_then_temporal_pretraining_and_video_evaluation(tmp_path, capsys):
+    root = tmp_path / "videos"
+    assert main(["make-videos", str(root), "--num", "10", "--frames", "40", "--size", "16", "--sprites", "shapes"]) == 0
+    assert len(list(root.glob("*/train_*.mp4"))) == 10 and len(list(root.glob("*/test_*.mp4"))) == 10
+    config = tmp_path / "video.yaml"
+    config.write_text(
+        f"output_dir: {tmp_path / 'run'}\n"
+        f"data: {{name: video_folder, root: {root}, split: train}}\n"
+        "backbone: {name: c3d_small, width: 0.125}\n"
+        "transforms: [speed, random_order, periodic, temporal_warp]\n"
+        "train: {epochs: 1, batch_size: 5, betas: [0.9, 0.99], augment: {padding: 1, hflip: true}}\n"
+        "evaluation:\n  protocol: video_retrieval\n  options: {crops: 2, ks: [1, 3]}\n"
+        f"  train_data: {{name: video_folder, root: {root}, split: train}}\n"
+        f"  test_data: {{name: video_folder, root: {root}, split: test}}\n"
+    )
+    assert main(["demo", str(config), "--set", "device=cpu"]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["steps"] == 2 and summary["heads"]["speed"] == ["speed0", "speed1", "speed2", "speed3"]
+    results = json.loads((tmp_path / "run" / "eval_video_retrieval.json").read_text())
+    assert set(results["pretrained"]["top_k"]) == {"1", "3"} and "random" in results

@@ -83,7 +83,15 @@ def test_chapter_4_lci_config_declares_the_six_way_task_of_eq_4_1():
 
 
 @pytest.mark.parametrize(
-    "name", ["quickstart.yaml", "ch4_rot_warp.yaml", "ch4_rot_warp_lci.yaml", "fashion_mnist_rot_warp.yaml"]
+    "name",
+    [
+        "quickstart.yaml",
+        "ch4_rot_warp.yaml",
+        "ch4_rot_warp_lci.yaml",
+        "fashion_mnist_rot_warp.yaml",
+        "ch5_temporal.yaml",
+        "procedural_video_temporal.yaml",
+    ],
 )
 def test_shipped_configs_validate(name):
     from pathlib import Path

@@ -126,6 +126,16 @@ def render_video(
     return (frames.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 
+def load_sprites(root: str | Path | None = None, count: int = 10000) -> torch.Tensor | None:
+    """Fashion-MNIST training items ``(count, 28, 28)`` uint8 as sprites, or None when not installed."""
+    from transformrec.data.fashion_mnist import FashionMNIST
+
+    try:
+        return FashionMNIST(root=root, split="train", limit=count).images
+    except FileNotFoundError:
+        return None
+
+
 def write_procedural_videos(
     root: str | Path,
     num_videos: int,

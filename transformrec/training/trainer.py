@@ -54,7 +54,9 @@ class Trainer:
     Args:
         transforms: a TransformSet, or transforms / registered names to build one with ``mode``.
         backbone: a TappedBackbone, or a registered backbone name.
-        data: a dataset yielding ``(image, label)``; labels are ignored (self-supervision).
+        data: a dataset yielding ``(image, label)``; labels are ignored (self-supervision). With
+            temporal transforms (ch. 5) a VideoFolder, wrapped in TemporalClips so that frames
+            are chosen before decoding; ``augment`` then crops and flips whole clips.
         mode: ``"all"`` (each image under every transform, eq. 4.1) or ``"sample"``.
         epochs, batch_size: length of training and global batch size (real images per step).
         lr, final_lr, betas, weight_decay: AdamW + cosine decay, defaults from sec. 4.4.
@@ -120,7 +122,13 @@ class Trainer:
 
             if not isinstance(data, TemporalClips):
                 # Temporal transforms pick frames before decoding (sec. 5.2.1): the data set does the work.
-                data = TemporalClips(data, transforms, seed=seed, hflip=augment is not None)
+                data = TemporalClips(
+                    data,
+                    transforms,
+                    seed=seed,
+                    crop_padding=augment.padding if augment is not None else 0,
+                    hflip=augment.hflip if augment is not None else False,
+                )
             augment = None
         self.data = data
         self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
