@@ -54,7 +54,7 @@ THESIS_5_1 = {  # UCF101 frozen conv, HMDB51 fine-tuned (%)
 }
 SCALES = {
     "quick": dict(train=40, test=20, frames=128, size=32, width=0.25, epochs=1, batch=4, eval_epochs=20, ft_epochs=1),
-    "full": dict(train=200, test=100, frames=128, size=32, width=0.25, epochs=4, batch=8, eval_epochs=50, ft_epochs=4),
+    "full": dict(train=100, test=50, frames=128, size=32, width=0.25, epochs=3, batch=4, eval_epochs=50, ft_epochs=3),
 }
 
 
@@ -114,7 +114,7 @@ def _throughput(train: VideoFolder, scale: dict) -> dict:
 
 
 def run(quick: bool = True) -> dict:
-    """Quick: 40 videos, 1 epoch, two rows. Full: 200 training videos, 4 epochs, every row."""
+    """Quick: 40 videos, 1 epoch, two rows. Full: 100 training videos, 3 epochs, every row."""
     scale = SCALES["quick" if quick else "full"]
     train, test = _videos(scale)
     rows = {k: v for k, v in ROWS.items() if not quick or k in QUICK_ROWS}
