@@ -36,7 +36,10 @@ def test_two_processes_match_one_process_step_for_step(tmp_path, mode):
     one, two = _losses(single), _losses(sharded)
     assert len(one) == len(two) == 12  # 48 images / global batch 8 × 2 epochs, logged once (by rank 0)
     torch.testing.assert_close(torch.tensor(two), torch.tensor(one), rtol=1e-5, atol=1e-6)
-    expected, got = torch.load(single / "final.pt"), torch.load(sharded / "final.pt")
+    expected, got = (
+        torch.load(single / "final.pt", weights_only=True),
+        torch.load(sharded / "final.pt", weights_only=True),
+    )
     torch.testing.assert_close(got["shift"], expected["shift"], rtol=1e-5, atol=1e-6)
     for name, tensor in expected["model"].items():
         torch.testing.assert_close(got["model"][name], tensor, rtol=1e-5, atol=1e-6, msg=name)
@@ -52,3 +55,21 @@ def test_each_rank_keeps_its_source_images_under_every_class():
     assert take_own_samples(samples, 4, rank1).tolist() == [2, 3, 12, 13, 22, 23]
     with pytest.raises(ValueError, match="not a multiple of the global batch"):
         take_own_samples(samples[:-1], 4, rank1)
+
+
+def test_lci_networks_stay_identical_across_ranks(tmp_path):
+    """F and D step outside DDP; averaging their gradients keeps one network, not two drifting copies."""
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    subprocess.run(
+        [*torchrun, str(HERE / "ddp_lci_run.py"), str(tmp_path)], check=True, env=_environment(), timeout=120
+    )
+    rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    initial = {k: v for k, v in torch.load(tmp_path / "rank0.pt", weights_only=True).items()}
+    trained = [k for k in rank0 if k.endswith("weight") and "inpainter" in k]
+    assert trained
+    for name, tensor in rank0.items():
+        if "running" in name or "num_batches" in name:
+            continue  # BatchNorm statistics of F are per rank (each sees its own images)
+        torch.testing.assert_close(rank1[name], tensor, rtol=1e-5, atol=1e-6, msg=name)
+    assert initial.keys() == rank1.keys()
