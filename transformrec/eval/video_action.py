@@ -123,11 +123,13 @@ def finetune_action_classification(
     device: str | torch.device = "cpu",
     seed: int = 0,
     num_workers: int = 0,
+    return_backbone: bool = False,
 ) -> dict[str, Any]:
     """Table 5.1, fine-tuned column: the whole network plus a new linear head on random clips.
 
     AdamW (0.9, 0.99), lr 5e-5 decayed ×1e-3 by cosine annealing (sec. 5.2.3). The caller's
-    backbone is copied, never modified.
+    backbone is copied, never modified; ``return_backbone`` adds the trained copy to the result
+    (under ``"backbone"``), e.g. to use a supervised network as the "action labels" baseline.
     """
     device = torch.device(device)
     with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
@@ -163,10 +165,13 @@ def finetune_action_classification(
             epoch_loss.append(total / len(clips))
         train_acc, _ = _video_predictions(model, train_set, test_clips, speed, device)
         test_acc, test_clip_acc = _video_predictions(model, test_set, test_clips, speed, device)
-    return {
+    result = {
         "train_acc": train_acc,
         "test_acc": test_acc,
         "test_clip_acc": test_clip_acc,
         "epoch_loss": epoch_loss,
         "settings": {"epochs": epochs, "lr": lr, "speed": speed, "test_clips": test_clips},
     }
+    if return_backbone:
+        result["backbone"] = model.backbone
+    return result
