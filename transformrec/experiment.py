@@ -58,6 +58,8 @@ def evaluate(
     accepted = inspect.signature(protocol).parameters
     if "labels_per_class" in accepted:
         options.setdefault("labels_per_class", spec.labels_per_class)
+    if spec.bilevel is not None:
+        options["bilevel"] = spec.bilevel.model_dump()
     for key, value in (("device", str(resolve_device(config.device))), ("seed", config.seed)):
         if key in accepted:
             options.setdefault(key, value)

@@ -1,19 +1,28 @@
-"""Backbones with named taps (AlexNet-BN of sec. 4.4, torchvision ResNets, the 3D-CNNs of ch. 5).
+"""Backbones with named taps: AlexNet-BN (sec. 4.4), torchvision ResNets, the 3D-CNNs of ch. 5, and
+the CifarNet, small Inception and PreAct ResNet-18 of sec. 8.4.
 
 Importing this package registers every backbone, so ``build_backbone(name)`` works.
 """
 
-from transformrec.backbones import alexnet, resnet, video  # noqa: F401  (import registers the factories)
+# Importing the modules registers their factories.
+from transformrec.backbones import alexnet, cifarnet, preact_resnet, resnet, small_inception, video  # noqa: F401
 from transformrec.backbones.alexnet import AlexNetBN
-from transformrec.backbones.base import TappedBackbone
+from transformrec.backbones.base import StagedBackbone, TappedBackbone
+from transformrec.backbones.cifarnet import CifarNet
 from transformrec.backbones.export import export_torchvision_state_dict, save_torchvision_weights
+from transformrec.backbones.preact_resnet import PreActResNet18
 from transformrec.backbones.registry import build_backbone, list_backbones, register_backbone
 from transformrec.backbones.resnet import TorchvisionResNet
+from transformrec.backbones.small_inception import SmallInception
 from transformrec.backbones.video import C3DSmall, TorchvisionVideoResNet
 
 __all__ = [
     "AlexNetBN",
     "C3DSmall",
+    "CifarNet",
+    "PreActResNet18",
+    "SmallInception",
+    "StagedBackbone",
     "TappedBackbone",
     "TorchvisionResNet",
     "TorchvisionVideoResNet",

@@ -36,3 +36,22 @@ class TappedBackbone(nn.Module):
         unknown = [t for t in taps if t not in self.tap_names]
         if unknown:
             raise KeyError(f"unknown taps {unknown} for {type(self).__name__}; available: {list(self.tap_names)}")
+
+
+class StagedBackbone(TappedBackbone):
+    """A backbone that is a chain of stages, one per tap (``self.stages``, keyed by tap name).
+
+    Why: :meth:`forward_taps` can then stop after the last requested tap, and the forward pass
+    has no data-dependent control flow, so ``torch.func`` transforms (``vmap``) run through it.
+    """
+
+    stages: nn.ModuleDict
+
+    def forward_taps(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
+        self.check_taps(taps)
+        last = max(self.tap_names.index(t) for t in taps) if taps else -1
+        found: dict[str, torch.Tensor] = {}
+        for name in self.tap_names[: last + 1]:
+            x = self.stages[name](x)
+            found[name] = x
+        return {t: found[t] for t in taps}

@@ -62,6 +62,26 @@ class AugmentConfig(Strict):
     hflip: bool = True
 
 
+class BilevelConfig(Strict):
+    """Deep bilevel learning (chapter 8): k mini-batches per step, weighted by eq. 8.10.
+
+    Defaults are the ablation baseline of sec. 8.4.1 (k = 8, μ = 0.01, λ = 1, L¹ constraint,
+    one weight per mini-batch, identical dropout, label-balanced mini-batches). The switches are
+    the ablations of table 8.1: ``l1_normalize`` (a), ``per_layer`` (b), ``balanced`` (c),
+    ``same_dropout`` (d). With bilevel on, a step consumes ``k × batch_size`` samples, so an
+    epoch still visits every sample once (the equal-visits comparison of sec. 8.2.1).
+    """
+
+    k: int = Field(8, ge=2)
+    mu: float = Field(0.01, ge=0)
+    lambda_: float = Field(1.0, gt=0)
+    per_layer: bool = False
+    l1_normalize: bool = True
+    same_dropout: bool = True
+    balanced: bool = True
+    method: Literal["vmap", "loop"] = "vmap"
+
+
 class TrainConfig(Strict):
     """Pretext training; optimiser defaults are the thesis's AdamW + cosine schedule."""
 
@@ -81,6 +101,7 @@ class TrainConfig(Strict):
     sync_batchnorm: bool = Field(
         False, description="under torchrun, BatchNorm statistics over the global batch (SyncBatchNorm, CUDA only)"
     )
+    bilevel: BilevelConfig | None = None
 
     @field_validator("betas")
     @classmethod
@@ -91,7 +112,11 @@ class TrainConfig(Strict):
 
 
 class EvalConfig(Strict):
-    """Transfer evaluation of the pretrained backbone (linear probe per tap, kNN, fine-tuning)."""
+    """Transfer evaluation of the pretrained backbone (linear probe per tap, kNN, fine-tuning).
+
+    ``bilevel`` trains the protocol's classifier with the bilevel optimiser of chapter 8; only
+    protocols that train (``linear_probe``, ``finetune``) accept it.
+    """
 
     protocol: str = "linear_probe"
     train_data: Component = Field(default_factory=lambda: Component(name="procedural", params={"split": "train"}))
@@ -99,6 +124,7 @@ class EvalConfig(Strict):
     labels_per_class: int | None = Field(100, ge=1)
     random_baseline: bool = True
     options: dict[str, Any] = Field(default_factory=dict)
+    bilevel: BilevelConfig | None = None
 
     @field_validator("protocol")
     @classmethod
@@ -111,6 +137,12 @@ class EvalConfig(Strict):
     @classmethod
     def _known_data(cls, component: Component) -> Component:
         return _check_name(component, DATASETS, "dataset")
+
+    @model_validator(mode="after")
+    def _bilevel_needs_training(self) -> EvalConfig:
+        if self.bilevel is not None and "bilevel" not in inspect.signature(EVALUATIONS.get(self.protocol)).parameters:
+            raise ValueError(f"evaluation {self.protocol!r} trains nothing, so it cannot use bilevel")
+        return self
 
 
 class ExperimentConfig(Strict):

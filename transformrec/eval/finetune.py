@@ -19,6 +19,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from transformrec.backbones.base import TappedBackbone
+from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
+from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options, stack_minibatches
 from transformrec.eval.features import dataset_labels, dataset_num_classes
 from transformrec.eval.low_shot import low_shot_indices
 from transformrec.eval.registry import register_evaluation
@@ -88,6 +90,7 @@ def finetune(
     seed: int = 0,
     freeze: Sequence[str] = (),
     num_workers: int = 0,
+    bilevel: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune a copy of ``backbone`` plus a linear head; report train/test accuracy (sec. 4.4).
 
@@ -97,6 +100,11 @@ def finetune(
     initialisation, shuffling, dropout) is seeded by ``seed`` inside a forked RNG, so the
     caller's global RNG state is unchanged.
 
+    ``bilevel`` (options of :class:`~transformrec.bilevel.BilevelOptimizer`, e.g. ``{"k": 8}``)
+    trains with the mini-batch re-weighting of chapter 8 around the same AdamW: each step draws
+    k mini-batches of ``batch_size`` with identical label counts (Remark 1), so an epoch still
+    visits every sample once.
+
     Returns ``{"train_acc", "test_acc", "epoch_loss": [mean loss per epoch], "settings"}``
     with accuracies as fractions in ``[0, 1]``.
     """
@@ -104,7 +112,8 @@ def finetune(
     labels = dataset_labels(train_set)
     num_classes = dataset_num_classes(train_set, labels)
     if labels_per_class is not None:
-        train_set = Subset(train_set, low_shot_indices(labels, labels_per_class, seed).tolist())
+        keep = low_shot_indices(labels, labels_per_class, seed)
+        train_set, labels = Subset(train_set, keep.tolist()), labels[keep]
     if len(train_set) == 0:  # type: ignore[arg-type]
         raise ValueError("cannot fine-tune on an empty training set")
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
@@ -113,31 +122,47 @@ def finetune(
         torch.manual_seed(seed)
         model = _Classifier(copy.deepcopy(backbone), num_classes).to(device)
         frozen = freeze_modules(model.backbone, freeze)
-        # A lone last sample would break batch-norm in training mode; drop it in that case only.
-        drop_last = len(train_set) % batch_size == 1 and len(train_set) > batch_size  # type: ignore[arg-type]
-        loader = DataLoader(
-            train_set,
-            batch_size=batch_size,
-            shuffle=True,
-            drop_last=drop_last,
-            num_workers=num_workers,
-            generator=torch.Generator().manual_seed(seed),
-        )
         trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
         optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
+        bilevel_optimizer, sampler = None, None
+        if bilevel is not None:
+            options, balanced = split_bilevel_options(bilevel)
+            bilevel_optimizer = BilevelOptimizer(model, optimizer, **options)
+            sampler = BalancedBatchSampler(labels, batch_size, bilevel_optimizer.k, seed=seed, balanced=balanced)
+            loader = DataLoader(train_set, batch_sampler=sampler, num_workers=num_workers)
+        else:
+            # A lone last sample would break batch-norm in training mode; drop it in that case only.
+            drop_last = len(train_set) % batch_size == 1 and len(train_set) > batch_size  # type: ignore[arg-type]
+            loader = DataLoader(
+                train_set,
+                batch_size=batch_size,
+                shuffle=True,
+                drop_last=drop_last,
+                num_workers=num_workers,
+                generator=torch.Generator().manual_seed(seed),
+            )
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs * len(loader)))
         epoch_loss: list[float] = []
-        for _ in range(epochs):
+        for epoch in range(epochs):
             model.train()
             for module in frozen:
                 module.eval()
+            if sampler is not None:
+                sampler.set_epoch(epoch)
             total, count = 0.0, 0
             for images, targets in loader:
                 targets = torch.as_tensor(targets, dtype=torch.long, device=device)
-                loss = F.cross_entropy(model(images.to(device)), targets)
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+                if bilevel_optimizer is not None:
+                    k = bilevel_optimizer.k
+                    step = bilevel_optimizer.step(
+                        F.cross_entropy, stack_minibatches(images.to(device), k), stack_minibatches(targets, k)
+                    )
+                    loss = step.losses.mean()
+                else:
+                    loss = F.cross_entropy(model(images.to(device)), targets)
+                    loss.backward()
+                    optimizer.step()
                 scheduler.step()
                 total += float(loss.detach()) * len(targets)
                 count += len(targets)
@@ -162,5 +187,6 @@ def finetune(
             "freeze": list(freeze),
             "num_train": len(train_set),  # type: ignore[arg-type]
             "num_classes": num_classes,
+            "bilevel": bilevel,
         },
     }

@@ -19,6 +19,8 @@ from torch import nn
 from torch.utils.data import Dataset, Subset
 
 from transformrec.backbones.base import TappedBackbone
+from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
+from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options, stack_minibatches
 from transformrec.eval.features import dataset_labels, dataset_num_classes, extract_features, standardization_stats
 from transformrec.eval.low_shot import low_shot_indices
 from transformrec.eval.registry import register_evaluation
@@ -59,12 +61,17 @@ def fit_linear_classifier(
     weight_decay: float = 5e-4,
     batch_size: int = 256,
     seed: int = 0,
+    bilevel: dict[str, Any] | None = None,
 ) -> nn.Linear:
     """Train a multinomial logistic regression on (already standardized) ``N×D`` features.
 
     Why zero initialisation and a private generator: the problem is convex, so starting at
     zero loses nothing and, with minibatch order drawn from ``torch.Generator(seed)``, makes
     the probe deterministic without touching the global RNG. Trains on ``features.device``.
+
+    ``bilevel`` (options of :class:`~transformrec.bilevel.BilevelOptimizer`) trains with the
+    chapter 8 re-weighting around the same Adam: k label-balanced mini-batches of ``batch_size``
+    per step, so an epoch still visits every sample once.
     """
     if features.shape[0] != labels.shape[0]:
         raise ValueError(f"{features.shape[0]} feature rows but {labels.shape[0]} labels")
@@ -74,6 +81,20 @@ def fit_linear_classifier(
     nn.init.zeros_(classifier.weight)
     nn.init.zeros_(classifier.bias)
     optimizer = torch.optim.Adam(classifier.parameters(), lr=lr, weight_decay=weight_decay)
+    if bilevel is not None:
+        options, balanced = split_bilevel_options(bilevel)
+        wrapper = BilevelOptimizer(classifier, optimizer, **options)
+        sampler = BalancedBatchSampler(labels.cpu(), batch_size, wrapper.k, seed=seed, balanced=balanced)
+        for epoch in range(epochs):
+            sampler.set_epoch(epoch)
+            for indices in sampler:
+                batch = torch.as_tensor(indices, device=device)
+                k = wrapper.k
+                optimizer.zero_grad(set_to_none=True)
+                wrapper.step(
+                    F.cross_entropy, stack_minibatches(features[batch], k), stack_minibatches(labels[batch], k)
+                )
+        return classifier
     generator = torch.Generator().manual_seed(seed)
     num = features.shape[0]
     for _ in range(epochs):
@@ -110,6 +131,7 @@ def linear_probe(
     device: str | torch.device = "cpu",
     seed: int = 0,
     target_dim: int = 9216,
+    bilevel: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Linear-probe accuracy of every tap of a frozen ``backbone`` (sec. 4.4, tables 4.2/4.5/4.6).
 
@@ -119,7 +141,8 @@ def linear_probe(
     training statistics, and a seeded logistic regression is trained per tap.
 
     Returns ``{"per_tap": {tap: {"train_acc", "test_acc"}}, "best_tap", "best_test_acc",
-    "settings"}`` with accuracies as fractions in ``[0, 1]``.
+    "settings"}`` with accuracies as fractions in ``[0, 1]``. ``bilevel`` trains every probe with
+    the bilevel optimiser of chapter 8 (see :func:`fit_linear_classifier`).
     """
     taps = tuple(backbone.tap_names if taps is None else taps)
     num_classes_source = train_set
@@ -136,7 +159,7 @@ def linear_probe(
         train_x = ((train_feats[tap] - mean) / std).to(device)
         test_x = ((test_feats[tap] - mean) / std).to(device)
         classifier = fit_linear_classifier(
-            train_x, train_labels, num_classes, epochs, lr, weight_decay, batch_size, seed
+            train_x, train_labels, num_classes, epochs, lr, weight_decay, batch_size, seed, bilevel
         )
         per_tap[tap] = {
             "train_acc": _accuracy(classifier, train_x, train_labels),
@@ -155,5 +178,6 @@ def linear_probe(
         "num_train": int(train_labels.numel()),
         "num_test": int(test_labels.numel()),
         "num_classes": num_classes,
+        "bilevel": bilevel,
     }
     return LinearProbeResult(per_tap=per_tap, settings=settings).to_dict()

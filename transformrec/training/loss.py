@@ -75,3 +75,19 @@ def global_multi_head_loss(
             metrics[f"loss/{head}"] = ce / count
             metrics[f"acc/{head}"] = correct / count
     return loss, value, metrics
+
+
+def multi_head_loss_value(logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The loss of :func:`multi_head_loss` without Python control flow on tensor values.
+
+    Why: the bilevel step differentiates the loss of every mini-batch under ``torch.func.vmap``,
+    which cannot branch on ``valid.any()``. A head with no target in the mini-batch contributes 0
+    (its masked sum is 0 and the count is clamped to 1) instead of being skipped.
+    """
+    total = torch.zeros((), device=next(iter(logits.values())).device)
+    for head, head_logits in logits.items():
+        target = targets[head]
+        valid = target != IGNORE_INDEX
+        per_sample = F.cross_entropy(head_logits.float(), target.clamp_min(0), reduction="none")
+        total = total + (per_sample * valid).sum() / valid.sum().clamp_min(1)
+    return total

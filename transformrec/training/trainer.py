@@ -24,10 +24,12 @@ from tqdm.auto import tqdm
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.backbones.registry import build_backbone
+from transformrec.bilevel.balanced_sampler import balanced_partition
+from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options
 from transformrec.training.checkpoint import load_checkpoint, save_atomic
 from transformrec.training.distributed import init_distributed
 from transformrec.training.global_batch import gather_global_batch, own_slice, take_own_samples
-from transformrec.training.loss import global_multi_head_loss, multi_head_loss
+from transformrec.training.loss import global_multi_head_loss, multi_head_loss, multi_head_loss_value
 from transformrec.training.model import PretextModel
 from transformrec.training.run_logger import RunLogger
 from transformrec.training.sampler import EpochBatchSampler
@@ -65,9 +67,14 @@ class Trainer:
         checkpoint_every: steps between checkpoints (a checkpoint also ends every epoch).
         resume: continue from ``output_dir/checkpoint.pt`` if it exists, bit-for-bit on CPU.
         max_steps: stop early after this many steps (the schedule still spans ``epochs``).
-        amp: bfloat16/float16 autocast on CUDA; ignored on CPU.
+        amp: bfloat16/float16 autocast on CUDA; ignored on CPU (and with ``bilevel``).
         sync_batchnorm: under ``torchrun``, convert BatchNorm to SyncBatchNorm (CUDA only) so that
             batch statistics span the global batch as in one process.
+        bilevel: options of :class:`~transformrec.bilevel.BilevelOptimizer` (``k``, ``mu``,
+            ``lambda_``, ...; ``balanced`` for the label-balanced split) to train with the bilevel
+            re-weighting of chapter 8 around the AdamW above. Each step then draws ``k × batch_size``
+            images, transforms them, and splits the transformed batch into k mini-batches with
+            identical transformation-label counts (Remark 1). Single process only.
 
     Under ``torchrun --nproc_per_node N`` the run is equivalent to one process with the same
     global ``batch_size``: every rank draws the randomness of the whole global batch (see
@@ -101,10 +108,13 @@ class Trainer:
         amp: bool = False,
         tensorboard: bool = True,
         sync_batchnorm: bool = False,
+        bilevel: dict[str, Any] | None = None,
     ) -> None:
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
         self.context = init_distributed(device)
+        if bilevel is not None and self.context.world_size > 1:
+            raise ValueError("bilevel training runs in a single process; launch without torchrun")
         self.device = self.context.device
         torch.manual_seed(seed)
         if not isinstance(transforms, TransformSet):
@@ -137,9 +147,15 @@ class Trainer:
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.checkpoint_every, self.resume, self.max_steps = checkpoint_every, resume, max_steps
         self.log_every, self.progress, self.tensorboard = log_every, progress, tensorboard
-        self.amp = amp and self.device.type == "cuda"
+        self.amp = amp and self.device.type == "cuda" and bilevel is None
+        self.bilevel_options, self.bilevel_balanced = split_bilevel_options(bilevel)
+        self.bilevel_k = self.bilevel_options.get("k", 8) if bilevel is not None else 1
         self.sampler = EpochBatchSampler(
-            len(data), batch_size, seed=seed, rank=self.context.rank, world_size=self.context.world_size
+            len(data),
+            batch_size * self.bilevel_k,
+            seed=seed,
+            rank=self.context.rank,
+            world_size=self.context.world_size,
         )
         self.loader = DataLoader(
             data,
@@ -151,6 +167,7 @@ class Trainer:
         self.total_steps = epochs * len(self.sampler)
         self.optimizer = build_optimizer(self.model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
         self.scheduler = build_cosine_schedule(self.optimizer, self.total_steps, lr, final_lr)
+        self.bilevel = BilevelOptimizer(self.model, self.optimizer, **self.bilevel_options) if bilevel else None
         # Transform and augmentation randomness: the same generator on every rank, drawn for the
         # whole global batch (global-batch replay), saved in checkpoints.
         self.generator = torch.Generator().manual_seed(seed)
@@ -307,6 +324,8 @@ class Trainer:
             inputs, targets = self.transform_set(images, self.generator)
             inputs = take_own_samples(inputs, images.shape[0], self.context)
             targets = {head: take_own_samples(t, images.shape[0], self.context) for head, t in targets.items()}
+        if self.bilevel is not None:
+            return self._bilevel_step(inputs, targets, metrics)
         with torch.autocast(self.device.type, enabled=self.amp):
             logits = network(inputs)
         if self.context.enabled:
@@ -316,22 +335,28 @@ class Trainer:
             value = float(loss.detach())
         self.optimizer.zero_grad(set_to_none=True)
         if not math.isfinite(value):
-            # Skip and count: one bad batch should not poison the weights; many in a row mean divergence.
-            self.skipped_steps += 1
-            self._consecutive_bad += 1
-            if self._consecutive_bad >= MAX_CONSECUTIVE_BAD_STEPS:
-                raise NonFiniteLossError(
-                    f"loss was not finite for {self._consecutive_bad} consecutive steps "
-                    f"(step {self.step}); lower the learning rate or check the data"
-                )
-            self.step += 1
-            with warnings.catch_warnings():  # the schedule advances with the step count, update or not
-                warnings.simplefilter("ignore", UserWarning)
-                self.scheduler.step()
-            return {}
-        self._consecutive_bad = 0
+            return self._skip_step()
         loss.backward()
         self.optimizer.step()
+        return self._finish_step(metrics, head_metrics, value)
+
+    def _skip_step(self) -> dict[str, float]:
+        # Skip and count: one bad batch should not poison the weights; many in a row mean divergence.
+        self.skipped_steps += 1
+        self._consecutive_bad += 1
+        if self._consecutive_bad >= MAX_CONSECUTIVE_BAD_STEPS:
+            raise NonFiniteLossError(
+                f"loss was not finite for {self._consecutive_bad} consecutive steps "
+                f"(step {self.step}); lower the learning rate or check the data"
+            )
+        self.step += 1
+        with warnings.catch_warnings():  # the schedule advances with the step count, update or not
+            warnings.simplefilter("ignore", UserWarning)
+            self.scheduler.step()
+        return {}
+
+    def _finish_step(self, metrics: dict[str, float], head_metrics: dict[str, float], value: float) -> dict[str, float]:
+        self._consecutive_bad = 0
         self.scheduler.step()
         self.step += 1
         metrics.update(head_metrics, loss=value)
@@ -339,6 +364,36 @@ class Trainer:
             self._epoch_sums[key] = self._epoch_sums.get(key, 0.0) + number
         self._epoch_count += 1
         return metrics
+
+    def _bilevel_step(
+        self, inputs: torch.Tensor, targets: dict[str, torch.Tensor], metrics: dict[str, float]
+    ) -> dict[str, float]:
+        """One step of chapter 8: k label-balanced mini-batches of the transformed batch, weighted by eq. 8.10."""
+        assert self.bilevel is not None
+        k = self.bilevel.k
+        first_head = next(iter(targets))
+        if self.bilevel_balanced:
+            rows = balanced_partition(targets[first_head], k, self.generator).to(inputs.device)
+        else:
+            order = torch.randperm(inputs.shape[0], generator=self.generator)
+            rows = order[: inputs.shape[0] // k * k].reshape(k, -1).to(inputs.device)
+        stacked_inputs = inputs[rows]
+        stacked_targets = {head: target[rows] for head, target in targets.items()}
+        self.optimizer.zero_grad(set_to_none=True)
+        result = self.bilevel.step(multi_head_loss_value, stacked_inputs, stacked_targets)
+        if not result.applied:
+            return self._skip_step()
+        flat_logits = {head: logits.flatten(0, 1) for head, logits in result.outputs.items()}
+        _, head_metrics = multi_head_loss(flat_logits, {h: t.flatten(0, 1) for h, t in stacked_targets.items()})
+        weights = result.weights
+        metrics.update(
+            {
+                "bilevel/validation_loss": result.validation_loss,
+                "bilevel/negative_weights": float((weights < 0).float().mean()),
+                "bilevel/weight_max": float(weights.max()),
+            }
+        )
+        return self._finish_step(metrics, head_metrics, float(result.losses.mean()))
 
     def _finish_epoch(self, logger: RunLogger | None) -> None:
         self.last_epoch_means = {k: v / max(self._epoch_count, 1) for k, v in self._epoch_sums.items()}
@@ -365,6 +420,7 @@ class Trainer:
             "backbone": type(self.backbone).__name__,
             "device": str(self.device),
             "world_size": self.context.world_size,
+            "bilevel": {**self.bilevel_options, "balanced": self.bilevel_balanced} if self.bilevel else None,
             "final_metrics": means or {},
         }
         if self.output_dir is not None and self.context.is_main:
