@@ -11,11 +11,12 @@ import json
 import sys
 from pathlib import Path
 
-from benchmarks import fmnist_probe, lci_tables, temporal_tables, trainer_overhead, warp_vs_kornia
+from benchmarks import bilevel_noise, fmnist_probe, lci_tables, temporal_tables, trainer_overhead, warp_vs_kornia
 from benchmarks.environment import describe_environment
 
 BENCHMARKS = {
-    module.NAME: module for module in (warp_vs_kornia, trainer_overhead, fmnist_probe, lci_tables, temporal_tables)
+    module.NAME: module
+    for module in (warp_vs_kornia, trainer_overhead, fmnist_probe, lci_tables, temporal_tables, bilevel_noise)
 }
 TITLES = {
     "warp_vs_kornia": "Speed: random polyharmonic warp vs kornia thin-plate-spline warp",
@@ -23,6 +24,7 @@ TITLES = {
     "fmnist_probe": "Quality: rotation + warp pretraining vs random init, linear probe on Fashion-MNIST",
     "lci_tables": "Quality: tables 4.1 and 4.2 at small scale (LCI ablations, combinations of transforms)",
     "temporal_tables": "Quality and speed: table 5.1 at small scale (temporal transformations), video loading",
+    "bilevel_noise": "Bilevel vs SGD under label noise on Fashion-MNIST (table 8.1 / figure 8.3 at small scale)",
 }
 HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"

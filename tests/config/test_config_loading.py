@@ -109,3 +109,18 @@ def test_learned_transforms_take_channels_from_the_dataset_and_the_seed_from_the
     lci = build_transform_set(config, build_data(config.data)).learned_transforms[0]
     assert lci.channels == 1 and lci.inpainter.stem[0].in_channels == 1
     assert torch.equal(lci.generator.get_state(), torch.Generator().manual_seed(7).get_state())
+
+
+def test_bilevel_blocks_default_to_the_ablation_baseline_and_need_a_training_protocol(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("train: {bilevel: {k: 4}}\nevaluation: {protocol: finetune, bilevel: {same_dropout: false}}\n")
+    config = load_config(path)
+    assert config.train.bilevel.k == 4 and config.train.bilevel.mu == 0.01 and config.train.bilevel.lambda_ == 1.0
+    assert config.evaluation.bilevel.k == 8 and not config.evaluation.bilevel.same_dropout
+    assert ExperimentConfig().train.bilevel is None  # off unless asked for
+    path.write_text("evaluation: {protocol: knn, bilevel: {}}\n")
+    with pytest.raises(ConfigError, match="cannot use bilevel"):
+        load_config(path)
+    path.write_text("train: {bilevel: {k: 1}}\n")
+    with pytest.raises(ConfigError, match="train.bilevel.k"):
+        load_config(path)

@@ -82,3 +82,11 @@ def test_freeze_modules_matches_whole_name_components():
     assert net.conv10.weight.requires_grad and net.bn1.weight.requires_grad
     with pytest.raises(ValueError, match="conv9"):
         freeze_modules(TinyConvNet(), ["conv9"])
+
+
+def test_finetune_with_bilevel_learns_and_reports_its_settings():
+    result = finetune(
+        TinyConvNet(), colour_task(96, 0), colour_task(60, 1), epochs=8, lr=2e-2, batch_size=8, bilevel={"k": 4}
+    )
+    assert result["test_acc"] > 0.8  # chance is 1/3
+    assert result["settings"]["bilevel"] == {"k": 4}

@@ -99,3 +99,20 @@ def test_fit_linear_classifier_leaves_global_rng_untouched():
 def test_linear_probe_result_picks_the_best_tap():
     result = LinearProbeResult({"a": {"train_acc": 1.0, "test_acc": 0.5}, "b": {"train_acc": 0.9, "test_acc": 0.7}})
     assert result.best_tap == "b" and result.to_dict()["best_test_acc"] == pytest.approx(0.7)
+
+
+def test_linear_probe_with_bilevel_separates_separable_data():
+    train_x, train_y = separable(300, 0)
+    test_x, test_y = separable(200, 1)
+    result = linear_probe(
+        PassThroughNet(),
+        TensorSet(train_x, train_y, 4),
+        TensorSet(test_x, test_y, 4),
+        taps=["raw"],
+        epochs=20,
+        lr=3e-2,
+        batch_size=8,
+        bilevel={"k": 4, "per_layer": True},
+    )
+    assert result["per_tap"]["raw"]["test_acc"] > 0.9  # chance is 1/4
+    assert result["settings"]["bilevel"]["k"] == 4

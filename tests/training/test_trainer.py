@@ -143,3 +143,26 @@ def test_nonfinite_losses_are_skipped_then_reported(tmp_path):
     with pytest.raises(NonFiniteLossError, match="10 consecutive"):
         trainer.fit()
     assert trainer.skipped_steps == 10
+
+
+def test_bilevel_training_learns_rotations_with_k_times_fewer_steps(tmp_path):
+    # 64 images, batch 8, k = 2: each step draws 16 images, so an epoch has 4 steps and still
+    # visits every image once (sec. 8.2.1). The transformed batch splits into 2 mini-batches
+    # with the same rotation-label counts.
+    trainer = _trainer(tmp_path, epochs=15, batch_size=8, lr=3e-3, final_lr=1e-4, bilevel={"k": 2})
+    summary = trainer.fit()
+    assert summary["steps"] == 15 * 4
+    assert summary["bilevel"]["k"] == 2 and summary["bilevel"]["balanced"] is True
+    assert summary["final_metrics"]["acc/transform"] > 0.9  # chance is 0.25
+    assert "bilevel/validation_loss" in summary["final_metrics"]
+
+
+def test_bilevel_training_resumes_bit_for_bit(tmp_path):
+    options = {"epochs": 2, "batch_size": 8, "bilevel": {"k": 4, "method": "loop"}}
+    full = _trainer(tmp_path / "full", **options)
+    full.fit()
+    _trainer(tmp_path / "cut", max_steps=1, **options).fit()
+    resumed = _trainer(tmp_path / "cut", resume=True, **options)
+    resumed.fit()
+    for name, tensor in full.model.state_dict().items():
+        assert torch.equal(tensor, resumed.model.state_dict()[name]), name
