@@ -1,5 +1,8 @@
 """``python -m benchmarks run --suite quick|full [--only NAME]``: regenerate benchmarks/RESULTS.md.
 
+``python -m benchmarks render`` rebuilds RESULTS.md from the stored JSON files only (after a
+merge, or after changing how a benchmark formats its table).
+
 Each benchmark writes ``benchmarks/results/<name>.json``; RESULTS.md is then rebuilt from every
 JSON present, so no number in it is typed by hand.
 """
@@ -66,7 +69,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--suite", choices=("quick", "full"), default="quick")
     run.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
     run.add_argument("--no-write", action="store_true", help="print the tables without touching RESULTS.md")
+    commands.add_parser("render", help="rebuild RESULTS.md from the stored JSON results without running anything")
     args = parser.parse_args(argv)
+    if args.command == "render":
+        (HERE / "RESULTS.md").write_text(render_results())
+        return 0
     RESULTS_DIR.mkdir(exist_ok=True)
     for name in args.only or list(BENCHMARKS):
         print(f"running {name} ({args.suite}) ...", flush=True)

@@ -206,6 +206,32 @@ def to_markdown(result: dict[str, Any]) -> str:
     ratios = [m["bilevel"]["seconds_per_epoch"] / m["sgd"]["seconds_per_epoch"] for m in by_noise.values()]
     lines += [
         "",
+        "Thesis reference (CifarNet on CIFAR-10): at 50% noise bilevel raises clean test accuracy (47.6% vs "
+        "45.2%) and lowers train accuracy on the noisy labels (89.3% vs 96.8%) (table 8.1); figure 8.3 shows "
+        "higher test accuracy for bilevel at every noise level; on clean labels test accuracy is on par (75.5% "
+        "vs 75.7%) with a smaller gap (22.1 vs 24.3 points). Here, bilevel − SGD:",
+        "",
+        "| noise π | clean test acc (points) | train acc on noisy labels (points) | gap (points) | "
+        "bilevel has the higher test acc |",
+        "|---|---|---|---|---|",
+    ]
+    for noise, methods in by_noise.items():
+        b, g = methods["bilevel"], methods["sgd"]
+        test = 100 * (b["test_acc"] - g["test_acc"])
+        lines.append(
+            f"| {noise:.0%} | {test:+.1f} | {100 * (b['train_acc'] - g['train_acc']):+.1f} | "
+            f"{100 * (b['gap'] - g['gap']):+.1f} | {'yes' if test > 0 else 'no'} |"
+        )
+    first = next(iter(by_noise.values()))
+    sgd_steps = round(first["sgd"]["visits_per_epoch"] / s["batch"]) * s["epochs"]
+    bilevel_steps = round(first["bilevel"]["visits_per_epoch"] / (s["k"] * s["batch"])) * s["epochs"]
+    lines += [
+        "",
+        f"Optimiser steps per run at equal sample visits: SGD {sgd_steps}, bilevel {bilevel_steps} "
+        f"(each bilevel step consumes k = {s['k']} mini-batches and applies one re-weighted gradient).",
+    ]
+    lines += [
+        "",
         "Epoch-time ratio bilevel / SGD at equal sample visits: "
         + ", ".join(f"{r:.2f}" for r in ratios)
         + f" (per noise level; mean {sum(ratios) / len(ratios):.2f}).",
