@@ -77,6 +77,8 @@ def test_per_layer_gives_one_weight_per_mini_batch_and_module() -> None:
     assert bilevel.layer_names == ["0", "1", "4"]  # conv, batch-norm, linear; weight and bias share a layer
     assert step.weights.shape == (3, 3)
     torch.testing.assert_close(step.weights.abs().sum(0), torch.ones(3))
+    # A bare layer is one layer: its own weight and bias share the root module's weights.
+    assert BilevelOptimizer(nn.Linear(2, 2), k=2, per_layer=True).layer_names == [""]
 
 
 def test_a_non_finite_loss_skips_the_update() -> None:

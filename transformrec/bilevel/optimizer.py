@@ -67,7 +67,8 @@ def split_bilevel_options(options: dict[str, Any] | None) -> tuple[dict[str, Any
 
 
 def _layer_name(parameter_name: str) -> str:
-    return parameter_name.rsplit(".", 1)[0] if "." in parameter_name else parameter_name
+    """The module owning a parameter (``""`` for the root module's own parameters)."""
+    return parameter_name.rsplit(".", 1)[0] if "." in parameter_name else ""
 
 
 class BilevelOptimizer:
