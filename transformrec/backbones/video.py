@@ -31,7 +31,24 @@ def _block(in_ch: int, out_ch: int, pool: tuple[int, int, int] | None) -> nn.Seq
     return nn.Sequential(*layers)
 
 
-class C3DSmall(TappedBackbone):
+class StagedVideoBackbone(TappedBackbone):
+    """Stages run in ``tap_names`` order, each a child module of that name; the last tap ``pool``
+    is the global spatio-temporal average of the last stage."""
+
+    def forward_taps(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
+        self.check_taps(taps)
+        wanted, out = set(taps), {}
+        for name in self.tap_names[:-1]:
+            x = getattr(self, name)(x)
+            if name in wanted:
+                out[name] = x
+            if len(out) == len(wanted):
+                return out
+        out["pool"] = x.mean(dim=(2, 3, 4))
+        return out
+
+
+class C3DSmall(StagedVideoBackbone):
     """C3D-small: conv1 (pool 1×2×2), conv2 … conv4 (pool 2×2×2), conv5, global average pool.
 
     ``width`` scales the channels (64, 128, 256, 256, 256). Taps ``conv1`` … ``conv5`` (feature
@@ -49,20 +66,8 @@ class C3DSmall(TappedBackbone):
             self.add_module(f"conv{index + 1}", _block(channels[index], channels[index + 1], pool))
         self.feature_dim = widths[-1]
 
-    def forward_taps(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
-        self.check_taps(taps)
-        wanted, out = set(taps), {}
-        for name in self.tap_names[:-1]:
-            x = getattr(self, name)(x)
-            if name in wanted:
-                out[name] = x
-            if len(out) == len(wanted):
-                return out
-        out["pool"] = x.mean(dim=(2, 3, 4))
-        return out
 
-
-class TorchvisionVideoResNet(TappedBackbone):
+class TorchvisionVideoResNet(StagedVideoBackbone):
     """R3D-18 or R(2+1)D-18 from torchvision without ``fc``; taps ``stem``, ``layer1`` … ``layer4``, ``pool``."""
 
     tap_names = ("stem", "layer1", "layer2", "layer3", "layer4", "pool")
@@ -82,18 +87,6 @@ class TorchvisionVideoResNet(TappedBackbone):
             net.layer3,
             net.layer4,
         )
-
-    def forward_taps(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
-        self.check_taps(taps)
-        wanted, out = set(taps), {}
-        for name in self.tap_names[:-1]:
-            x = getattr(self, name)(x)
-            if name in wanted:
-                out[name] = x
-            if len(out) == len(wanted):
-                return out
-        out["pool"] = x.mean(dim=(2, 3, 4))
-        return out
 
 
 @register_backbone("c3d_small")
