@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 
+from transformrec.eval.features import standardization_stats
 from transformrec.training.schedule import build_cosine_schedule
 
 
@@ -31,10 +32,12 @@ def three_layer_classifier(in_dim: int, num_classes: int, hidden: int = 512, dro
 
 
 def standardize(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
-    """Standardize every matrix with the mean and std of ``train`` (last dimension = features)."""
-    flat = train.reshape(-1, train.shape[-1])
-    mean, std = flat.mean(0), flat.std(0).clamp_min(1e-6)
-    return [(m - mean) / std for m in (train, *others)]
+    """Standardize every tensor with the statistics of ``train`` (last dimension = features).
+
+    Leading dimensions (videos × clips) are flattened for the statistics only.
+    """
+    mean, std = standardization_stats(train.reshape(-1, train.shape[-1]))
+    return [(m.float() - mean) / std for m in (train, *others)]
 
 
 def train_feature_classifier(
