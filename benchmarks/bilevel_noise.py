@@ -32,6 +32,7 @@ from transformrec.data.label_noise import corrupt_labels
 from transformrec.eval.low_shot import low_shot_indices
 
 NAME = "bilevel_noise"
+SMOKE = {"per_class": 20, "test": 200, "epochs": 1, "noise": [0.5], "width": 0.25, "batch": 16}
 QUICK = {"per_class": 100, "test": 1000, "epochs": 20, "noise": [0.0, 0.5], "width": 0.25, "batch": 16}
 FULL = {"per_class": 300, "test": 2000, "epochs": 50, "noise": [0.0, 0.4, 0.5, 0.8], "width": 0.25, "batch": 16}
 K, MU, LAMBDA, LR, MOMENTUM, DECAY, SEED = 8, 0.01, 1.0, 0.01, 0.9, 0.95, 0
@@ -131,9 +132,10 @@ def _time_gradients(images: torch.Tensor, labels: torch.Tensor, width: float, ba
     }
 
 
-def run(quick: bool = True, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+def run(suite: str = "quick", settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """Quick: 100 images/class, 20 epochs, π ∈ {0, 0.5}. Full: 300 images/class, 50 epochs, four noise levels."""
-    cfg = dict(settings or (QUICK if quick else FULL))
+    cfg = dict(settings or {"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
+    quick = suite != "full"
     threads = torch.get_num_threads()
     # One thread: on a shared CPU, several spinning OpenMP threads are several times slower than one.
     torch.set_num_threads(1)

@@ -16,9 +16,22 @@ NAME = "fmnist_probe"
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "fashion_mnist_rot_warp.yaml"
 
 
-def run(quick: bool = True) -> dict:
-    """Quick: 20k training images, 3 epochs. Full: all 60k images, 8 epochs."""
-    overrides = ["data.limit=20000", "train.epochs=3"] if quick else ["data.limit=null", "train.epochs=8"]
+OVERRIDES = {
+    "smoke": [
+        "data.limit=512",
+        "train.epochs=1",
+        "evaluation.labels_per_class=10",
+        "evaluation.options={epochs: 5}",
+        "evaluation.test_data={name: fashion_mnist, split: test, image_size: 32, limit: 500}",
+    ],
+    "quick": ["data.limit=20000", "train.epochs=3"],
+    "full": ["data.limit=null", "train.epochs=8"],
+}
+
+
+def run(suite: str = "quick") -> dict:
+    """Smoke: 512 images, 1 epoch, 500 test images. Quick: 20k training images, 3 epochs. Full: all 60k, 8 epochs."""
+    overrides = OVERRIDES[suite]
     with tempfile.TemporaryDirectory() as out:
         config = load_config(CONFIG, [*overrides, f"output_dir={out}"])
         summary = experiment.pretrain(config, progress=False)

@@ -72,6 +72,7 @@ THESIS_4_1_STL10 = {  # table 4.1, conv5, %
 PROCEDURAL_ROWS = ("Random", "Rot", "LCI", "Rot + Warp + LCI")
 
 SCALES = {
+    "smoke": dict(images=256, epochs=1, labels=10, probe_epochs=5, pretrain=2, procedural_images=128),
     "quick": dict(images=2000, epochs=1, labels=100, probe_epochs=30, pretrain=20, procedural_images=1000),
     "full": dict(images=8000, epochs=2, labels=100, probe_epochs=100, pretrain=200, procedural_images=3000),
 }
@@ -129,13 +130,21 @@ def _run_rows(rows: dict[str, str | None], base: list[str], scale: dict, picture
     return results
 
 
-def run(quick: bool = True) -> dict:
-    """Quick: 2k images, 1 epoch, table 4.2's key rows only. Full: 8k images, 2 epochs, both tables."""
-    scale = SCALES["quick" if quick else "full"]
+def run(suite: str = "quick") -> dict:
+    """Smoke: a few hundred images, 3 + 1 rows, no picture. Quick: 2k images, 1 epoch, table 4.2's key
+    rows only. Full: 8k images, 2 epochs, both tables."""
+    scale = SCALES[suite]
     base = [f"data.limit={scale['images']}", f"train.epochs={scale['epochs']}"]
-    rows_4_2 = {k: v for k, v in TABLE_4_2.items() if not quick or k in PROCEDURAL_ROWS}
-    rows_4_1 = {} if quick else {k: v.replace("PRETRAIN", str(scale["pretrain"])) for k, v in TABLE_4_1.items()}
-    table_4_2 = _run_rows(rows_4_2, base, scale, picture_row="Rot + Warp + LCI")
+    if suite == "smoke":
+        base.append("evaluation.test_data={name: fashion_mnist, split: test, image_size: 32, limit: 500}")
+    rows_4_2 = {k: v for k, v in TABLE_4_2.items() if suite == "full" or k in PROCEDURAL_ROWS}
+    rows_4_1 = {k: v.replace("PRETRAIN", str(scale["pretrain"])) for k, v in TABLE_4_1.items()}
+    if suite == "smoke":
+        rows_4_2 = {k: rows_4_2[k] for k in ("Random", "LCI", "Rot + Warp + LCI")}
+        rows_4_1 = {k: v for k, v in rows_4_1.items() if k.startswith("(d)")}
+    elif suite == "quick":
+        rows_4_1 = {}
+    table_4_2 = _run_rows(rows_4_2, base, scale, picture_row="Rot + Warp + LCI" if suite == "full" else None)
     table_4_1 = _run_rows(rows_4_1, base, scale)
     if "LCI" in table_4_2:
         table_4_1["Baseline (patch 0.75, 24 px)"] = table_4_2["LCI"]
@@ -143,7 +152,8 @@ def run(quick: bool = True) -> dict:
         f"data={{name: procedural, num_samples: {scale['procedural_images']}, image_size: 32}}",
         f"train.epochs={scale['epochs']}",
         "evaluation.train_data={name: procedural, num_samples: 2000, image_size: 32}",
-        "evaluation.test_data={name: procedural, num_samples: 2000, image_size: 32, split: test}",
+        f"evaluation.test_data={{name: procedural, num_samples: {200 if suite == 'smoke' else 2000}, "
+        "image_size: 32, split: test}",
     ]
     procedural = _run_rows({k: TABLE_4_2[k] for k in PROCEDURAL_ROWS}, procedural_base, scale)
     PARTIAL.unlink(missing_ok=True)

@@ -81,10 +81,11 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def measure_overhead(quick: bool = True) -> dict:
+def measure_overhead(suite: str = "quick") -> dict:
     """Best-of-N seconds per step of the Trainer and of the hand-written loop, and their ratio."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    batch_size, steps, rounds = 64, 6 if quick else 30, 3 if quick else 5
+    batch_size = 64
+    steps, rounds = {"smoke": (2, 1), "quick": (6, 3), "full": (30, 5)}[suite]
     data = ProceduralShapes(num_samples=batch_size * steps, image_size=32)
     transform_set = TransformSet([Identity(), Rotation()])
     generator = torch.Generator().manual_seed(0)
@@ -145,14 +146,20 @@ print(json.dumps({"rss_before_training_mb": before, "peak_rss_mb": status("VmHWM
 """
 
 
-def measure_peak_memory(quick: bool = True, workdir: Path | None = None) -> list[dict]:
-    """Peak memory of a few training steps of every config in ``configs/``, one fresh process each."""
+def measure_peak_memory(suite: str = "quick", workdir: Path | None = None) -> list[dict]:
+    """Peak memory of a few training steps of every config in ``configs/``, one fresh process each.
+
+    The smoke suite measures the quickstart config only.
+    """
     import tempfile
 
     rows = []
-    steps = 3 if quick else 10
+    steps = {"smoke": 1, "quick": 3, "full": 10}[suite]
+    configs = sorted((REPO / "configs").glob("*.yaml"))
+    if suite == "smoke":
+        configs = [REPO / "configs" / "quickstart.yaml"]
     with tempfile.TemporaryDirectory() as scratch:
-        for config in sorted((REPO / "configs").glob("*.yaml")):
+        for config in configs:
             env = dict(os.environ, PYTHONPATH=str(REPO))
             command = [sys.executable, "-c", PEAK_MEMORY_CHILD, str(config), str(steps), f"{scratch}/{config.stem}"]
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=REPO)
@@ -160,8 +167,8 @@ def measure_peak_memory(quick: bool = True, workdir: Path | None = None) -> list
     return rows
 
 
-def run(quick: bool = True) -> dict:
-    return {"overhead": measure_overhead(quick), "peak_memory": measure_peak_memory(quick)}
+def run(suite: str = "quick") -> dict:
+    return {"overhead": measure_overhead(suite), "peak_memory": measure_peak_memory(suite)}
 
 
 def to_markdown(result: dict) -> str:

@@ -31,11 +31,18 @@ def _timeit(fn, repeats: int) -> float:
     return best
 
 
-def run(quick: bool = True) -> dict:
+SHAPES = {
+    "smoke": [(8, 3, 32, 32)],
+    "quick": [(64, 3, 32, 32), (64, 3, 64, 64)],
+    "full": [(64, 3, 32, 32), (64, 3, 64, 64), (256, 3, 64, 64), (64, 3, 128, 128)],
+}
+
+
+def run(suite: str = "quick") -> dict:
     """Time both warps on identical batches for a few shapes; returns rows with the ratio."""
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    shapes = [(64, 3, 32, 32), (64, 3, 64, 64)] + ([] if quick else [(256, 3, 64, 64), (64, 3, 128, 128)])
-    grid_size, repeats = 4, 5 if quick else 20
+    shapes = SHAPES[suite]
+    grid_size, repeats = 4, {"smoke": 2, "quick": 5, "full": 20}[suite]
     rows = []
     for shape in shapes:
         images = torch.rand(shape, device=device)

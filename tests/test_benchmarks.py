@@ -1,0 +1,38 @@
+"""Every benchmark of `python -m benchmarks` runs end to end in its reduced "smoke" suite.
+
+The numbers of a smoke run mean nothing; this checks that each table can be regenerated (data,
+training, evaluation and rendering code paths) and that nothing is written without being asked.
+"""
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.__main__ import BENCHMARKS  # noqa: E402
+
+
+def _fingerprint() -> dict[str, str]:
+    files = [REPO / "benchmarks" / "RESULTS.md", *sorted((REPO / "benchmarks" / "results").glob("*"))]
+    return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.is_file()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+def test_benchmark_smoke_suite_runs_and_renders_without_writing(name):
+    before = _fingerprint()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "run", "--suite", "smoke", "--only", name, "--no-write"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"running {name} (smoke)" in done.stdout and "|" in done.stdout  # a markdown table was rendered
+    assert _fingerprint() == before
