@@ -166,7 +166,7 @@ def run(suite: str = "quick") -> dict:
         "table_4_2": table_4_2,
         "table_4_1": table_4_1,
         "procedural_4_2": procedural,
-        "picture": str(PICTURE.relative_to(ROOT)) if PICTURE.exists() else None,
+        "picture": str(PICTURE.relative_to(ROOT)) if suite == "full" and PICTURE.exists() else None,
     }
 
 
