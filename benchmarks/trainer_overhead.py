@@ -11,7 +11,8 @@ overhead, transforms included.
 Memory: each config in ``configs/`` trains a few steps in a fresh process; we report peak RSS
 (CPU; Linux VmHWM, reset once the model and data are built) or ``torch.cuda.max_memory_allocated``
 (CUDA), next to the process's RSS before training.
-Configs whose data set is not on disk run on the procedural data set at the config's image size.
+Configs whose data set is not on disk run on the procedural data set at the config's image size
+(procedural motion videos for video configs).
 """
 
 from __future__ import annotations
@@ -130,9 +131,15 @@ substituted = False
 try:
     build_data(config.data)
 except (FileNotFoundError, OSError):
-    size = config.data.params.get("image_size", 32)
-    params = {"image_size": size, "num_samples": 4 * config.train.batch_size}
-    config = config.model_copy(update={"data": config.data.model_copy(update={"name": "procedural", "params": params})})
+    if config.data.name == "video_folder":  # procedural motion videos stand in for a missing video folder
+        from transformrec.data.procedural_video import write_procedural_videos
+        root = Path(sys.argv[3]) / "videos"
+        write_procedural_videos(root, 2 * config.train.batch_size, "train", num_frames=128, size=32)
+        name, params = "video_folder", {**config.data.params, "root": str(root), "split": "train"}
+    else:
+        name, params = "procedural", {"image_size": config.data.params.get("image_size", 32),
+                                      "num_samples": 4 * config.train.batch_size}
+    config = config.model_copy(update={"data": config.data.model_copy(update={"name": name, "params": params})})
     substituted = True
 trainer = build_trainer(config, progress=False)
 trainer.tensorboard = False
