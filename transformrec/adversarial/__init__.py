@@ -1,5 +1,14 @@
 """Adversarial training pieces shared by the learned transforms (LCI, damage & repair) and GANs (ch. 7)."""
 
+from transformrec.adversarial.dcgan import DCGANDiscriminator, DCGANGenerator, noise_generator
+from transformrec.adversarial.distribution_filtering import (
+    DistributionFilter,
+    GaussianNoise,
+    NetworkNoise,
+    discriminator_loss,
+    filtered_batch,
+    generator_loss,
+)
 from transformrec.adversarial.objectives import (
     GANObjective,
     gan_objective,
@@ -10,6 +19,15 @@ from transformrec.adversarial.objectives import (
 )
 
 __all__ = [
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "DistributionFilter",
+    "GaussianNoise",
+    "NetworkNoise",
+    "discriminator_loss",
+    "filtered_batch",
+    "generator_loss",
+    "noise_generator",
     "GANObjective",
     "gan_objective",
     "gradient_penalty",
