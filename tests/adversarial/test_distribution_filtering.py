@@ -42,12 +42,14 @@ def test_annealed_sigma_falls_linearly_to_zero():
 def test_learned_sigma_penalty_pushes_sigma_down_with_gradient_two_lambda_sigma():
     noise = GaussianNoise(sigma=0.5, learned=True)
     filt = DistributionFilter(noise, "clean_and_noisy", penalty=3.0)
+    bias = nn.Parameter(torch.zeros(()))
 
-    def constant(x: torch.Tensor) -> torch.Tensor:  # a discriminator blind to the noise
-        return torch.zeros(x.shape[0]) * x.flatten(1).sum(1)
+    def blind(x: torch.Tensor) -> torch.Tensor:  # a discriminator that ignores its input, so ∂L_D/∂σ = 0
+        return bias + 0 * x.flatten(1).sum(1)
 
-    _, noise_loss = filt.discriminator_losses(constant, gan_objective("minimax"), torch.rand(4, 2), torch.rand(4, 2))
-    noise_loss.backward()
+    d_loss, penalty = filt.discriminator_losses(blind, gan_objective("minimax"), torch.rand(4, 2), torch.rand(4, 2))
+    assert penalty.item() == pytest.approx(3.0 * 0.25)
+    filt.backward(d_loss, penalty, [bias])
     assert noise.sigma0.grad.item() == pytest.approx(2 * 3.0 * 0.5)
 
 
@@ -93,17 +95,34 @@ def test_discriminator_loss_equals_eq_7_8_for_a_linear_discriminator():
     assert g_loss.item() == pytest.approx(g_expected, rel=1e-6)
 
 
-def test_noise_loss_is_minus_the_discriminator_loss_plus_lambda_gamma():
+def test_one_backward_gives_d_its_gradient_and_the_noise_network_minus_it_plus_the_penalty_gradient():
     torch.manual_seed(1)
-    noise = GaussianNoise(sigma=0.7, learned=True)
+    noise = NetworkNoise(nn.Linear(2, 3), latent_dim=2)
     filt = DistributionFilter(noise, "clean_and_noisy", penalty=0.1)
     d = nn.Linear(3, 1)
-    real, fake = torch.randn(5, 3), torch.randn(5, 3)
-    torch.manual_seed(2)
-    d_loss, noise_loss = filt.discriminator_losses(
-        lambda x: d(x).squeeze(1), gan_objective("least_squares"), real, fake
+    objective = gan_objective("least_squares")
+    d_loss, penalty = filt.discriminator_losses(
+        lambda x: d(x).squeeze(1), objective, torch.randn(5, 3), torch.randn(5, 3)
     )
-    assert noise_loss.item() == pytest.approx(-d_loss.item() + 0.1 * 0.49, rel=1e-6)
+    noise_params, d_params = list(noise.parameters()), list(d.parameters())
+    expected_noise = torch.autograd.grad(-d_loss + penalty, noise_params, retain_graph=True)
+    expected_d = torch.autograd.grad(d_loss, d_params, retain_graph=True)
+    filt.backward(d_loss, penalty, d_params)
+    for param, grad in zip(noise_params + d_params, expected_noise + expected_d, strict=True):
+        assert torch.allclose(param.grad, grad, atol=1e-6)
+
+
+def test_half_noisy_batch_samples_noise_for_half_the_images_only():
+    calls = []
+
+    class Recording(nn.Module):
+        def forward(self, w: torch.Tensor) -> torch.Tensor:
+            calls.append(w.shape[0])
+            return torch.zeros(w.shape[0], 1)
+
+    filt = DistributionFilter(NetworkNoise(Recording(), 1), "half_noisy")
+    filt.discriminator_losses(lambda x: x.squeeze(1), gan_objective("hinge"), torch.zeros(7, 1), torch.zeros(7, 1))
+    assert calls == [4]
 
 
 def test_real_and_fake_reach_the_discriminator_in_separate_batches():
@@ -120,10 +139,10 @@ def test_real_and_fake_reach_the_discriminator_in_separate_batches():
 
 def test_off_mode_is_the_standard_gan_and_ignores_the_noise_model():
     filt = DistributionFilter(None, "off")
-    d_loss, noise_loss = filt.discriminator_losses(
+    d_loss, penalty = filt.discriminator_losses(
         lambda x: x.squeeze(1), gan_objective("minimax"), torch.tensor([[0.0]]), torch.tensor([[0.0]])
     )
-    assert noise_loss is None and d_loss.item() == pytest.approx(2 * math.log(2))
+    assert penalty is None and d_loss.item() == pytest.approx(2 * math.log(2))
     with pytest.raises(ValueError, match="needs a noise model"):
         DistributionFilter(None, "clean_and_noisy")
 

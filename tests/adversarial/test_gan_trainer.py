@@ -91,3 +91,9 @@ def test_config_errors_name_the_file_and_the_field(tmp_path):
 def test_shipped_config_validates_with_overrides():
     config = load_gan_config("configs/ch7_dfgan_fashion_mnist.yaml", ["noise.penalty=10"])
     assert config.noise.penalty == 10 and config.noise.kind == "network"
+
+
+def test_evaluations_start_at_eval_start(tmp_path):
+    config = _config(tmp_path, noise={"kind": "none"}, eval={"every": 1, "start": 3, "samples": 32})
+    summary = GANTrainer(config, extractor=_mean_pool_extractor).fit()
+    assert [row["step"] for row in summary["history"]] == [3, 4]

@@ -23,7 +23,7 @@ them separately (sec. 7.2.3).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 import torch
@@ -156,10 +156,11 @@ def generator_loss(
 class DistributionFilter(nn.Module):
     """Noise model + batch construction + penalty weight λ: distribution filtering as one pluggable part.
 
-    ``noise=None`` (or ``mode="off"``) is the standard GAN. Train with, per discriminator update,
-    ``d_loss, noise_loss = filter.discriminator_losses(D, objective, real, fake)`` and
-    ``d_loss`` minimised by D, ``noise_loss`` minimised by the noise model's parameters
-    (Algorithm 1's ω update: −(L_D^r + L_D^f) + λL_ε). ``noise_loss`` is None when nothing is learned.
+    ``noise=None`` (or ``mode="off"``) is the standard GAN. Per discriminator update:
+    ``d_loss, penalty = filter.discriminator_losses(D, objective, real, fake)``; D minimises
+    ``d_loss`` and the noise model minimises ``−d_loss + penalty`` (Algorithm 1's ω update,
+    −(L_D^r + L_D^f) + λL_ε). ``filter.backward(d_loss, penalty, D.parameters())`` fills both
+    players' gradients with one backward pass through D. ``penalty`` is None when nothing is learned.
     """
 
     def __init__(self, noise: nn.Module | None = None, mode: FilterMode = "clean_and_noisy", penalty: float = 1.0):
@@ -191,17 +192,44 @@ class DistributionFilter(nn.Module):
         real: torch.Tensor,
         fake: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(discriminator loss, noise-model loss) of eq. 7.8 for one mini-batch."""
-        noise = self.sample_noise(real)
+        """(discriminator loss of eq. 7.8, noise penalty λΓ or None) for one mini-batch."""
+        noise = self.sample_noise(real[: self._noisy_count(real.shape[0])])
         d_loss = discriminator_loss(discriminator, objective, real, fake.detach(), noise, self.mode)
         if not self.learns_noise:
             return d_loss, None
-        return d_loss, -d_loss + self.penalty * self.noise.penalty(noise)
+        return d_loss, self.penalty * self.noise.penalty(noise)
+
+    def _noisy_count(self, m: int) -> int:
+        """How many ε one side needs: m, or m − m/2 for the half-noisy batch (sec. 7.2.2), so N(w) runs no more."""
+        return m - m // 2 if self.mode == "half_noisy" else m
+
+    def backward(
+        self, d_loss: torch.Tensor, penalty: torch.Tensor | None, discriminator_params: Iterable[torch.Tensor]
+    ) -> None:
+        """Gradients of D (∇d_loss) and of the noise model (−∇d_loss + ∇λΓ) from one pass through D.
+
+        Why: the noise model's loss is the negative of D's (sec. 7.3.2), so one backward of
+        ``d_loss`` serves both players once the noise gradients are negated; a second backward
+        through D would cost as much as D's own. Gradients accumulate: zero them first.
+        """
+        params = list(discriminator_params)
+        if penalty is None:
+            d_loss.backward(inputs=params)
+            return
+        noise_params = [p for p in self.noise.parameters() if p.requires_grad]
+        had_grad = [p.grad is not None for p in noise_params]
+        if any(had_grad):
+            raise RuntimeError("zero the noise model's gradients before DistributionFilter.backward")
+        d_loss.backward(inputs=params + noise_params, retain_graph=True)
+        for p in noise_params:
+            if p.grad is not None:
+                p.grad.neg_()
+        penalty.backward(inputs=noise_params)
 
     def generator_loss(
         self, discriminator: Callable[[torch.Tensor], torch.Tensor], objective: GANObjective, fake: torch.Tensor
     ) -> torch.Tensor:
         """Algorithm 1's generator step with fresh ε."""
         with torch.no_grad():
-            noise = self.sample_noise(fake)
+            noise = self.sample_noise(fake[: self._noisy_count(fake.shape[0])])
         return generator_loss(discriminator, objective, fake, noise, self.mode)

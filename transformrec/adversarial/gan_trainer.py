@@ -49,9 +49,10 @@ class NoiseConfig(_Strict):
 
 
 class EvalConfig(_Strict):
-    """FID / IS every ``every`` generator steps on ``samples`` images (10K in sec. 7.3)."""
+    """FID / IS every ``every`` generator steps from ``start`` on, on ``samples`` images (10K in sec. 7.3)."""
 
     every: int = Field(10_000, ge=1)
+    start: int = Field(0, ge=0, description="no evaluation before this step (the thesis scores the last 10%)")
     samples: int = Field(10_000, ge=2)
     extractor: Literal["fashion_mnist", "inception", "none"] = "fashion_mnist"
     inception_weights: str | None = None
@@ -185,14 +186,14 @@ class GANTrainer:
             real = self._real_batch()
             with torch.no_grad():
                 fake = g(torch.randn(cfg.batch_size, cfg.latent_dim))
-            d_loss, noise_loss = self.filter.discriminator_losses(d, self.objective, real, fake)
+            d_loss, penalty = self.filter.discriminator_losses(d, self.objective, real, fake)
             self.d_opt.zero_grad(set_to_none=True)
-            d_loss.backward(inputs=list(d.parameters()), retain_graph=noise_loss is not None)
-            if noise_loss is not None:
+            if self.noise_opt is not None:
                 self.noise_opt.zero_grad(set_to_none=True)
-                noise_loss.backward(inputs=[p for p in self.filter.parameters() if p.requires_grad])
-                self.noise_opt.step()
+            self.filter.backward(d_loss, penalty, d.parameters())
             self.d_opt.step()
+            if penalty is not None:
+                self.noise_opt.step()
         fake = g(torch.randn(cfg.batch_size, cfg.latent_dim))
         g_loss = self.filter.generator_loss(d, self.objective, fake)
         self.g_opt.zero_grad(set_to_none=True)
@@ -301,7 +302,7 @@ class GANTrainer:
             self.step_seconds += time.perf_counter() - start
             if self.step % cfg.sample_every == 0 or self.step == cfg.steps:
                 self.save_grid()
-            if self.step % cfg.eval.every == 0 or self.step == cfg.steps:
+            if self.step >= cfg.eval.start and (self.step % cfg.eval.every == 0 or self.step == cfg.steps):
                 self.evaluate()
             if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
                 self.save_checkpoint()
