@@ -107,9 +107,11 @@ def test_one_backward_gives_d_its_gradient_and_the_noise_network_minus_it_plus_t
     noise_params, d_params = list(noise.parameters()), list(d.parameters())
     expected_noise = torch.autograd.grad(-d_loss + penalty, noise_params, retain_graph=True)
     expected_d = torch.autograd.grad(d_loss, d_params, retain_graph=True)
+    for param in noise_params + d_params:
+        param.grad = torch.ones_like(param)  # gradients accumulate, as with backward()
     filt.backward(d_loss, penalty, d_params)
     for param, grad in zip(noise_params + d_params, expected_noise + expected_d, strict=True):
-        assert torch.allclose(param.grad, grad, atol=1e-6)
+        assert torch.allclose(param.grad, 1 + grad, atol=1e-6)
 
 
 def test_half_noisy_batch_samples_noise_for_half_the_images_only():

@@ -210,20 +210,19 @@ class DistributionFilter(nn.Module):
 
         Why: the noise model's loss is the negative of D's (sec. 7.3.2), so one backward of
         ``d_loss`` serves both players once the noise gradients are negated; a second backward
-        through D would cost as much as D's own. Gradients accumulate: zero them first.
+        through D would cost as much as D's own. Gradients accumulate into ``.grad`` like ``backward``.
         """
         params = list(discriminator_params)
         if penalty is None:
             d_loss.backward(inputs=params)
             return
         noise_params = [p for p in self.noise.parameters() if p.requires_grad]
-        had_grad = [p.grad is not None for p in noise_params]
-        if any(had_grad):
-            raise RuntimeError("zero the noise model's gradients before DistributionFilter.backward")
-        d_loss.backward(inputs=params + noise_params, retain_graph=True)
-        for p in noise_params:
-            if p.grad is not None:
-                p.grad.neg_()
+        grads = torch.autograd.grad(d_loss, params + noise_params, retain_graph=True, allow_unused=True)
+        for index, (param, grad) in enumerate(zip(params + noise_params, grads, strict=True)):
+            if grad is None:
+                continue
+            grad = grad if index < len(params) else -grad
+            param.grad = grad if param.grad is None else param.grad + grad
         penalty.backward(inputs=noise_params)
 
     def generator_loss(
