@@ -15,12 +15,20 @@ import json
 import sys
 from pathlib import Path
 
-from benchmarks import bilevel_noise, fmnist_probe, lci_tables, temporal_tables, trainer_overhead, warp_vs_kornia
+from benchmarks import (
+    bilevel_noise,
+    dfgan,
+    fmnist_probe,
+    lci_tables,
+    temporal_tables,
+    trainer_overhead,
+    warp_vs_kornia,
+)
 from benchmarks.environment import describe_environment
 
 BENCHMARKS = {
     module.NAME: module
-    for module in (warp_vs_kornia, trainer_overhead, fmnist_probe, lci_tables, temporal_tables, bilevel_noise)
+    for module in (warp_vs_kornia, trainer_overhead, fmnist_probe, lci_tables, temporal_tables, bilevel_noise, dfgan)
 }
 TITLES = {
     "warp_vs_kornia": "Speed: random polyharmonic warp vs kornia thin-plate-spline warp",
@@ -29,6 +37,7 @@ TITLES = {
     "lci_tables": "Quality: tables 4.1 and 4.2 at small scale (LCI ablations, combinations of transforms)",
     "temporal_tables": "Quality and speed: table 5.1 at small scale (temporal transformations), video loading",
     "bilevel_noise": "Bilevel vs SGD under label noise on Fashion-MNIST (table 8.1 / figure 8.3 at small scale)",
+    "dfgan": "Distribution-filtering GANs on Fashion-MNIST (tables 7.1 and 7.4 at small scale), step-time ratios",
 }
 SUITES = ("smoke", "quick", "full")
 HERE = Path(__file__).resolve().parent

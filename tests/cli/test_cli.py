@@ -121,3 +121,30 @@ def test_make_videos_then_temporal_pretraining_and_video_evaluation(tmp_path, ca
     assert summary["steps"] == 2 and summary["heads"]["speed"] == ["speed0", "speed1", "speed2", "speed3"]
     results = json.loads((tmp_path / "run" / "eval_video_retrieval.json").read_text())
     assert set(results["pretrained"]["top_k"]) == {"1", "3"} and "random" in results
+
+
+def test_gan_trains_writes_a_png_grid_and_resumes(tmp_path, capsys):
+    out = tmp_path / "gan"
+    sets = [
+        f"output_dir={out}",
+        "width=0.125",
+        "batch_size=8",
+        "train_images=128",
+        "steps=2",
+        "sample_every=2",
+        "eval.extractor=none",
+    ]
+    args = ["gan", "configs/ch7_dfgan_fashion_mnist.yaml"] + [a for s in sets for a in ("--set", s)]
+    assert main(args) == 0
+    assert "trained 2 generator steps" in capsys.readouterr().out
+    with Image.open(out / "samples_0000002.png") as grid:
+        assert grid.size == (8 * 34 + 2, 8 * 34 + 2)  # 8×8 images of 32 px with 2 px padding
+    assert main([*args, "--set", "steps=3", "--resume"]) == 0
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 3
+
+
+def test_gan_bad_config_exits_with_code_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("n_disc: 0\n")
+    assert main(["gan", str(bad)]) == 2
+    assert f"{bad}: n_disc:" in capsys.readouterr().err

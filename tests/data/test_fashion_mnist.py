@@ -78,3 +78,11 @@ def test_debian_package_files_have_the_published_counts():
     assert torch.equal(torch.bincount(test.labels, minlength=10), torch.full((10,), 1000))
     image, label = train[0]
     assert image.shape == (1, 32, 32) and 0 <= label < 10 and image.max() > 0.5
+
+
+@pytest.mark.parametrize("size", [28, 32, 20])
+def test_stacked_equals_the_per_item_images(size):
+    data = FashionMNIST(split="test", image_size=size)
+    stacked = data.stacked(5)
+    assert stacked.shape == (5, 1, size, size)
+    assert torch.allclose(stacked, torch.stack([data[i][0] for i in range(5)]), atol=1e-6)

@@ -1,5 +1,37 @@
-"""Adversarial training pieces shared by the learned transforms (LCI, damage & repair) and GANs."""
+"""Adversarial training pieces shared by the learned transforms (LCI, damage & repair) and GANs (ch. 7)."""
 
-from transformrec.adversarial.objectives import hinge_discriminator_loss, hinge_generator_loss
+from transformrec.adversarial.dcgan import DCGANDiscriminator, DCGANGenerator, noise_generator
+from transformrec.adversarial.distribution_filtering import (
+    DistributionFilter,
+    GaussianNoise,
+    NetworkNoise,
+    discriminator_loss,
+    filtered_batch,
+    generator_loss,
+)
+from transformrec.adversarial.objectives import (
+    GANObjective,
+    gan_objective,
+    gradient_penalty,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
+    list_gan_objectives,
+)
 
-__all__ = ["hinge_discriminator_loss", "hinge_generator_loss"]
+__all__ = [
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "DistributionFilter",
+    "GaussianNoise",
+    "NetworkNoise",
+    "discriminator_loss",
+    "filtered_batch",
+    "generator_loss",
+    "noise_generator",
+    "GANObjective",
+    "gan_objective",
+    "gradient_penalty",
+    "hinge_discriminator_loss",
+    "hinge_generator_loss",
+    "list_gan_objectives",
+]

@@ -1,4 +1,4 @@
-"""Command line: ``transformrec {pretrain,eval,demo,show,audit,make-videos,list} …``."""
+"""Command line: ``transformrec {pretrain,eval,demo,show,audit,gan,make-videos,list} …``."""
 
 from __future__ import annotations
 
@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--num-images", type=int, default=512, help="images of the config's data to audit on")
     audit.add_argument("--steps", type=int, default=1000, help="training steps of each probe classifier")
     audit.add_argument("--out", default=None, help="JSON report path (default: <output_dir>/audit.json)")
+
+    gan = commands.add_parser(
+        "gan", help="train a (distribution-filtering) GAN of chapter 7 with sample grids and FID / IS"
+    )
+    _add_config_arguments(gan)
+    gan.add_argument("--resume", action="store_true", help="continue from <output_dir>/checkpoint.pt")
 
     videos = commands.add_parser("make-videos", help="write procedural motion videos (H.264 mp4) for chapter 5")
     videos.add_argument("root", help="output folder; videos go to <root>/<motion>/<split>_<index>.mp4")
@@ -127,6 +133,17 @@ def _audit(config, args: argparse.Namespace) -> None:
     print(f"\nwrote {out}")
 
 
+def _gan(args: argparse.Namespace) -> None:
+    from transformrec.adversarial.gan_trainer import GANTrainer, load_gan_config
+
+    summary = GANTrainer(load_gan_config(args.config, args.overrides)).fit(resume=args.resume)
+    line = f"trained {summary['steps']} generator steps, {summary['seconds_per_step'] * 1e3:.1f} ms/step"
+    if "fid_last5" in summary:
+        (fid, fid_std), (score, score_std) = summary["fid_last5"], summary["is_last5"]
+        line += f"; last 5 evaluations: FID {fid:.2f} ± {fid_std:.2f}, IS {score:.2f} ± {score_std:.2f}"
+    print(line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``transformrec`` command."""
     args = _parser().parse_args(argv)
@@ -144,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "make-videos":
             _make_videos(args)
+            return 0
+        if args.command == "gan":
+            _gan(args)
             return 0
         config = load_config(args.config, args.overrides)
         # Under torchrun every rank trains; only rank 0 evaluates, prints and writes.

@@ -1,0 +1,159 @@
+"""Distribution filtering (eq. 7.8, Algorithm 1, sec. 7.2.2–7.2.3) on small closed-form cases."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from transformrec.adversarial import gan_objective
+from transformrec.adversarial.dcgan import noise_generator
+from transformrec.adversarial.distribution_filtering import (
+    DistributionFilter,
+    GaussianNoise,
+    NetworkNoise,
+    discriminator_loss,
+    filtered_batch,
+    generator_loss,
+)
+
+
+def _sigmoid(s: float) -> float:
+    return 1.0 / (1.0 + math.exp(-s))
+
+
+def test_fixed_gaussian_noise_has_zero_mean_and_standard_deviation_sigma():
+    torch.manual_seed(0)
+    noise = GaussianNoise(sigma=0.3).sample(torch.zeros(200, 1, 16, 16))
+    assert abs(noise.mean().item()) < 0.005  # 51 200 draws: standard error 0.0013
+    assert noise.std().item() == pytest.approx(0.3, rel=0.02)
+    assert list(GaussianNoise(sigma=0.3).parameters()) == []
+
+
+def test_annealed_sigma_falls_linearly_to_zero():
+    noise = GaussianNoise(sigma=2.0, anneal_steps=4)
+    sigmas = []
+    for _ in range(6):
+        sigmas.append(float(noise.sigma))
+        noise.step()
+    assert sigmas == pytest.approx([2.0, 1.5, 1.0, 0.5, 0.0, 0.0])
+
+
+def test_learned_sigma_penalty_pushes_sigma_down_with_gradient_two_lambda_sigma():
+    noise = GaussianNoise(sigma=0.5, learned=True)
+    filt = DistributionFilter(noise, "clean_and_noisy", penalty=3.0)
+    bias = nn.Parameter(torch.zeros(()))
+
+    def blind(x: torch.Tensor) -> torch.Tensor:  # a discriminator that ignores its input, so ∂L_D/∂σ = 0
+        return bias + 0 * x.flatten(1).sum(1)
+
+    d_loss, penalty = filt.discriminator_losses(blind, gan_objective("minimax"), torch.rand(4, 2), torch.rand(4, 2))
+    assert penalty.item() == pytest.approx(3.0 * 0.25)
+    filt.backward(d_loss, penalty, [bias])
+    assert noise.sigma0.grad.item() == pytest.approx(2 * 3.0 * 0.5)
+
+
+def test_noise_network_penalty_is_the_mean_squared_norm_per_image():
+    noise = torch.tensor([[[1.0, 2.0]], [[0.0, 3.0]]])  # norms² 5 and 9
+    assert NetworkNoise(nn.Identity(), 2).penalty(noise).item() == pytest.approx(7.0)
+
+
+def test_noise_generator_makes_image_shaped_noise_with_trainable_parameters():
+    noise = NetworkNoise(noise_generator(32, 1, width=0.25), 128)
+    sample = noise.sample(torch.zeros(3, 1, 32, 32))
+    assert sample.shape == (3, 1, 32, 32) and DistributionFilter(noise).learns_noise
+
+
+def test_batches_follow_section_7_2_2():
+    x = torch.arange(4.0).view(4, 1)
+    eps = torch.full((4, 1), 10.0)
+    assert filtered_batch(x, eps, "clean_and_noisy").flatten().tolist() == [0, 1, 2, 3, 10, 11, 12, 13]
+    assert filtered_batch(x, eps, "half_noisy").flatten().tolist() == [0, 1, 12, 13]
+    assert filtered_batch(x, eps, "noisy_only").flatten().tolist() == [10, 11, 12, 13]
+    assert filtered_batch(x, None, "off").flatten().tolist() == [0, 1, 2, 3]
+
+
+def test_discriminator_loss_equals_eq_7_8_for_a_linear_discriminator():
+    real, fake = torch.tensor([[0.2], [-0.4]]), torch.tensor([[1.0], [0.5]])
+    eps = torch.tensor([[0.3], [-0.1]])
+
+    def d(x: torch.Tensor) -> torch.Tensor:
+        return 2.0 * x.squeeze(1)
+
+    r, f, e = [v.flatten().tolist() for v in (real, fake, eps)]
+    expected = 0.0
+    for shift in ([0.0, 0.0], e):  # clean term + filtered term, each a mean over the m = 2 samples
+        expected -= sum(math.log(_sigmoid(2 * (a + s))) for a, s in zip(r, shift, strict=True)) / 2
+        expected -= sum(math.log(1 - _sigmoid(2 * (a + s))) for a, s in zip(f, shift, strict=True)) / 2
+    loss = discriminator_loss(d, gan_objective("minimax"), real, fake, eps, "clean_and_noisy")
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    g_expected = (
+        sum(-math.log(_sigmoid(2 * (a + s))) for a, s in zip(f, e, strict=True)) / 2
+        + sum(-math.log(_sigmoid(2 * a)) for a in f) / 2
+    )
+    g_loss = generator_loss(d, gan_objective("non_saturating"), fake, eps, "clean_and_noisy")
+    assert g_loss.item() == pytest.approx(g_expected, rel=1e-6)
+
+
+def test_one_backward_gives_d_its_gradient_and_the_noise_network_minus_it_plus_the_penalty_gradient():
+    torch.manual_seed(1)
+    noise = NetworkNoise(nn.Linear(2, 3), latent_dim=2)
+    filt = DistributionFilter(noise, "clean_and_noisy", penalty=0.1)
+    d = nn.Linear(3, 1)
+    objective = gan_objective("least_squares")
+    d_loss, penalty = filt.discriminator_losses(
+        lambda x: d(x).squeeze(1), objective, torch.randn(5, 3), torch.randn(5, 3)
+    )
+    noise_params, d_params = list(noise.parameters()), list(d.parameters())
+    expected_noise = torch.autograd.grad(-d_loss + penalty, noise_params, retain_graph=True)
+    expected_d = torch.autograd.grad(d_loss, d_params, retain_graph=True)
+    for param in noise_params + d_params:
+        param.grad = torch.ones_like(param)  # gradients accumulate, as with backward()
+    filt.backward(d_loss, penalty, d_params)
+    for param, grad in zip(noise_params + d_params, expected_noise + expected_d, strict=True):
+        assert torch.allclose(param.grad, 1 + grad, atol=1e-6)
+
+
+def test_half_noisy_batch_samples_noise_for_half_the_images_only():
+    calls = []
+
+    class Recording(nn.Module):
+        def forward(self, w: torch.Tensor) -> torch.Tensor:
+            calls.append(w.shape[0])
+            return torch.zeros(w.shape[0], 1)
+
+    filt = DistributionFilter(NetworkNoise(Recording(), 1), "half_noisy")
+    filt.discriminator_losses(lambda x: x.squeeze(1), gan_objective("hinge"), torch.zeros(7, 1), torch.zeros(7, 1))
+    assert calls == [4]
+
+
+def test_real_and_fake_reach_the_discriminator_in_separate_batches():
+    batches = []
+
+    def d(x: torch.Tensor) -> torch.Tensor:
+        batches.append(x.clone())
+        return x.flatten(1).sum(1)
+
+    real, fake = torch.zeros(3, 1), torch.ones(3, 1)
+    discriminator_loss(d, gan_objective("hinge"), real, fake, torch.full((3, 1), 0.5), "clean_and_noisy")
+    assert [b.flatten().tolist() for b in batches] == [[0, 0, 0, 0.5, 0.5, 0.5], [1, 1, 1, 1.5, 1.5, 1.5]]
+
+
+def test_off_mode_is_the_standard_gan_and_ignores_the_noise_model():
+    filt = DistributionFilter(None, "off")
+    d_loss, penalty = filt.discriminator_losses(
+        lambda x: x.squeeze(1), gan_objective("minimax"), torch.tensor([[0.0]]), torch.tensor([[0.0]])
+    )
+    assert penalty is None and d_loss.item() == pytest.approx(2 * math.log(2))
+    with pytest.raises(ValueError, match="needs a noise model"):
+        DistributionFilter(None, "clean_and_noisy")
+
+
+def test_wgan_gp_adds_the_weighted_penalty_on_the_filtered_batches():
+    weight = torch.tensor([3.0, 4.0])
+    real, fake = torch.randn(4, 2), torch.randn(4, 2)
+    loss = discriminator_loss(
+        lambda x: x @ weight, gan_objective("wgan_gp"), real, fake, torch.zeros(4, 2), "half_noisy"
+    )
+    critic = (fake @ weight).mean() - (real @ weight).mean()
+    assert loss.item() == pytest.approx(critic.item() + 10.0 * 16.0, rel=1e-5)

@@ -1,0 +1,234 @@
+"""Distribution filtering (ch. 7): the discriminator sees clean and noise-filtered real and fake images.
+
+Adding ε ~ p_ε to real and fake samples convolves p_d and p_g with p_ε and so widens their
+supports; showing D both the clean and the filtered samples (eq. 7.2 with S = {δ, p_ε}) keeps
+p_g = p_d as the unique optimum (Theorem 1) while gradients flow where the clean supports do
+not overlap. The unified problem is eq. 7.8:
+
+    min_G min_σ max_D  λΓ + E_x[log D(x) + E_ε log D(x + ε)] + E_z[log(1 − D(G(z))) + E_ε log(1 − D(G(z) + ε))]
+
+Here every GAN objective of table 7.3 replaces the log terms (``GANObjective``), and the noise
+model minimises the negative discriminator loss plus λΓ (sec. 7.3.2). ``DistributionFilter``
+bundles noise model, batch construction and penalty so any adversarial part of the library
+(a GAN, the LCI or damage & repair discriminators) can use it.
+
+Batch constructions (``mode``):
+- ``"off"``: the standard GAN, D sees clean images only;
+- ``"clean_and_noisy"``: {x_1..x_m, x_1 + ε_1..x_m + ε_m} (sec. 7.2.2, Algorithm 1);
+- ``"half_noisy"``: {x_1..x_{m/2}, x_{m/2+1} + ε_1..x_m + ε_{m/2}}, the faster alternative of sec. 7.2.2;
+- ``"noisy_only"``: x + ε only, the baselines (a)–(c) of table 7.1.
+Real and fake batches always go through D separately, so batch normalisation in D normalises
+them separately (sec. 7.2.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+import torch
+from torch import nn
+
+from transformrec.adversarial.objectives import GANObjective, gradient_penalty
+
+FilterMode = Literal["off", "clean_and_noisy", "half_noisy", "noisy_only"]
+FILTER_MODES: tuple[str, ...] = ("off", "clean_and_noisy", "half_noisy", "noisy_only")
+
+
+class GaussianNoise(nn.Module):
+    """ε ~ N(0, σ²I) with fixed or learned σ (sec. 7.2.1, case 1; table 7.1 (a), (d), (e)), Γ(σ) = σ².
+
+    ``anneal_steps`` > 0 decays σ linearly to 0 over that many ``step()`` calls: the annealed
+    instance-noise baseline of table 7.1 (c) [34, 209].
+    """
+
+    def __init__(self, sigma: float = 1.0, learned: bool = False, anneal_steps: int = 0) -> None:
+        super().__init__()
+        if learned and anneal_steps:
+            raise ValueError("a learned σ cannot also be annealed")
+        value = torch.tensor(float(sigma))
+        if learned:
+            self.sigma0 = nn.Parameter(value)
+        else:
+            self.register_buffer("sigma0", value)
+        self.anneal_steps = anneal_steps
+        self.register_buffer("steps_done", torch.tensor(0))
+
+    @property
+    def sigma(self) -> torch.Tensor:
+        if not self.anneal_steps:
+            return self.sigma0
+        return self.sigma0 * max(0.0, 1.0 - int(self.steps_done) / self.anneal_steps)
+
+    def step(self) -> None:
+        """Advance the annealing schedule by one generator iteration."""
+        self.steps_done += 1
+
+    def sample(self, like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        noise = torch.randn(like.shape, generator=generator, device=like.device, dtype=like.dtype)
+        return self.sigma * noise
+
+    def penalty(self, noise: torch.Tensor) -> torch.Tensor:
+        """Γ(σ) = σ²."""
+        return self.sigma.pow(2)
+
+
+class NetworkNoise(nn.Module):
+    """ε = N(w), w ~ N(0, I): the learned noise generator of sec. 7.2.1 (case 2), Γ = E_w |N(w)|²."""
+
+    def __init__(self, network: nn.Module, latent_dim: int) -> None:
+        super().__init__()
+        self.network = network
+        self.latent_dim = latent_dim
+
+    def step(self) -> None:
+        """Nothing to schedule; present so every noise model has the same verbs."""
+
+    def sample(self, like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        w = torch.randn(like.shape[0], self.latent_dim, generator=generator, device=like.device, dtype=like.dtype)
+        noise = self.network(w)
+        if noise.shape != like.shape:
+            raise ValueError(f"noise generator makes {tuple(noise.shape)}, the images are {tuple(like.shape)}")
+        return noise
+
+    def penalty(self, noise: torch.Tensor) -> torch.Tensor:
+        """Γ = E|N(w)|²: squared Euclidean norm per image, averaged over the batch (Algorithm 1's L_ε / m)."""
+        return noise.flatten(1).pow(2).sum(1).mean()
+
+
+def filtered_batch(images: torch.Tensor, noise: torch.Tensor | None, mode: FilterMode) -> torch.Tensor:
+    """The batch D sees for one side (real or fake) under ``mode`` (sec. 7.2.2; module docstring)."""
+    if mode == "off":
+        return images
+    if noise is None:
+        raise ValueError(f"mode {mode!r} needs noise")
+    if mode == "clean_and_noisy":
+        return torch.cat([images, images + noise])
+    if mode == "noisy_only":
+        return images + noise
+    if mode == "half_noisy":
+        half = images.shape[0] // 2
+        return torch.cat([images[:half], images[half:] + noise[: images.shape[0] - half]])
+    raise ValueError(f"unknown filter mode {mode!r}; known: {', '.join(FILTER_MODES)}")
+
+
+def _split_terms(loss: Callable[..., torch.Tensor], mode: FilterMode, m: int, *scores: torch.Tensor) -> torch.Tensor:
+    """Eq. 7.8 sums a clean and a filtered term; the other modes have a single term."""
+    if mode == "clean_and_noisy":
+        return loss(*(s[:m] for s in scores)) + loss(*(s[m:] for s in scores))
+    return loss(*scores)
+
+
+def discriminator_loss(
+    discriminator: Callable[[torch.Tensor], torch.Tensor],
+    objective: GANObjective,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    noise: torch.Tensor | None,
+    mode: FilterMode,
+) -> torch.Tensor:
+    """The discriminator's loss of eq. 7.8 (Algorithm 1's −(L_D^r + L_D^f) / m) under ``objective``.
+
+    Real and fake batches pass through D separately (sec. 7.2.3). The same ε_i filters x_i and
+    x̃_i, as in Algorithm 1. ``fake`` should be detached by the caller; ``noise`` should not be,
+    so the noise model can be trained from the same loss.
+    """
+    real_batch, fake_batch = filtered_batch(real, noise, mode), filtered_batch(fake, noise, mode)
+    real_scores, fake_scores = discriminator(real_batch), discriminator(fake_batch)
+    loss = _split_terms(objective.discriminator, mode, real.shape[0], real_scores, fake_scores)
+    if objective.gradient_penalty_weight:
+        loss = loss + objective.gradient_penalty_weight * gradient_penalty(discriminator, real_batch, fake_batch)
+    return loss
+
+
+def generator_loss(
+    discriminator: Callable[[torch.Tensor], torch.Tensor],
+    objective: GANObjective,
+    fake: torch.Tensor,
+    noise: torch.Tensor | None,
+    mode: FilterMode,
+) -> torch.Tensor:
+    """The generator's loss: Algorithm 1's L_G on clean and filtered fakes (ε detached: only G learns here)."""
+    noise = None if noise is None else noise.detach()
+    return _split_terms(objective.generator, mode, fake.shape[0], discriminator(filtered_batch(fake, noise, mode)))
+
+
+class DistributionFilter(nn.Module):
+    """Noise model + batch construction + penalty weight λ: distribution filtering as one pluggable part.
+
+    ``noise=None`` (or ``mode="off"``) is the standard GAN. Per discriminator update:
+    ``d_loss, penalty = filter.discriminator_losses(D, objective, real, fake)``; D minimises
+    ``d_loss`` and the noise model minimises ``−d_loss + penalty`` (Algorithm 1's ω update,
+    −(L_D^r + L_D^f) + λL_ε). ``filter.backward(d_loss, penalty, D.parameters())`` fills both
+    players' gradients with one backward pass through D. ``penalty`` is None when nothing is learned.
+    """
+
+    def __init__(self, noise: nn.Module | None = None, mode: FilterMode = "clean_and_noisy", penalty: float = 1.0):
+        super().__init__()
+        if mode not in FILTER_MODES:
+            raise ValueError(f"unknown filter mode {mode!r}; known: {', '.join(FILTER_MODES)}")
+        if mode != "off" and noise is None:
+            raise ValueError(f"mode {mode!r} needs a noise model")
+        self.noise = noise if mode != "off" else None
+        self.mode: FilterMode = mode if noise is not None else "off"
+        self.penalty = penalty
+
+    @property
+    def learns_noise(self) -> bool:
+        return self.noise is not None and any(p.requires_grad for p in self.noise.parameters())
+
+    def sample_noise(self, like: torch.Tensor) -> torch.Tensor | None:
+        return None if self.noise is None else self.noise.sample(like)
+
+    def step(self) -> None:
+        """Advance the noise schedule (annealing) by one generator iteration."""
+        if self.noise is not None:
+            self.noise.step()
+
+    def discriminator_losses(
+        self,
+        discriminator: Callable[[torch.Tensor], torch.Tensor],
+        objective: GANObjective,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(discriminator loss of eq. 7.8, noise penalty λΓ or None) for one mini-batch."""
+        noise = self.sample_noise(real[: self._noisy_count(real.shape[0])])
+        d_loss = discriminator_loss(discriminator, objective, real, fake.detach(), noise, self.mode)
+        if not self.learns_noise:
+            return d_loss, None
+        return d_loss, self.penalty * self.noise.penalty(noise)
+
+    def _noisy_count(self, m: int) -> int:
+        """How many ε one side needs: m, or m − m/2 for the half-noisy batch (sec. 7.2.2), so N(w) runs no more."""
+        return m - m // 2 if self.mode == "half_noisy" else m
+
+    def backward(
+        self, d_loss: torch.Tensor, penalty: torch.Tensor | None, discriminator_params: Iterable[torch.Tensor]
+    ) -> None:
+        """Gradients of D (∇d_loss) and of the noise model (−∇d_loss + ∇λΓ) from one pass through D.
+
+        Why: the noise model's loss is the negative of D's (sec. 7.3.2), so one backward of
+        ``d_loss`` serves both players once the noise gradients are negated; a second backward
+        through D would cost as much as D's own. Gradients accumulate into ``.grad`` like ``backward``.
+        """
+        params = list(discriminator_params)
+        if penalty is None:
+            d_loss.backward(inputs=params)
+            return
+        noise_params = [p for p in self.noise.parameters() if p.requires_grad]
+        grads = torch.autograd.grad(d_loss, params + noise_params, retain_graph=True, allow_unused=True)
+        for index, (param, grad) in enumerate(zip(params + noise_params, grads, strict=True)):
+            if grad is None:
+                continue
+            grad = grad if index < len(params) else -grad
+            param.grad = grad if param.grad is None else param.grad + grad
+        penalty.backward(inputs=noise_params)
+
+    def generator_loss(
+        self, discriminator: Callable[[torch.Tensor], torch.Tensor], objective: GANObjective, fake: torch.Tensor
+    ) -> torch.Tensor:
+        """Algorithm 1's generator step with fresh ε."""
+        with torch.no_grad():
+            noise = self.sample_noise(fake[: self._noisy_count(fake.shape[0])])
+        return generator_loss(discriminator, objective, fake, noise, self.mode)

@@ -1,0 +1,118 @@
+"""Feature extractors for FID / IS (``transformrec.eval.fid``): Inception-v3 from a local file, or offline.
+
+The thesis scores generators with Inception-v3 [33, 215]. Its ImageNet weights cannot be
+downloaded offline, so ``inception_extractor`` only reads them from a local file (torchvision's
+``inception_v3_google-0cc3c7bd.pth``); ``fashion_mnist_extractor`` is a small CNN trained on the
+Fashion-MNIST train split in a minute on a CPU, whose penultimate layer (features) and class
+logits play Inception's roles for Fashion-MNIST generators. Both take generator images in [−1, 1].
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F  # noqa: N812 - the conventional alias
+from torch import nn
+
+from transformrec.atomic_save import save_atomic
+from transformrec.eval.fid import FeatureExtractor
+
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def inception_extractor(weights: str | Path, device: str = "cpu") -> FeatureExtractor:
+    """Inception-v3 pool features (2048-d) and ImageNet logits, weights read from ``weights`` (no download)."""
+    from torchvision.models import inception_v3
+
+    path = Path(weights)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Inception-v3 weights not found at {path}; use the offline Fashion-MNIST extractor instead"
+        )
+    model = inception_v3(weights=None, aux_logits=True, init_weights=False)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model.eval().to(device)
+    features: list[torch.Tensor] = []
+    model.avgpool.register_forward_hook(lambda _m, _i, out: features.append(out.flatten(1)))
+    mean = torch.tensor(_IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(_IMAGENET_STD, device=device).view(1, 3, 1, 1)
+
+    @torch.no_grad()
+    def extract(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = ((images.to(device) + 1) / 2).clamp(0, 1).expand(-1, 3, -1, -1)
+        x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
+        features.clear()
+        logits = model((x - mean) / std)
+        return features[0].cpu(), logits.cpu()
+
+    return extract
+
+
+class FashionMNISTClassifier(nn.Module):
+    """Two conv blocks and a 128-d hidden layer: features for FID, 10 logits for IS."""
+
+    def __init__(self, image_size: int = 32) -> None:
+        super().__init__()
+        self.image_size = image_size
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(64 * (image_size // 4) ** 2, 128),
+            nn.ReLU(inplace=True),
+        )
+        self.classifier = nn.Linear(128, 10)
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.body(images)
+        return features, self.classifier(features)
+
+
+def train_fashion_mnist_classifier(
+    steps: int = 600, image_size: int = 32, batch: int = 128, seed: int = 0, limit: int | None = None
+) -> FashionMNISTClassifier:
+    """Train the offline extractor on the Fashion-MNIST train split, images mapped to [−1, 1] like G's output."""
+    from transformrec.data.fashion_mnist import FashionMNIST
+
+    data = FashionMNIST(split="train", image_size=image_size)
+    images, labels = _as_tensors(data, limit)
+    torch.manual_seed(seed)
+    model = FashionMNISTClassifier(image_size)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    for _ in range(steps):
+        index = torch.randint(len(images), (batch,), generator=generator)
+        optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(model(images[index])[1], labels[index]).backward()
+        optimizer.step()
+    return model.eval()
+
+
+def _as_tensors(data, limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    count = len(data) if limit is None else min(limit, len(data))
+    return data.stacked(count) * 2 - 1, data.labels[:count].clone()
+
+
+def fashion_mnist_extractor(cache: str | Path | None = None, steps: int = 600, image_size: int = 32):
+    """The offline FID/IS extractor: loaded from ``cache`` if present, else trained (and saved there)."""
+    model = FashionMNISTClassifier(image_size)
+    if cache is not None and Path(cache).is_file():
+        model.load_state_dict(torch.load(cache, map_location="cpu", weights_only=True))
+    else:
+        model = train_fashion_mnist_classifier(steps, image_size)
+        if cache is not None:
+            save_atomic(model.state_dict(), cache)
+    model.eval()
+
+    @torch.no_grad()
+    def extract(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return model(images)
+
+    return extract
