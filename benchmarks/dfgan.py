@@ -31,6 +31,16 @@ from transformrec.adversarial.gan_trainer import GANConfig, GANTrainer
 from transformrec.eval.gan_features import fashion_mnist_extractor
 
 NAME = "dfgan"
+SMOKE = {
+    "steps": 4,
+    "train_images": 512,
+    "eval_samples": 100,
+    "rows_71": ["standard", "g"],
+    "rows_74": ["a"],
+    "extractor_steps": 20,
+    "timing_rounds": 1,
+    "timing_steps": 2,
+}
 QUICK = {
     "steps": 40,
     "train_images": 5000,
@@ -157,9 +167,10 @@ def _time_steps(root: str, cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run(quick: bool = True, settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Quick: 40 steps, four table 7.1 rows, two table 7.4 settings. Full: 300 steps, every row."""
-    cfg = dict(settings or (QUICK if quick else FULL))
+def run(suite: str = "quick", settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Smoke: 4 steps, 2 + 1 rows. Quick: 40 steps, four table 7.1 rows, two table 7.4 settings.
+    Full: 300 steps, every row."""
+    cfg = dict(settings or {"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
     threads = torch.get_num_threads()
     # One thread: on a shared CPU, several spinning OpenMP threads are several times slower than one.
     torch.set_num_threads(1)
