@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from torchvision.utils import save_image
 
@@ -30,7 +29,7 @@ from transformrec.adversarial.distribution_filtering import (
 )
 from transformrec.adversarial.objectives import gan_objective, list_gan_objectives
 from transformrec.atomic_save import save_atomic
-from transformrec.config.loading import ConfigError, apply_override
+from transformrec.config.loading import ConfigError, apply_override, read_config_tree
 from transformrec.eval.fid import FeatureExtractor, mean_and_std, score_samples
 
 
@@ -96,17 +95,7 @@ class GANConfig(_Strict):
 def load_gan_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> GANConfig:
     """Read a GAN YAML config (``yaml.safe_load``) with ``--set`` overrides; errors name file and field."""
     source = str(path) if path is not None else "defaults"
-    tree: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        try:
-            tree = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{path}: not valid YAML: {error}") from error
-        if not isinstance(tree, dict):
-            raise ConfigError(f"{path}: the top level must be a mapping, got {type(tree).__name__}")
+    tree = read_config_tree(path)
     for assignment in overrides:
         apply_override(tree, assignment)
     try:

@@ -43,20 +43,30 @@ def apply_override(tree: dict[str, Any], assignment: str) -> None:
         node[parts[-1]] = value
 
 
+def read_config_tree(path: str | Path | None) -> dict[str, Any]:
+    """The YAML mapping of a config file (``yaml.safe_load``); ``None`` gives ``{}`` (all defaults).
+
+    Shared by every config kind (experiments, GANs) so missing files, broken YAML and a
+    non-mapping top level always give the same errors naming the file.
+    """
+    if path is None:
+        return {}
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        tree = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping, got {type(tree).__name__}")
+    return tree
+
+
 def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> ExperimentConfig:
     """Read and validate a config; ``path=None`` starts from the defaults."""
     source = str(path) if path is not None else "defaults"
-    tree: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        try:
-            tree = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{path}: not valid YAML: {error}") from error
-        if not isinstance(tree, dict):
-            raise ConfigError(f"{path}: the top level must be a mapping, got {type(tree).__name__}")
+    tree = read_config_tree(path)
     config = _validate(tree, source)
     if not overrides:
         return config
