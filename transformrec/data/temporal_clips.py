@@ -67,11 +67,7 @@ class TemporalClips(Dataset):
             for head in targets:
                 value = slot.label if head == slot.head else extra.get(head, IGNORE_INDEX)
                 targets[head].append(value)
-        wanted = torch.cat(plans).unique()
-        frames = self.videos.clip(index, wanted)  # 3 × U × H × W, U = distinct frames needed
-        position = {int(f): i for i, f in enumerate(wanted.tolist())}
-        clips = torch.stack([frames[:, [position[int(f)] for f in plan]] for plan in plans])  # K×3×T×H×W
-        clips = self._augment(clips, generator)
+        clips = self._augment(self.videos.clips(index, plans), generator)  # K×3×T×H×W
         return clips, {head: torch.tensor(values) for head, values in targets.items()}
 
     def _augment(self, clips: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

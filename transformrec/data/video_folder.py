@@ -89,6 +89,17 @@ class VideoFolder(Dataset):
             frames = F.interpolate(frames, size=(self.image_size, self.image_size), mode="bilinear", antialias=True)
         return frames
 
+    def clips(self, index: int, plans: list[torch.Tensor]) -> torch.Tensor:
+        """Several clips of video ``index`` as ``K × 3 × T × H × W``, decoding each needed frame once.
+
+        Overlapping clips (the four temporal transformations of one video, the evenly spread
+        evaluation clips) share one seek-and-decode pass over the union of their frames.
+        """
+        wanted = torch.cat(plans).unique()
+        frames = self.clip(index, wanted)  # 3 × U × H × W, U = distinct frames needed
+        position = {int(f): i for i, f in enumerate(wanted.tolist())}
+        return torch.stack([frames[:, [position[int(f)] for f in plan]] for plan in plans])
+
     def centre_clip_indices(self, index: int) -> torch.Tensor:
         """The speed-κ clip in the middle of video ``index`` (κ limited to what the video allows)."""
         kappa = min(self.speed, max_speed(self.num_frames[index], self.clip_length))

@@ -98,9 +98,7 @@ def _video_predictions(model, videos, clips: int, speed: int, device) -> tuple[f
     model.eval()
     correct_videos = correct_clips = 0
     for index in range(len(videos)):
-        batch = torch.stack(
-            [videos.clip(index, plan) for plan in spread_clip_indices(videos.num_frames[index], clips, speed)]
-        )
+        batch = videos.clips(index, spread_clip_indices(videos.num_frames[index], clips, speed))
         probabilities = model(batch.to(device)).softmax(-1).cpu()
         label = int(videos.labels[index])
         correct_videos += int(probabilities.mean(0).argmax() == label)

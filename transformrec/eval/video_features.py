@@ -60,11 +60,8 @@ def video_clip_features(
 
     for index in range(len(videos)):
         plans = spread_clip_indices(videos.num_frames[index], clips_per_video, speed, videos.clip_length)
-        wanted = torch.cat(plans).unique()
-        frames = videos.clip(index, wanted)
-        position = {int(f): i for i, f in enumerate(wanted.tolist())}
-        for plan in plans:
-            pending.append(frames[:, [position[int(f)] for f in plan]])
+        for clip in videos.clips(index, plans):
+            pending.append(clip)
             if len(pending) == batch_size:
                 flush()
     flush()
