@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from transformrec.adversarial.objectives import list_gan_objectives
 from transformrec.backbones.registry import list_backbones
 from transformrec.data.registry import list_datasets
 from transformrec.eval.registry import list_evaluations
@@ -15,4 +16,5 @@ def all_registries() -> dict[str, list[str]]:
         "backbones": list_backbones(),
         "datasets": list_datasets(),
         "evaluations": list_evaluations(),
+        "gan objectives": list_gan_objectives(),
     }

@@ -12,6 +12,7 @@ from transformrec.adversarial.distribution_filtering import (
     DistributionFilter,
     GaussianNoise,
     NetworkNoise,
+    batch_standardize,
     discriminator_loss,
     filtered_batch,
     generator_loss,
@@ -157,3 +158,48 @@ def test_wgan_gp_adds_the_weighted_penalty_on_the_filtered_batches():
     )
     critic = (fake @ weight).mean() - (real @ weight).mean()
     assert loss.item() == pytest.approx(critic.item() + 10.0 * 16.0, rel=1e-5)
+
+
+def test_batch_standardize_matches_parameter_free_batch_norm():
+    images = torch.randn(6, 3, 5, 5) * 4 + 2
+    expected = torch.nn.functional.batch_norm(images, None, None, training=True, eps=1e-5)
+    torch.testing.assert_close(batch_standardize(images), expected)
+
+
+def test_separate_normalization_standardizes_the_clean_and_noisy_groups_each_by_its_own_statistics():
+    images, noise = torch.randn(4, 2, 3, 3) + 5, 3 * torch.randn(4, 2, 3, 3)
+    batch = filtered_batch(images, noise, "clean_and_noisy", normalize=True)
+    for group in (batch[:4], batch[4:]):
+        assert torch.allclose(group.mean(dim=(0, 2, 3)), torch.zeros(2), atol=1e-5)
+        assert torch.allclose(group.var(dim=(0, 2, 3), unbiased=False), torch.ones(2), atol=1e-3)
+    torch.testing.assert_close(batch[4:], batch_standardize(images + noise))
+    half = filtered_batch(images, noise, "half_noisy", normalize=True)
+    torch.testing.assert_close(half[2:], batch_standardize(images[2:] + noise[:2]))
+
+
+def test_separate_normalization_exposes_a_mode_collapsed_fake_batch_to_a_per_sample_discriminator():
+    """Fig. 7.4: reals in two modes ±1, fakes collapsed onto the +1 mode. Per sample, every fake is a
+    real; standardised per batch, the fakes land at 0 and no real does, so D can tell them apart."""
+    real = torch.tensor([1.0, -1.0, 1.0, -1.0]).view(4, 1, 1, 1)
+    fake = torch.ones(4, 1, 1, 1)
+    raw_real, raw_fake = filtered_batch(real, None, "off"), filtered_batch(fake, None, "off")
+    assert set(raw_fake.flatten().tolist()) <= set(raw_real.flatten().tolist())
+    normal_real = filtered_batch(real, None, "off", normalize=True)
+    normal_fake = filtered_batch(fake, None, "off", normalize=True)
+    torch.testing.assert_close(normal_fake, torch.zeros_like(fake))
+    assert normal_real.abs().min() > 0.99
+
+
+def test_filter_with_separate_normalization_feeds_the_discriminator_standardised_groups():
+    seen = []
+
+    def discriminator(x):
+        seen.append(x.detach().clone())
+        return x.flatten(1).mean(1)
+
+    dfilter = DistributionFilter(GaussianNoise(0.5), "clean_and_noisy", separate_normalization=True)
+    real, fake = torch.randn(4, 1, 2, 2) * 3 + 1, torch.randn(4, 1, 2, 2)
+    dfilter.discriminator_losses(discriminator, gan_objective("hinge"), real, fake)
+    assert len(seen) == 2
+    torch.testing.assert_close(seen[0][:4], batch_standardize(real))
+    torch.testing.assert_close(seen[1][:4], batch_standardize(fake))

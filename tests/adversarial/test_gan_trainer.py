@@ -97,3 +97,27 @@ def test_evaluations_start_at_eval_start(tmp_path):
     config = _config(tmp_path, noise={"kind": "none"}, eval={"every": 1, "start": 3, "samples": 32})
     summary = GANTrainer(config, extractor=_mean_pool_extractor).fit()
     assert [row["step"] for row in summary["history"]] == [3, 4]
+
+
+@pytest.mark.parametrize(
+    ("spectral_norm", "noise", "expected"),
+    [
+        (True, {"kind": "network"}, True),  # SNGAN + DF: no BN in D, so separate input normalisation (sec. 7.2.3)
+        (False, {"kind": "network"}, False),  # DCGAN's BN already normalises real and fake batches separately
+        (True, {"kind": "none"}, False),  # the standard SNGAN is left as published
+        (False, {"kind": "gaussian", "separate_normalization": True}, True),
+    ],
+)
+def test_separate_normalization_defaults_to_discriminators_without_batch_norm(tmp_path, spectral_norm, noise, expected):
+    trainer = GANTrainer(_config(tmp_path, spectral_norm=spectral_norm, noise=noise))
+    assert trainer.filter.separate_normalization is expected
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in trainer.discriminator.modules()) or not spectral_norm
+
+
+def test_annealed_noise_without_a_horizon_is_refused_by_name():
+    from transformrec.adversarial.filter_config import build_distribution_filter, parse_noise_config
+
+    with pytest.raises(ValueError, match="anneal_steps"):
+        build_distribution_filter(parse_noise_config({"kind": "annealed"}, "x"), lambda: None, True)
+    with pytest.raises(ValueError, match=r"lci.distribution_filter: kind"):
+        parse_noise_config({"kind": "gaussain"}, "lci.distribution_filter")

@@ -124,3 +124,17 @@ def test_bilevel_blocks_default_to_the_ablation_baseline_and_need_a_training_pro
     path.write_text("train: {bilevel: {k: 1}}\n")
     with pytest.raises(ConfigError, match="train.bilevel.k"):
         load_config(path)
+
+
+def test_learned_transform_parameter_errors_name_the_transform_entry_and_the_field():
+    from transformrec.config.build import build_transform_set
+
+    config = load_config(
+        None,
+        ["transforms=[identity, {name: lci, distribution_filter: {kind: gaussain}}]"],
+    )
+    with pytest.raises(ConfigError, match=r"transforms\[1\] \(lci\): lci.distribution_filter: kind"):
+        build_transform_set(config)
+    config = load_config(None, ["transforms=[identity, {name: lci, objective: hinge, distribution_filter: {}}]"])
+    lci = build_transform_set(config).learned_transforms[0]
+    assert lci.filter.mode == "clean_and_noisy" and lci.filter.separate_normalization  # D has no BN

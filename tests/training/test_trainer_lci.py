@@ -37,3 +37,17 @@ def test_trainer_runs_the_frozen_inpainter_pretraining_once_before_training(tmp_
     assert not any(key.startswith("lci/") for key in summary["final_metrics"])  # F no longer trains
     assert any(not torch.equal(before[k], v) for k, v in lci.inpainter.state_dict().items())
     assert all(not p.requires_grad for p in lci.inpainter.parameters())
+
+
+def test_resume_is_exact_with_a_distribution_filtered_discriminator(tmp_path):
+    """The noise network, its optimiser and the ε draws travel in the checkpoint too (ch. 7 option)."""
+    options = {"distribution_filter": {"kind": "network", "penalty": 0.1}}
+    full = _trainer(tmp_path / "full", lci_options=options)
+    full.fit()
+    _trainer(tmp_path / "cut", lci_options=options, max_steps=3, checkpoint_every=1).fit()
+    resumed = _trainer(tmp_path / "cut", lci_options=options, resume=True)
+    resumed.fit()
+    full_lci, resumed_lci = full.transform_set.transforms[2], resumed.transform_set.transforms[2]
+    for name, tensor in full_lci.state_dict().items():
+        assert torch.equal(tensor, resumed_lci.state_dict()[name]), name
+    assert any(name.startswith("filter.noise.network") for name in full_lci.state_dict())

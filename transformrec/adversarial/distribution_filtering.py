@@ -18,7 +18,10 @@ Batch constructions (``mode``):
 - ``"half_noisy"``: {x_1..x_{m/2}, x_{m/2+1} + ε_1..x_m + ε_{m/2}}, the faster alternative of sec. 7.2.2;
 - ``"noisy_only"``: x + ε only, the baselines (a)–(c) of table 7.1.
 Real and fake batches always go through D separately, so batch normalisation in D normalises
-them separately (sec. 7.2.3).
+them separately (sec. 7.2.3). A discriminator without batch normalisation (SNGAN) cannot see
+that the noisy fakes' batch statistics differ from the noisy reals'; ``separate_normalization``
+then standardises each group (clean real, noisy real, clean fake, noisy fake) by its own batch
+statistics before D, as sec. 7.2.3 prescribes for such models.
 """
 
 from __future__ import annotations
@@ -27,12 +30,19 @@ from collections.abc import Callable, Iterable
 from typing import Literal
 
 import torch
+import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 
 from transformrec.adversarial.objectives import GANObjective, gradient_penalty
 
 FilterMode = Literal["off", "clean_and_noisy", "half_noisy", "noisy_only"]
 FILTER_MODES: tuple[str, ...] = ("off", "clean_and_noisy", "half_noisy", "noisy_only")
+
+
+def _standard_normal(shape, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """N(0, I) draws on ``like``'s device, from ``generator`` wherever that generator lives."""
+    device = like.device if generator is None else generator.device
+    return torch.randn(shape, generator=generator, device=device, dtype=like.dtype).to(like.device)
 
 
 class GaussianNoise(nn.Module):
@@ -65,8 +75,7 @@ class GaussianNoise(nn.Module):
         self.steps_done += 1
 
     def sample(self, like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        noise = torch.randn(like.shape, generator=generator, device=like.device, dtype=like.dtype)
-        return self.sigma * noise
+        return self.sigma * _standard_normal(like.shape, like, generator)
 
     def penalty(self, noise: torch.Tensor) -> torch.Tensor:
         """Γ(σ) = σ²."""
@@ -76,17 +85,22 @@ class GaussianNoise(nn.Module):
 class NetworkNoise(nn.Module):
     """ε = N(w), w ~ N(0, I): the learned noise generator of sec. 7.2.1 (case 2), Γ = E_w |N(w)|²."""
 
-    def __init__(self, network: nn.Module, latent_dim: int) -> None:
+    def __init__(self, network: nn.Module, latent_dim: int, resize_to_input: bool = False) -> None:
         super().__init__()
         self.network = network
         self.latent_dim = latent_dim
+        self.resize_to_input = resize_to_input
+        """Bilinearly resize N(w) to the images' size: for discriminators whose input side varies
+        (the LCI patch side follows the image size), where N(w) has one fixed output size."""
 
     def step(self) -> None:
         """Nothing to schedule; present so every noise model has the same verbs."""
 
     def sample(self, like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        w = torch.randn(like.shape[0], self.latent_dim, generator=generator, device=like.device, dtype=like.dtype)
+        w = _standard_normal((like.shape[0], self.latent_dim), like, generator)
         noise = self.network(w)
+        if self.resize_to_input and noise.shape[-2:] != like.shape[-2:]:
+            noise = F.interpolate(noise, size=tuple(like.shape[-2:]), mode="bilinear", align_corners=False)
         if noise.shape != like.shape:
             raise ValueError(f"noise generator makes {tuple(noise.shape)}, the images are {tuple(like.shape)}")
         return noise
@@ -96,20 +110,43 @@ class NetworkNoise(nn.Module):
         return noise.flatten(1).pow(2).sum(1).mean()
 
 
-def filtered_batch(images: torch.Tensor, noise: torch.Tensor | None, mode: FilterMode) -> torch.Tensor:
-    """The batch D sees for one side (real or fake) under ``mode`` (sec. 7.2.2; module docstring)."""
+def batch_standardize(images: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Per-channel standardisation by the batch's own mean and (biased) variance: BatchNorm without
+    affine parameters or running statistics, applied to D's input (sec. 7.2.3)."""
+    dims = [d for d in range(images.dim()) if d != 1]
+    mean = images.mean(dim=dims, keepdim=True)
+    variance = images.var(dim=dims, keepdim=True, unbiased=False)
+    return (images - mean) / torch.sqrt(variance + eps)
+
+
+def _filtered_groups(images: torch.Tensor, noise: torch.Tensor | None, mode: FilterMode) -> list[torch.Tensor]:
+    """The clean and noisy groups of one side's batch, in the order D sees them."""
     if mode == "off":
-        return images
+        return [images]
     if noise is None:
         raise ValueError(f"mode {mode!r} needs noise")
     if mode == "clean_and_noisy":
-        return torch.cat([images, images + noise])
+        return [images, images + noise]
     if mode == "noisy_only":
-        return images + noise
+        return [images + noise]
     if mode == "half_noisy":
         half = images.shape[0] // 2
-        return torch.cat([images[:half], images[half:] + noise[: images.shape[0] - half]])
+        return [images[:half], images[half:] + noise[: images.shape[0] - half]]
     raise ValueError(f"unknown filter mode {mode!r}; known: {', '.join(FILTER_MODES)}")
+
+
+def filtered_batch(
+    images: torch.Tensor, noise: torch.Tensor | None, mode: FilterMode, normalize: bool = False
+) -> torch.Tensor:
+    """The batch D sees for one side (real or fake) under ``mode`` (sec. 7.2.2; module docstring).
+
+    ``normalize`` standardises the clean and the noisy group separately (sec. 7.2.3, for
+    discriminators without batch normalisation).
+    """
+    groups = _filtered_groups(images, noise, mode)
+    if normalize:
+        groups = [batch_standardize(group) for group in groups]
+    return groups[0] if len(groups) == 1 else torch.cat(groups)
 
 
 def _split_terms(loss: Callable[..., torch.Tensor], mode: FilterMode, m: int, *scores: torch.Tensor) -> torch.Tensor:
@@ -126,14 +163,16 @@ def discriminator_loss(
     fake: torch.Tensor,
     noise: torch.Tensor | None,
     mode: FilterMode,
+    normalize: bool = False,
 ) -> torch.Tensor:
     """The discriminator's loss of eq. 7.8 (Algorithm 1's −(L_D^r + L_D^f) / m) under ``objective``.
 
     Real and fake batches pass through D separately (sec. 7.2.3). The same ε_i filters x_i and
     x̃_i, as in Algorithm 1. ``fake`` should be detached by the caller; ``noise`` should not be,
-    so the noise model can be trained from the same loss.
+    so the noise model can be trained from the same loss. ``normalize``: see :func:`filtered_batch`.
     """
-    real_batch, fake_batch = filtered_batch(real, noise, mode), filtered_batch(fake, noise, mode)
+    real_batch = filtered_batch(real, noise, mode, normalize)
+    fake_batch = filtered_batch(fake, noise, mode, normalize)
     real_scores, fake_scores = discriminator(real_batch), discriminator(fake_batch)
     loss = _split_terms(objective.discriminator, mode, real.shape[0], real_scores, fake_scores)
     if objective.gradient_penalty_weight:
@@ -147,10 +186,12 @@ def generator_loss(
     fake: torch.Tensor,
     noise: torch.Tensor | None,
     mode: FilterMode,
+    normalize: bool = False,
 ) -> torch.Tensor:
     """The generator's loss: Algorithm 1's L_G on clean and filtered fakes (ε detached: only G learns here)."""
     noise = None if noise is None else noise.detach()
-    return _split_terms(objective.generator, mode, fake.shape[0], discriminator(filtered_batch(fake, noise, mode)))
+    scores = discriminator(filtered_batch(fake, noise, mode, normalize))
+    return _split_terms(objective.generator, mode, fake.shape[0], scores)
 
 
 class DistributionFilter(nn.Module):
@@ -163,7 +204,13 @@ class DistributionFilter(nn.Module):
     players' gradients with one backward pass through D. ``penalty`` is None when nothing is learned.
     """
 
-    def __init__(self, noise: nn.Module | None = None, mode: FilterMode = "clean_and_noisy", penalty: float = 1.0):
+    def __init__(
+        self,
+        noise: nn.Module | None = None,
+        mode: FilterMode = "clean_and_noisy",
+        penalty: float = 1.0,
+        separate_normalization: bool = False,
+    ):
         super().__init__()
         if mode not in FILTER_MODES:
             raise ValueError(f"unknown filter mode {mode!r}; known: {', '.join(FILTER_MODES)}")
@@ -172,13 +219,16 @@ class DistributionFilter(nn.Module):
         self.noise = noise if mode != "off" else None
         self.mode: FilterMode = mode if noise is not None else "off"
         self.penalty = penalty
+        self.separate_normalization = separate_normalization
+        self.generator: torch.Generator | None = None
+        """Draws ε when set (a learned transform's own generator, for exact replay); else torch's global one."""
 
     @property
     def learns_noise(self) -> bool:
         return self.noise is not None and any(p.requires_grad for p in self.noise.parameters())
 
     def sample_noise(self, like: torch.Tensor) -> torch.Tensor | None:
-        return None if self.noise is None else self.noise.sample(like)
+        return None if self.noise is None else self.noise.sample(like, self.generator)
 
     def step(self) -> None:
         """Advance the noise schedule (annealing) by one generator iteration."""
@@ -194,7 +244,9 @@ class DistributionFilter(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(discriminator loss of eq. 7.8, noise penalty λΓ or None) for one mini-batch."""
         noise = self.sample_noise(real[: self._noisy_count(real.shape[0])])
-        d_loss = discriminator_loss(discriminator, objective, real, fake.detach(), noise, self.mode)
+        d_loss = discriminator_loss(
+            discriminator, objective, real, fake.detach(), noise, self.mode, self.separate_normalization
+        )
         if not self.learns_noise:
             return d_loss, None
         return d_loss, self.penalty * self.noise.penalty(noise)
@@ -231,4 +283,4 @@ class DistributionFilter(nn.Module):
         """Algorithm 1's generator step with fresh ε."""
         with torch.no_grad():
             noise = self.sample_noise(fake[: self._noisy_count(fake.shape[0])])
-        return generator_loss(discriminator, objective, fake, noise, self.mode)
+        return generator_loss(discriminator, objective, fake, noise, self.mode, self.separate_normalization)

@@ -21,12 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from torchvision.utils import save_image
 
 from transformrec.adversarial.dcgan import DCGANDiscriminator, DCGANGenerator, noise_generator
-from transformrec.adversarial.distribution_filtering import (
-    DistributionFilter,
-    FilterMode,
-    GaussianNoise,
-    NetworkNoise,
-)
+from transformrec.adversarial.distribution_filtering import DistributionFilter, GaussianNoise
+from transformrec.adversarial.filter_config import NoiseConfig, build_distribution_filter
 from transformrec.adversarial.objectives import gan_objective, list_gan_objectives
 from transformrec.atomic_save import save_atomic
 from transformrec.config.loading import ConfigError, apply_override, read_config_tree
@@ -35,16 +31,6 @@ from transformrec.eval.fid import FeatureExtractor, mean_and_std, score_samples
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class NoiseConfig(_Strict):
-    """The noise model p_ε (sec. 7.2.1, table 7.1): none (standard GAN), Gaussian, learned σ, annealed σ, N(w)."""
-
-    kind: Literal["none", "gaussian", "learned_sigma", "annealed", "network"] = "network"
-    mode: FilterMode = "clean_and_noisy"
-    sigma: float = Field(1.0, ge=0)
-    penalty: float = Field(1.0, ge=0, description="λ of the noise penalty λΓ (eq. 7.8); table 7.1 (g) uses 1")
-    lr: float | None = Field(None, gt=0, description="noise-model learning rate (default: the discriminator's)")
 
 
 class EvalConfig(_Strict):
@@ -105,17 +91,18 @@ def load_gan_config(path: str | Path | None, overrides: list[str] | tuple[str, .
         raise ConfigError("invalid GAN config:\n  " + "\n  ".join(lines)) from None
 
 
-def build_distribution_filter(config: GANConfig) -> DistributionFilter:
-    """The noise model and batch construction named by ``config.noise`` (table 7.1 rows)."""
-    noise = config.noise
-    if noise.kind == "none":
-        return DistributionFilter(None, "off")
-    if noise.kind == "network":
-        model = NetworkNoise(noise_generator(config.image_size, 1, config.latent_dim, config.width), config.latent_dim)
-    else:
-        anneal = config.steps if noise.kind == "annealed" else 0
-        model = GaussianNoise(noise.sigma, learned=noise.kind == "learned_sigma", anneal_steps=anneal)
-    return DistributionFilter(model, noise.mode, noise.penalty)
+def distribution_filter_for(config: GANConfig) -> DistributionFilter:
+    """The noise model and batch construction named by ``config.noise`` (table 7.1 rows).
+
+    N(w) is table 7.2's generator with channels ×1/8; separate input normalisation defaults to
+    on exactly when D has no batch normalisation (SNGAN, sec. 7.2.3).
+    """
+    return build_distribution_filter(
+        config.noise,
+        lambda: (noise_generator(config.image_size, 1, config.latent_dim, config.width), config.latent_dim),
+        discriminator_has_batch_norm=not config.spectral_norm,
+        run_steps=config.steps,
+    )
 
 
 def _optimizer(config: GANConfig, params, lr: float | None = None) -> torch.optim.Optimizer:
@@ -150,7 +137,7 @@ class GANTrainer:
         self.discriminator = DCGANDiscriminator(
             config.image_size, 1, config.width, spectral_norm=config.spectral_norm, activation=config.activation
         )
-        self.filter = build_distribution_filter(config)
+        self.filter = distribution_filter_for(config)
         self.objective = gan_objective(config.objective)
         self.g_opt = _optimizer(config, self.generator.parameters())
         self.d_opt = _optimizer(config, self.discriminator.parameters())

@@ -10,6 +10,7 @@ from torch.utils.data import Dataset
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.backbones.registry import BACKBONES
+from transformrec.config.loading import ConfigError
 from transformrec.config.schema import Component, ExperimentConfig
 from transformrec.data.registry import build_dataset
 from transformrec.training.trainer import Trainer
@@ -45,14 +46,17 @@ def build_transform_set(config: ExperimentConfig, dataset: Dataset | None = None
     and ``seed`` from the experiment, so a config never has to repeat them.
     """
     transforms = []
-    for component in config.transforms:
+    for index, component in enumerate(config.transforms):
         accepted = inspect.signature(TRANSFORMS.get(component.name)).parameters
         params = dict(component.params)
         if "channels" in accepted and "channels" not in params and hasattr(dataset, "channels"):
             params["channels"] = dataset.channels
         if "seed" in accepted and "seed" not in params:
             params["seed"] = config.seed
-        transforms.append(build_transform(component.name, **params))
+        try:
+            transforms.append(build_transform(component.name, **params))
+        except ValueError as error:  # a parameter the factory rejects: name where it is in the config
+            raise ConfigError(f"transforms[{index}] ({component.name}): {error}") from None
     return TransformSet(transforms, mode=config.train.mode)
 
 

@@ -2,11 +2,15 @@
 
 A random patch W_Δ of each image keeps only a thin border; its centre becomes noise (eq. 4.3),
 an inpainter F fills it in, and the patch is pasted back (eq. 4.4). F is trained against a
-patch discriminator D (local realism, hinge loss), to reproduce the border (λ_border = 50), to
+patch discriminator D (local realism, hinge loss by default), to reproduce the border (λ_border = 50), to
 fool the transformation classifier C (−L_SSL) and to autoencode whole patches (λ_AE = 50,
 sec. 4.2.4). The autoencoded patches also become *decoys*: half of the untransformed images,
 and half of the images about to be rotated, get a patch replaced by F(e), so that C cannot
 recognise LCI from F's processing artefacts alone (sec. 4.2.4).
+
+D's game can use any GAN objective of table 7.3 and distribution filtering (ch. 7): with
+``distribution_filter`` set, D sees clean and noise-filtered real and inpainted patches (eq. 7.8),
+and a learned noise model is trained against D like in Algorithm 1.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from transformrec.adversarial.objectives import hinge_discriminator_loss, hinge_generator_loss
+from transformrec.adversarial.dcgan import noise_generator
+from transformrec.adversarial.filter_config import build_distribution_filter, parse_noise_config
+from transformrec.adversarial.objectives import gan_objective
 from transformrec.functional.patches import (
     centre_mask,
     extract_patches,
@@ -71,6 +77,11 @@ class LimitedContextInpainting(LearnedTransform):
         pretrain_steps: steps of that phase (only used when ``frozen``).
         decoy_for: names of the transforms whose inputs get half-decoyed (sec. 4.2.4).
         seed: seeds the generator used by :meth:`update` (patch locations and noise).
+        objective: D's GAN objective (``hinge`` as in sec. 4.2.1, or any of table 7.3).
+        distribution_filter: a ch. 7 noise block (``kind``, ``mode``, ``sigma``, ``penalty``,
+            ``lr``, ``anneal_steps``, ``separate_normalization``; see ``NoiseConfig``), or None
+            for plain GAN training. ``kind: network`` uses table 7.2's 32 px generator at
+            ×1/8 channels (scaled by ``width``/64), resized to the patch side.
     """
 
     def __init__(
@@ -89,6 +100,8 @@ class LimitedContextInpainting(LearnedTransform):
         pretrain_steps: int = 2000,
         decoy_for: tuple[str, ...] | list[str] = ("identity", "rotation"),
         seed: int = 0,
+        objective: str = "hinge",
+        distribution_filter: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         if border < 0:
@@ -108,6 +121,22 @@ class LimitedContextInpainting(LearnedTransform):
         self.discriminator_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=tuple(betas))
         self.generator = torch.Generator().manual_seed(seed)
         self.class_label: dict[str, int] = {"lci": 0}
+        self.objective = gan_objective(objective)
+        noise = parse_noise_config(distribution_filter, "lci.distribution_filter")
+        latent_dim = 128
+
+        def noise_network() -> tuple[nn.Module, int]:
+            return noise_generator(32, channels, latent_dim, width / 64), latent_dim
+
+        # D is spectral-normalised without BN, so filtered groups are standardised separately (sec. 7.2.3).
+        self.filter = build_distribution_filter(
+            noise, noise_network, discriminator_has_batch_norm=False, resize_noise_to_input=True
+        )
+        self.filter.generator = self.generator
+        noise_parameters = [p for p in self.filter.parameters() if p.requires_grad]
+        self.noise_optimizer = (
+            torch.optim.Adam(noise_parameters, lr=noise.lr or lr, betas=tuple(betas)) if noise_parameters else None
+        )
 
     # ------------------------------------------------------------------ Transform contract
     def variant_names(self) -> tuple[str, ...]:
@@ -156,9 +185,14 @@ class LimitedContextInpainting(LearnedTransform):
         )
         return side, transformed, inpainted, original
 
-    def discriminator_loss(self, inpainted: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
-        """D's hinge loss: real patches e against inpainted patches r (detached: D's step only)."""
-        return hinge_discriminator_loss(self.discriminator(original), self.discriminator(inpainted.detach()))
+    def discriminator_losses(
+        self, inpainted: torch.Tensor, original: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """D's loss (real patches e against inpainted r, detached: D's step only) and the noise penalty λΓ.
+
+        Without distribution filtering this is the plain objective (hinge by default) and no penalty.
+        """
+        return self.filter.discriminator_losses(self.discriminator, self.objective, original, inpainted)
 
     def inpainter_losses(
         self,
@@ -174,7 +208,7 @@ class LimitedContextInpainting(LearnedTransform):
         λ_border), ``ssl`` (C's cross-entropy on T₅ ∘ x, *subtracted*) and ``autoencoding``
         (|F(e) − e|², weighted by λ_AE). Parts switched off by the ablation flags are absent.
         """
-        terms = {"adversarial": hinge_generator_loss(self.discriminator(inpainted))}
+        terms = {"adversarial": self.filter.generator_loss(self.discriminator, self.objective, inpainted)}
         frame = 1 - centre_mask(side, self.border, inpainted.device)
         squared = ((inpainted - original) * frame).pow(2)
         terms["border"] = squared.sum() / (frame.sum() * inpainted.shape[0] * inpainted.shape[1])
@@ -192,7 +226,9 @@ class LimitedContextInpainting(LearnedTransform):
         """Every loss of one LCI step on ``real_batch``: ``discriminator`` plus :meth:`inpainter_losses`."""
         side, transformed, inpainted, original = self._inpaint_for_training(real_batch)
         terms = self.inpainter_losses(side, transformed, inpainted, original, classifier)
-        terms["discriminator"] = self.discriminator_loss(inpainted, original)
+        terms["discriminator"], penalty = self.discriminator_losses(inpainted, original)
+        if penalty is not None:
+            terms["noise_penalty"] = penalty
         return terms
 
     @staticmethod
@@ -208,12 +244,31 @@ class LimitedContextInpainting(LearnedTransform):
     def _step(self, real_batch: torch.Tensor, classifier: nn.Module | None) -> dict[str, float]:
         """Alternating GAN training: D steps on this batch's r, then F steps against the updated D."""
         side, transformed, inpainted, original = self._inpaint_for_training(real_batch)
-        discriminator_loss = self.discriminator_loss(inpainted, original)
-        self._descend(discriminator_loss, self.discriminator, self.discriminator_optimizer)
+        discriminator_loss, penalty = self.discriminator_losses(inpainted, original)
+        self._discriminator_step(discriminator_loss, penalty)
         terms = self.inpainter_losses(side, transformed, inpainted, original, classifier)
         self._descend(terms["inpainter"], self.inpainter, self.inpainter_optimizer)
+        self.filter.step()
         terms["discriminator"] = discriminator_loss
+        if penalty is not None:
+            terms["noise_penalty"] = penalty
         return {f"lci/{name}": float(value.detach()) for name, value in terms.items()}
+
+    def _discriminator_step(self, loss: torch.Tensor, penalty: torch.Tensor | None) -> None:
+        """D descends its loss; a learned noise model ascends it (minus λΓ) from the same backward pass."""
+        if penalty is None:
+            self._descend(loss, self.discriminator, self.discriminator_optimizer)
+            return
+        noise_parameters = [p for p in self.filter.parameters() if p.requires_grad]
+        parameters = [p for p in self.discriminator.parameters() if p.requires_grad]
+        for parameter in parameters + noise_parameters:
+            parameter.grad = None
+        self.filter.backward(loss, penalty, parameters)
+        average_gradients(parameters + noise_parameters)
+        self.discriminator_optimizer.step()
+        self.noise_optimizer.step()
+        self.discriminator_optimizer.zero_grad(set_to_none=True)
+        self.noise_optimizer.zero_grad(set_to_none=True)
 
     def update(self, real_batch: torch.Tensor, classifier: nn.Module) -> dict[str, float]:
         """One Adam step of D, then of F (alternating GAN training); nothing when F is frozen."""
@@ -230,7 +285,10 @@ class LimitedContextInpainting(LearnedTransform):
         self.inpainter.requires_grad_(False)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"inpainter": self.inpainter_optimizer, "discriminator": self.discriminator_optimizer}
+        optimizers = {"inpainter": self.inpainter_optimizer, "discriminator": self.discriminator_optimizer}
+        if self.noise_optimizer is not None:
+            optimizers["noise"] = self.noise_optimizer
+        return optimizers
 
     def checkpoint_state(self) -> dict[str, Any]:
         state = super().checkpoint_state()

@@ -1,0 +1,89 @@
+"""The validated description of a distribution filter, shared by the GAN trainer and learned transforms.
+
+One schema (``NoiseConfig``) means a GAN config's ``noise:`` block and the ``distribution_filter``
+parameter of the LCI transform accept the same fields with the same errors, and
+``build_distribution_filter`` turns either into a ``DistributionFilter``. What differs between
+users is only the noise network N(w), whose output must have the discriminator's input shape,
+so callers pass a factory for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from torch import nn
+
+from transformrec.adversarial.distribution_filtering import (
+    DistributionFilter,
+    FilterMode,
+    GaussianNoise,
+    NetworkNoise,
+)
+
+NoiseKind = Literal["none", "gaussian", "learned_sigma", "annealed", "network"]
+
+
+class NoiseConfig(BaseModel):
+    """The noise model p_ε (sec. 7.2.1, table 7.1): none (standard GAN), Gaussian, learned σ, annealed σ, N(w)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: NoiseKind = "network"
+    mode: FilterMode = "clean_and_noisy"
+    sigma: float = Field(1.0, ge=0)
+    penalty: float = Field(1.0, ge=0, description="λ of the noise penalty λΓ (eq. 7.8); table 7.1 (g) uses 1")
+    lr: float | None = Field(None, gt=0, description="noise-model learning rate (default: the discriminator's)")
+    anneal_steps: int | None = Field(
+        None, ge=1, description="steps over which an annealed σ decays to 0 (default: the whole run, where known)"
+    )
+    separate_normalization: bool | None = Field(
+        None,
+        description="standardise clean/noisy real/fake groups separately before D (sec. 7.2.3); "
+        "default: on when D has no batch normalisation and noise is used",
+    )
+
+
+def parse_noise_config(spec: NoiseConfig | Mapping[str, Any] | None, owner: str) -> NoiseConfig:
+    """``spec`` validated; errors name ``owner`` (e.g. ``lci.distribution_filter``) and the field."""
+    if spec is None:
+        return NoiseConfig(kind="none")
+    if isinstance(spec, NoiseConfig):
+        return spec
+    try:
+        return NoiseConfig.model_validate(dict(spec))
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors())
+        raise ValueError(f"{owner}: {problems}") from None
+
+
+def build_distribution_filter(
+    noise: NoiseConfig,
+    noise_network: Callable[[], tuple[nn.Module, int]],
+    discriminator_has_batch_norm: bool,
+    run_steps: int | None = None,
+    resize_noise_to_input: bool = False,
+) -> DistributionFilter:
+    """The ``DistributionFilter`` that ``noise`` describes (table 7.1 rows).
+
+    ``noise_network`` builds N(w) and returns it with its latent size; it is called only for
+    ``kind: network``. ``run_steps`` is the default annealing horizon. ``resize_noise_to_input``:
+    N(w)'s fixed-size output is resized to the discriminator's input (see ``NetworkNoise``).
+    """
+    if noise.kind == "none":
+        return DistributionFilter(None, "off", separate_normalization=bool(noise.separate_normalization))
+    if noise.kind == "network":
+        network, latent_dim = noise_network()
+        model: nn.Module = NetworkNoise(network, latent_dim, resize_noise_to_input)
+    else:
+        anneal = 0
+        if noise.kind == "annealed":
+            anneal = noise.anneal_steps or run_steps or 0
+            if anneal < 1:
+                raise ValueError("noise.kind 'annealed' needs noise.anneal_steps (how many steps σ takes to reach 0)")
+        model = GaussianNoise(noise.sigma, learned=noise.kind == "learned_sigma", anneal_steps=anneal)
+    separate = noise.separate_normalization
+    if separate is None:
+        separate = not discriminator_has_batch_norm
+    return DistributionFilter(model, noise.mode, noise.penalty, separate_normalization=separate)
