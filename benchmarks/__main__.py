@@ -19,6 +19,7 @@ from benchmarks import (
     bilevel_noise,
     dfgan,
     fmnist_probe,
+    gan_objectives,
     lci_tables,
     temporal_tables,
     trainer_overhead,
@@ -28,7 +29,16 @@ from benchmarks.environment import describe_environment
 
 BENCHMARKS = {
     module.NAME: module
-    for module in (warp_vs_kornia, trainer_overhead, fmnist_probe, lci_tables, temporal_tables, bilevel_noise, dfgan)
+    for module in (
+        warp_vs_kornia,
+        trainer_overhead,
+        fmnist_probe,
+        lci_tables,
+        temporal_tables,
+        bilevel_noise,
+        dfgan,
+        gan_objectives,
+    )
 }
 TITLES = {
     "warp_vs_kornia": "Speed: random polyharmonic warp vs kornia thin-plate-spline warp",
@@ -38,6 +48,7 @@ TITLES = {
     "temporal_tables": "Quality and speed: table 5.1 at small scale (temporal transformations), video loading",
     "bilevel_noise": "Bilevel vs SGD under label noise on Fashion-MNIST (table 8.1 / figure 8.3 at small scale)",
     "dfgan": "Distribution-filtering GANs on Fashion-MNIST (tables 7.1 and 7.4 at small scale), step-time ratios",
+    "gan_objectives": "Distribution filtering on established GAN objectives (table 7.3 at small scale, 32 and 64 px)",
 }
 SUITES = ("smoke", "quick", "full")
 HERE = Path(__file__).resolve().parent
