@@ -23,6 +23,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -171,12 +172,19 @@ def run(suite: str = "quick", settings: dict[str, Any] | None = None) -> dict[st
     """Smoke: 4 steps, 2 + 1 rows. Quick: 40 steps, four table 7.1 rows, two table 7.4 settings.
     Full: 300 steps, every row."""
     cfg = dict(settings or {"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
+    return run_single_threaded(_run, cfg)
+
+
+def run_single_threaded(body: Callable[[dict[str, Any], str], dict[str, Any]], cfg: dict[str, Any]) -> dict[str, Any]:
+    """``body(cfg, scratch_dir)`` with one torch thread, restoring the thread count afterwards.
+
+    One thread: on a shared CPU, several spinning OpenMP threads are several times slower than one.
+    """
     threads = torch.get_num_threads()
-    # One thread: on a shared CPU, several spinning OpenMP threads are several times slower than one.
     torch.set_num_threads(1)
     try:
         with tempfile.TemporaryDirectory() as root:
-            return _run(cfg, root)
+            return body(cfg, root)
     finally:
         torch.set_num_threads(threads)
 

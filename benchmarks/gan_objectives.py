@@ -12,12 +12,9 @@ CelebA column). Training, data and FID / IS follow ``benchmarks/dfgan.py``.
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any
 
-import torch
-
-from benchmarks.dfgan import BATCH, LR, WIDTH, _config, _train
+from benchmarks.dfgan import BATCH, LR, WIDTH, _config, _train, run_single_threaded
 from transformrec.eval.gan_features import fashion_mnist_extractor
 
 NAME = "gan_objectives"
@@ -67,13 +64,7 @@ def run(suite: str = "quick", settings: dict[str, Any] | None = None) -> dict[st
     """Smoke: DCGAN ± DF for 4 steps. Quick: MMGAN and SNGAN ± DF, 40 steps. Full: every model, 300
     steps, and DCGAN ± DF at 64 px."""
     cfg = dict(settings or {"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one thread: spinning OpenMP threads on a shared CPU are slower than one
-    try:
-        with tempfile.TemporaryDirectory() as root:
-            return _run(cfg, root)
-    finally:
-        torch.set_num_threads(threads)
+    return run_single_threaded(_run, cfg)
 
 
 def _run(cfg: dict[str, Any], root: str) -> dict[str, Any]:
