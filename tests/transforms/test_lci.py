@@ -197,8 +197,8 @@ def _standardize(x):
 
 
 def test_discriminator_objective_and_distribution_filter_follow_eq_7_8():
-    """D's loss under LSGAN with fixed Gaussian filtering: the clean term plus the filtered term, each
-    group standardised by its own statistics (D has no BN, sec. 7.2.3), ε drawn from LCI's generator."""
+    """D's loss under LSGAN with fixed Gaussian filtering: the clean term plus the filtered term, whose
+    noisy groups are standardised by their own statistics (D has no BN, sec. 7.2.3); ε from LCI's generator."""
     original, inpainted = _images(seed=2)[:, :, :8, :8], _images(seed=3)[:, :, :8, :8]
     plain = _lci(objective="least_squares")
     plain.discriminator.eval()  # no spectral-norm power iteration between the two evaluations
@@ -213,7 +213,7 @@ def test_discriminator_objective_and_distribution_filter_follow_eq_7_8():
     state = filtered.generator.get_state()
     loss, penalty = filtered.discriminator_losses(inpainted, original)
     noise = 0.3 * torch.randn(original.shape, generator=torch.Generator().set_state(state))
-    expected = _least_squares(d(_standardize(original)), d(_standardize(inpainted))) + _least_squares(
+    expected = _least_squares(d(original), d(inpainted)) + _least_squares(
         d(_standardize(original + noise)), d(_standardize(inpainted + noise))
     )
     torch.testing.assert_close(loss, expected)

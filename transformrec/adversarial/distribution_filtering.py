@@ -20,8 +20,9 @@ Batch constructions (``mode``):
 Real and fake batches always go through D separately, so batch normalisation in D normalises
 them separately (sec. 7.2.3). A discriminator without batch normalisation (SNGAN) cannot see
 that the noisy fakes' batch statistics differ from the noisy reals'; ``separate_normalization``
-then standardises each group (clean real, noisy real, clean fake, noisy fake) by its own batch
-statistics before D, as sec. 7.2.3 prescribes for such models.
+then standardises the noisy real and the noisy fake group each by its own batch statistics
+before D, as sec. 7.2.3 prescribes for such models ("separate normalization of the noisy real
+and fake examples"). Clean images reach D unchanged, so D still judges their absolute values.
 """
 
 from __future__ import annotations
@@ -119,19 +120,21 @@ def batch_standardize(images: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     return (images - mean) / torch.sqrt(variance + eps)
 
 
-def _filtered_groups(images: torch.Tensor, noise: torch.Tensor | None, mode: FilterMode) -> list[torch.Tensor]:
-    """The clean and noisy groups of one side's batch, in the order D sees them."""
+def _clean_and_noisy_parts(
+    images: torch.Tensor, noise: torch.Tensor | None, mode: FilterMode
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """(clean part, noisy part) of one side's batch; D sees them concatenated in this order."""
     if mode == "off":
-        return [images]
+        return images, None
     if noise is None:
         raise ValueError(f"mode {mode!r} needs noise")
     if mode == "clean_and_noisy":
-        return [images, images + noise]
+        return images, images + noise
     if mode == "noisy_only":
-        return [images + noise]
+        return None, images + noise
     if mode == "half_noisy":
         half = images.shape[0] // 2
-        return [images[:half], images[half:] + noise[: images.shape[0] - half]]
+        return images[:half], images[half:] + noise[: images.shape[0] - half]
     raise ValueError(f"unknown filter mode {mode!r}; known: {', '.join(FILTER_MODES)}")
 
 
@@ -140,13 +143,14 @@ def filtered_batch(
 ) -> torch.Tensor:
     """The batch D sees for one side (real or fake) under ``mode`` (sec. 7.2.2; module docstring).
 
-    ``normalize`` standardises the clean and the noisy group separately (sec. 7.2.3, for
-    discriminators without batch normalisation).
+    ``normalize`` standardises the noisy part by its own batch statistics (sec. 7.2.3, for
+    discriminators without batch normalisation); the clean part is left as it is.
     """
-    groups = _filtered_groups(images, noise, mode)
-    if normalize:
-        groups = [batch_standardize(group) for group in groups]
-    return groups[0] if len(groups) == 1 else torch.cat(groups)
+    clean, noisy = _clean_and_noisy_parts(images, noise, mode)
+    if noisy is not None and normalize:
+        noisy = batch_standardize(noisy)
+    parts = [part for part in (clean, noisy) if part is not None]
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 def _split_terms(loss: Callable[..., torch.Tensor], mode: FilterMode, m: int, *scores: torch.Tensor) -> torch.Tensor:

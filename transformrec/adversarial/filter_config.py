@@ -40,7 +40,7 @@ class NoiseConfig(BaseModel):
     )
     separate_normalization: bool | None = Field(
         None,
-        description="standardise clean/noisy real/fake groups separately before D (sec. 7.2.3); "
+        description="standardise the noisy real and noisy fake groups separately before D (sec. 7.2.3); "
         "default: on when D has no batch normalisation and noise is used",
     )
 

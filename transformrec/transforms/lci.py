@@ -128,7 +128,7 @@ class LimitedContextInpainting(LearnedTransform):
         def noise_network() -> tuple[nn.Module, int]:
             return noise_generator(32, channels, latent_dim, width / 64), latent_dim
 
-        # D is spectral-normalised without BN, so filtered groups are standardised separately (sec. 7.2.3).
+        # D is spectral-normalised without BN, so noisy groups are standardised separately (sec. 7.2.3).
         self.filter = build_distribution_filter(
             noise, noise_network, discriminator_has_batch_norm=False, resize_noise_to_input=True
         )
