@@ -91,6 +91,8 @@ def test_chapter_4_lci_config_declares_the_six_way_task_of_eq_4_1():
         "fashion_mnist_rot_warp.yaml",
         "ch5_temporal.yaml",
         "procedural_video_temporal.yaml",
+        "ch3_damage_repair.yaml",
+        "ch3_damage_repair_fashion_mnist.yaml",
     ],
 )
 def test_shipped_configs_validate(name):
@@ -124,3 +126,17 @@ def test_bilevel_blocks_default_to_the_ablation_baseline_and_need_a_training_pro
     path.write_text("train: {bilevel: {k: 1}}\n")
     with pytest.raises(ConfigError, match="train.bilevel.k"):
         load_config(path)
+
+
+def test_damage_repair_config_builds_the_table_3_1_ablations():
+    from pathlib import Path
+
+    from transformrec.config.build import build_transform_set
+
+    path = Path(__file__).resolve().parents[2] / "configs" / "ch3_damage_repair_fashion_mnist.yaml"
+    config = load_config(path, ["transforms.0.repair=local", "transforms.0.gating=false", "transforms.0.history=false"])
+    (transform,) = build_transform_set(config).transforms
+    assert transform.repair.layout == "local" and transform.history is None
+    assert not any(block.gating for block in transform.repair.blocks)
+    with pytest.raises(ConfigError, match="drop_ratio"):
+        load_config(path, ["transforms.0.drop_ratio=0.5"])
