@@ -231,3 +231,13 @@ def test_inputs_of_other_transforms_are_autoencoded_when_combined_with_rotation(
     torch.testing.assert_close(out[8:12], torch.rot90(autoencoded, 1, (2, 3)))
     assert targets["mask"].shape == (20, 2, 2)
     assert (targets["mask"][8:] == IGNORE_INDEX).all() and (targets["mask"][4:8] != IGNORE_INDEX).all()
+
+
+def test_renderings_use_nested_masks_and_show_the_unrepaired_decoding():
+    transform = _dr(history=False)
+    images = _images(3, 64)
+    columns = transform.renderings(images, drop_rates=(0.0, 0.5, 1.0))
+    assert list(columns) == ["input", "real", "θ=0.0", "θ=0.5", "θ=1.0", "θ=0.5 no repair"]
+    torch.testing.assert_close(columns["θ=0.0"], columns["real"])  # nothing dropped, gated R inactive
+    assert not torch.allclose(columns["θ=1.0"], columns["real"])
+    assert all(c.shape == images.shape for c in columns.values())

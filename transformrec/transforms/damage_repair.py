@@ -197,6 +197,30 @@ class DamageRepair(LearnedTransform):
         with torch.no_grad():
             return self.autoencode(batch)
 
+    def renderings(
+        self, images: torch.Tensor, drop_rates: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9), seed: int = 0
+    ) -> dict[str, torch.Tensor]:
+        """Columns of figs. 3.3 / 3.6: ``input``, ``real`` D(E(x)), ``θ=…`` damaged and repaired at
+        each drop rate, and ``θ=0.5 no repair`` (D on φ̂, fig. 3.3 (c)).
+
+        The masks are nested: one uniform draw per cell, dropped where it falls below θ, so a
+        higher θ drops a superset of the entries of a lower one. The history is not used.
+        """
+        rows, cols = self.grid_size(*images.shape[-2:])
+        draw = torch.rand((images.shape[0], 1, rows, cols), generator=torch.Generator().manual_seed(seed))
+        columns = {"input": images}
+        with torch.no_grad():
+            columns["real"] = self.autoencode(images)
+            features = self.encoder(images)
+            for rate in drop_rates:
+                keep = (draw >= rate).float().to(images.device)
+                columns[f"θ={rate}"] = self.corrupt(images, keep, torch.Generator().manual_seed(seed))
+            keep = (draw >= 0.5).float().to(images.device)
+            noise = torch.Generator().manual_seed(seed)
+            damaged = damage_features(features, keep, self.fill, self.average_kernel, noise)
+            columns["θ=0.5 no repair"] = self.decoder(damaged)
+        return columns
+
     # ------------------------------------------------------------------ learning
     def repair_losses(self, real_batch: torch.Tensor, classifier: nn.Module) -> dict[str, torch.Tensor]:
         """R's side of eq. 3.4: ``class`` = C's cross-entropy on D̂(φ̂(x)) for label damaged, i.e.
