@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIG = ROOT / "configs" / "ch3_damage_repair_fashion_mnist.yaml"
 PICTURE = RESULTS / "damage_repair_drop_rates.png"
-PARTIAL = RESULTS / "damage_repair.partial.json"
 TAPS = ("conv1", "conv2", "conv3", "conv4", "conv5")
 DROP_RATES = (0.1, 0.3, 0.5, 0.7, 0.9)
 BASELINE = "Baseline (θ = 0.5)"
@@ -112,19 +111,25 @@ def _trained_transform(config, checkpoint: Path):
     return transform
 
 
-def _run_rows(rows: dict, base: list[str], scale: dict, tag: str, pictures: list[torch.Tensor]) -> dict:
+def _partial(suite: str, what: str) -> Path:
+    """Progress files of one suite (a smoke run must not touch a full run's): rows and autoencoders."""
+    return RESULTS / f"damage_repair.{suite}.{what}.partial"
+
+
+def _run_rows(rows: dict, base: list[str], scale: dict, tag: str, suite: str, pictures: list[torch.Tensor]) -> dict:
     """Pretrain and probe every row; the baseline row's autoencoder is saved for the other rows."""
     config = load_config(CONFIG, base)
     train_set, test_set = build_data(config.evaluation.train_data), build_data(config.evaluation.test_data)
     steps = scale["epochs"] * -(-len(build_data(config.data)) // config.train.batch_size)
-    autoencoder = RESULTS / f"damage_repair_autoencoder_{tag}.partial.pt"
+    autoencoder = _partial(suite, f"autoencoder_{tag}")
+    partial = _partial(suite, "rows")
     results: dict[str, Any] = {}
-    finished = json.loads(PARTIAL.read_text()) if PARTIAL.exists() else {}
+    finished = json.loads(partial.read_text()) if partial.exists() else {}
     for row, options in rows.items():
         key = json.dumps([base, options, scale])  # a row is reused only under identical settings
         if key in finished and (row != BASELINE or autoencoder.exists()):
             results[row] = finished[key]
-            print(f"  {row}: reused from {PARTIAL.name}", flush=True)
+            print(f"  {row}: reused from {partial.name}", flush=True)
             continue
         started = time.perf_counter()
         if options is None:
@@ -155,7 +160,7 @@ def _run_rows(rows: dict, base: list[str], scale: dict, tag: str, pictures: list
         }
         print(f"  {row}: conv5 {probe['conv5']:.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
         finished[key] = results[row]
-        PARTIAL.write_text(json.dumps(finished))  # an interrupted run resumes from the rows it finished
+        partial.write_text(json.dumps(finished))  # an interrupted run resumes from the rows it finished
     return results
 
 
@@ -168,7 +173,7 @@ def run(suite: str = "quick") -> dict:
         base.append("evaluation.test_data={name: fashion_mnist, split: test, image_size: 32, limit: 500}")
     names = {"smoke": SMOKE_ROWS, "quick": QUICK_ROWS, "full": tuple(TABLE_3_1)}[suite]
     pictures: list[torch.Tensor] = []
-    table = _run_rows({k: TABLE_3_1[k] for k in names}, base, scale, "fashion", pictures)
+    table = _run_rows({k: TABLE_3_1[k] for k in names}, base, scale, "fashion", suite, pictures)
     procedural_base = [
         f"data={{name: procedural, num_samples: {scale['procedural_images']}, image_size: 32}}",
         f"train.epochs={scale['epochs']}",
@@ -177,15 +182,15 @@ def run(suite: str = "quick") -> dict:
         "image_size: 32, split: test}",
     ]
     procedural_names = SMOKE_ROWS[:2] if suite == "smoke" else PROCEDURAL_ROWS
-    procedural = _run_rows({k: TABLE_3_1[k] for k in procedural_names}, procedural_base, scale, "procedural", pictures)
+    procedural_rows = {k: TABLE_3_1[k] for k in procedural_names}
+    procedural = _run_rows(procedural_rows, procedural_base, scale, "procedural", suite, pictures)
     columns = table.pop("picture_columns", None)
-    procedural.pop("picture_columns", None)
+    columns = procedural.pop("picture_columns", None) or columns  # None when a baseline was reused
     picture = None
-    if suite != "smoke" and pictures:
+    if suite != "smoke" and pictures and columns:
         save_image(torch.cat(pictures), PICTURE, nrow=len(columns), padding=2, pad_value=1.0)
         picture = str(PICTURE.relative_to(ROOT))
-    PARTIAL.unlink(missing_ok=True)
-    for leftover in RESULTS.glob("damage_repair_autoencoder_*.partial.pt"):
+    for leftover in RESULTS.glob(f"damage_repair.{suite}.*.partial"):
         leftover.unlink()
     return {
         "scale": scale,
