@@ -78,7 +78,7 @@ PROCEDURAL_ROWS = ("Random init", BASELINE, "(a) Input image as real", "(i) Drop
 SCALES = {
     "smoke": dict(images=128, epochs=1, labels=10, probe_epochs=5, pretrain=5, procedural_images=64),
     "quick": dict(images=1000, epochs=1, labels=100, probe_epochs=30, pretrain=100, procedural_images=500),
-    "full": dict(images=4000, epochs=2, labels=100, probe_epochs=100, pretrain=400, procedural_images=2000),
+    "full": dict(images=4000, epochs=3, labels=100, probe_epochs=100, pretrain=1000, procedural_images=2000),
 }
 
 
@@ -165,7 +165,7 @@ def _run_rows(rows: dict, base: list[str], scale: dict, tag: str, suite: str, pi
 
 
 def run(suite: str = "quick") -> dict:
-    """Smoke: a hundred images, 3 rows. Quick: 1k images, 5 rows. Full: 4k images, 2 epochs, all of table 3.1."""
+    """Smoke: a hundred images, 3 rows. Quick: 1k images, 5 rows. Full: 4k images, 3 epochs, all of table 3.1."""
     scale = SCALES[suite]
     RESULTS.mkdir(parents=True, exist_ok=True)
     base = [f"data.limit={scale['images']}", f"train.epochs={scale['epochs']}"]
