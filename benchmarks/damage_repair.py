@@ -237,6 +237,14 @@ def to_markdown(result: dict) -> str:
         *_table(result["table_3_1"]),
     ]
     ours = {row: o["probe"]["conv5"] for row, o in result["table_3_1"].items() if row in THESIS_3_1_STL10}
+    if ours and "Random init" in result["table_3_1"]:
+        best = max(ours, key=ours.get)
+        random_conv5 = result["table_3_1"]["Random init"]["probe"]["conv5"]
+        lines += [
+            "",
+            f"Best pretrained conv5: {100 * ours[best]:.1f} ({best}) vs {100 * random_conv5:.1f} for random init "
+            f"({'above' if ours[best] > random_conv5 else 'not above'} it at this scale).",
+        ]
     flips = order_disagreements(ours, THESIS_3_1_STL10)
     lines += ["", f"conv5 orderings that differ from the thesis ({len(flips)} pairs): " + ("; ".join(flips) or "none")]
     lines += [
