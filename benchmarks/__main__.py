@@ -17,6 +17,7 @@ from pathlib import Path
 
 from benchmarks import (
     bilevel_noise,
+    damage_repair,
     dfgan,
     fmnist_probe,
     gan_objectives,
@@ -33,6 +34,7 @@ BENCHMARKS = {
         warp_vs_kornia,
         trainer_overhead,
         fmnist_probe,
+        damage_repair,
         lci_tables,
         temporal_tables,
         bilevel_noise,
@@ -44,6 +46,7 @@ TITLES = {
     "warp_vs_kornia": "Speed: random polyharmonic warp vs kornia thin-plate-spline warp",
     "trainer_overhead": "Speed and memory: Trainer step vs a hand-written loop; peak memory per config",
     "fmnist_probe": "Quality: rotation + warp pretraining vs random init, linear probe on Fashion-MNIST",
+    "damage_repair": "Quality: table 3.1 at small scale (damage & repair ablations), renderings at several drop rates",
     "lci_tables": "Quality: tables 4.1 and 4.2 at small scale (LCI ablations, combinations of transforms)",
     "temporal_tables": "Quality and speed: table 5.1 at small scale (temporal transformations), video loading",
     "bilevel_noise": "Bilevel vs SGD under label noise on Fashion-MNIST (table 8.1 / figure 8.3 at small scale)",

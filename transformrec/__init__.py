@@ -9,6 +9,7 @@ from transformrec.data import build_dataset, list_datasets
 from transformrec.eval import get_evaluation, list_evaluations
 from transformrec.training import Trainer
 from transformrec.transforms import (
+    DamageRepair,
     Identity,
     LearnedTransform,
     LimitedContextInpainting,
@@ -24,6 +25,7 @@ from transformrec.transforms import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DamageRepair",
     "Identity",
     "LearnedTransform",
     "LimitedContextInpainting",

@@ -148,3 +148,14 @@ def test_gan_bad_config_exits_with_code_2(tmp_path, capsys):
     bad.write_text("n_disc: 0\n")
     assert main(["gan", str(bad)]) == 2
     assert f"{bad}: n_disc:" in capsys.readouterr().err
+
+
+def test_pretrain_and_show_damage_repair_from_the_command_line(tiny_config, tmp_path):
+    dr = ["--set", "transforms=[{name: damage_repair, width: 4, drop_rate: 0.5, pretrain_steps: 2}]"]
+    assert main(["pretrain", str(tiny_config), *TINY, *dr]) == 0
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["heads"] == {"transform": ["real", "damaged"]} and "loss/mask" in summary["final_metrics"]
+    out = tmp_path / "grid.png"
+    assert main(["show", str(tiny_config), "--out", str(out), "--num-images", "2", *TINY, *dr]) == 0
+    assert Image.open(out).size == (2 * 34 + 2, 2 * 34 + 2)
+    assert out.with_suffix(".txt").read_text().strip() == "columns: real, damaged"

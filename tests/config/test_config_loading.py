@@ -91,6 +91,8 @@ def test_chapter_4_lci_config_declares_the_six_way_task_of_eq_4_1():
         "fashion_mnist_rot_warp.yaml",
         "ch5_temporal.yaml",
         "procedural_video_temporal.yaml",
+        "ch3_damage_repair.yaml",
+        "ch3_damage_repair_fashion_mnist.yaml",
     ],
 )
 def test_shipped_configs_validate(name):
@@ -138,3 +140,17 @@ def test_learned_transform_parameter_errors_name_the_transform_entry_and_the_fie
     config = load_config(None, ["transforms=[identity, {name: lci, objective: hinge, distribution_filter: {}}]"])
     lci = build_transform_set(config).learned_transforms[0]
     assert lci.filter.mode == "clean_and_noisy" and lci.filter.separate_normalization  # D has no BN
+
+
+def test_damage_repair_config_builds_the_table_3_1_ablations():
+    from pathlib import Path
+
+    from transformrec.config.build import build_transform_set
+
+    path = Path(__file__).resolve().parents[2] / "configs" / "ch3_damage_repair_fashion_mnist.yaml"
+    config = load_config(path, ["transforms.0.repair=local", "transforms.0.gating=false", "transforms.0.history=false"])
+    (transform,) = build_transform_set(config).transforms
+    assert transform.repair.layout == "local" and transform.history is None
+    assert not any(block.gating for block in transform.repair.blocks)
+    with pytest.raises(ConfigError, match="drop_ratio"):
+        load_config(path, ["transforms.0.drop_ratio=0.5"])

@@ -8,10 +8,41 @@ import torch.nn.functional as F
 from transformrec.transforms.base import IGNORE_INDEX
 
 
+def dense_logits_like(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Dense-head logits (``B×h×w``) average-pooled to the target grid (``B×M×N``) when they differ.
+
+    Why: the mask of ch. 3 lives on the autoencoder's feature grid (H/16), the head on a backbone
+    tap whose size depends on the backbone (AlexNet conv5 is H/16 at low resolution).
+    """
+    if logits.shape[-2:] == target.shape[-2:]:
+        return logits
+    return F.adaptive_avg_pool2d(logits.unsqueeze(1), target.shape[-2:])[:, 0]
+
+
+def _head_terms(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Summed loss, number of correct predictions and number of valid targets of one head.
+
+    Class heads (``B×K`` logits): cross-entropy. Dense heads (``B×h×w`` logits, ``B×M×N`` targets
+    in {0, 1}): binary cross-entropy per cell, the L_mask of sec. 3.3.3.
+    """
+    valid = target != IGNORE_INDEX
+    if logits.dim() == 2:
+        summed = F.cross_entropy(logits.float(), target, ignore_index=IGNORE_INDEX, reduction="sum")
+        correct = ((logits.argmax(-1) == target) & valid).sum()
+        return summed, correct, valid.sum()
+    logits = dense_logits_like(logits.float(), target)
+    per_cell = F.binary_cross_entropy_with_logits(logits, target.clamp_min(0).float(), reduction="none")
+    summed = (per_cell * valid).sum()
+    correct = (((logits > 0).long() == target) & valid).sum()
+    return summed, correct, valid.sum()
+
+
 def multi_head_loss(
     logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Sum over heads of the mean cross-entropy over samples that have a target for that head.
+
+    Dense heads (3-D logits) contribute their mean per-cell binary cross-entropy instead.
 
     A head with no valid target in the batch contributes nothing (plain ``cross_entropy``
     would return NaN). Returns the loss and, for logging, each head's loss and accuracy.
@@ -23,11 +54,15 @@ def multi_head_loss(
         valid = target != IGNORE_INDEX
         if not bool(valid.any()):
             continue
-        loss = F.cross_entropy(head_logits.float(), target, ignore_index=IGNORE_INDEX)
+        if head_logits.dim() == 2:
+            loss = F.cross_entropy(head_logits.float(), target, ignore_index=IGNORE_INDEX)
+            correct = ((head_logits.argmax(-1) == target) & valid).sum()
+        else:
+            summed, correct, count = _head_terms(head_logits, target)
+            loss = summed / count
         total = loss if total is None else total + loss
-        correct = (head_logits.argmax(-1) == target) & valid
         metrics[f"loss/{head}"] = float(loss.detach())
-        metrics[f"acc/{head}"] = float(correct.sum()) / float(valid.sum())
+        metrics[f"acc/{head}"] = float(correct) / float(valid.sum())
     if total is None:
         raise ValueError(f"no head has a target in this batch (heads: {sorted(logits)})")
     return total, metrics
@@ -52,12 +87,9 @@ def global_multi_head_loss(
     heads = sorted(logits)
     sums, stats = [], []
     for head in heads:
-        target = targets[head]
-        valid = target != IGNORE_INDEX
-        summed = F.cross_entropy(logits[head].float(), target, ignore_index=IGNORE_INDEX, reduction="sum")
-        correct = ((logits[head].argmax(-1) == target) & valid).sum()
+        summed, correct, count = _head_terms(logits[head], targets[head])
         sums.append(summed)
-        stats.append(torch.stack([summed.detach().double(), correct.double(), valid.sum().double()]))
+        stats.append(torch.stack([summed.detach().double(), correct.double(), count.double()]))
     totals = torch.stack(stats)
     if world_size > 1:
         torch.distributed.all_reduce(totals)
@@ -88,6 +120,10 @@ def multi_head_loss_value(logits: dict[str, torch.Tensor], targets: dict[str, to
     for head, head_logits in logits.items():
         target = targets[head]
         valid = target != IGNORE_INDEX
-        per_sample = F.cross_entropy(head_logits.float(), target.clamp_min(0), reduction="none")
+        if head_logits.dim() == 2:
+            per_sample = F.cross_entropy(head_logits.float(), target.clamp_min(0), reduction="none")
+        else:
+            dense = dense_logits_like(head_logits.float(), target)
+            per_sample = F.binary_cross_entropy_with_logits(dense, target.clamp_min(0).float(), reduction="none")
         total = total + (per_sample * valid).sum() / valid.sum().clamp_min(1)
     return total

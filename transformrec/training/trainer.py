@@ -121,7 +121,9 @@ class Trainer:
             transforms = TransformSet([build_transform(t) if isinstance(t, str) else t for t in transforms], mode=mode)
         self.transform_set = transforms
         self.backbone = build_backbone(backbone) if isinstance(backbone, str) else backbone
-        self.model = PretextModel(self.backbone, transforms.num_classes).to(self.device)
+        example = data[0][0].unsqueeze(0) if transforms.dense_heads else None  # sizes dense heads (ch. 3 mask)
+        self.model = PretextModel(self.backbone, transforms.num_classes, transforms.dense_heads, example)
+        self.model.to(self.device)
         if sync_batchnorm and self.context.enabled:  # same parameters, statistics over the global batch
             self.model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
             self.backbone = self.model.backbone

@@ -2,6 +2,7 @@
 
 from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transform
+from transformrec.transforms.damage_repair import DamageRepair
 from transformrec.transforms.image import Identity, Rotation, Warp
 from transformrec.transforms.lci import LimitedContextInpainting
 from transformrec.transforms.registry import build_transform, list_transforms, register_transform
@@ -10,6 +11,7 @@ from transformrec.transforms.transform_set import TransformSet
 
 __all__ = [
     "IGNORE_INDEX",
+    "DamageRepair",
     "Identity",
     "LearnedTransform",
     "LimitedContextInpainting",

@@ -38,6 +38,15 @@ class Transform(ABC):
         """Other heads this transform provides targets for (e.g. the speed head of ch. 5)."""
         return {}
 
+    def dense_heads(self) -> dict[str, str]:
+        """Dense heads this transform provides per-cell binary targets for, by name → backbone tap.
+
+        E.g. the mask head of ch. 3 (``{"mask": "conv5"}``): the classifier predicts one logit per
+        cell of that tap's feature map, and :meth:`apply` returns ``B×M×N`` targets in {0, 1} (or
+        ``IGNORE_INDEX``) under the head's name.
+        """
+        return {}
+
     @abstractmethod
     def apply(
         self, batch: torch.Tensor, variant: torch.Tensor, generator: torch.Generator | None = None

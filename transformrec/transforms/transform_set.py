@@ -53,6 +53,11 @@ class TransformSet:
                 known = self.heads.setdefault(head, list(names))
                 if known != list(names):
                     raise ValueError(f"transforms disagree on the classes of head {head!r}: {known} vs {list(names)}")
+        self.dense_heads: dict[str, str] = {}
+        for transform in self.transforms:
+            for head, tap in transform.dense_heads().items():
+                if head in self.heads or self.dense_heads.setdefault(head, tap) != tap:
+                    raise ValueError(f"dense head {head!r} is declared twice with different meanings")
         for learned in self.learned_transforms:
             classes = self.heads[learned.head]
             learned.bind_labels(learned.head, {name: classes.index(name) for name in learned.variant_names()})
@@ -74,6 +79,8 @@ class TransformSet:
         self, images: torch.Tensor, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Transform a batch; returns inputs and per-head targets (``IGNORE_INDEX`` = no target).
+
+        Dense heads (:attr:`dense_heads`) get per-cell targets of shape ``S×M×N`` (``S×1×1`` when no sample has one).
 
         ``mode="all"`` returns ``len(self) × B`` samples ordered class-major (all images under
         class 0, then class 1, …); ``mode="sample"`` returns ``B`` samples.
@@ -105,6 +112,7 @@ class TransformSet:
         device = images.device
         outputs = images.new_empty((total, *images.shape[1:]))
         targets = {head: torch.full((total,), IGNORE_INDEX, dtype=torch.long) for head in self.heads}
+        dense: dict[str, torch.Tensor] = {}
         slot_transform = torch.tensor([s.transform_index for s in self.slots])
         slot_variant = torch.tensor([s.variant for s in self.slots])
         slot_label = torch.tensor([s.label for s in self.slots])
@@ -121,7 +129,13 @@ class TransformSet:
             outputs[members.to(device)] = transformed
             targets[transform.head][members] = slot_label[slot_of_sample[members]]
             for head, values in extra.items():
-                targets[head][members] = values.detach().long().cpu()
+                if head in self.dense_heads:  # sized by the first transform that fills it
+                    dense.setdefault(head, torch.full((total, *values.shape[1:]), IGNORE_INDEX, dtype=torch.long))
+                    dense[head][members] = values.detach().long().cpu()
+                else:
+                    targets[head][members] = values.detach().long().cpu()
+        for head in self.dense_heads:  # no sample has a target for it in this batch
+            targets[head] = dense.get(head, torch.full((total, 1, 1), IGNORE_INDEX, dtype=torch.long))
         return outputs, {head: t.to(device) for head, t in targets.items()}
 
     def __repr__(self) -> str:
