@@ -4,20 +4,24 @@ from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transform
 from transformrec.transforms.image import Identity, Rotation, Warp
 from transformrec.transforms.lci import LimitedContextInpainting
+from transformrec.transforms.multiview import Flip, PairTransform, Synchronization
 from transformrec.transforms.registry import build_transform, list_transforms, register_transform
 from transformrec.transforms.temporal import Periodic, RandomOrder, Speed, TemporalTransform, TemporalWarp
 from transformrec.transforms.transform_set import TransformSet
 
 __all__ = [
     "IGNORE_INDEX",
+    "Flip",
     "Identity",
     "LearnedTransform",
     "LimitedContextInpainting",
+    "PairTransform",
     "Periodic",
     "RandomOrder",
     "RandomCropFlip",
     "Rotation",
     "Speed",
+    "Synchronization",
     "TemporalTransform",
     "TemporalWarp",
     "Transform",
