@@ -91,6 +91,8 @@ def test_chapter_4_lci_config_declares_the_six_way_task_of_eq_4_1():
         "fashion_mnist_rot_warp.yaml",
         "ch5_temporal.yaml",
         "procedural_video_temporal.yaml",
+        "ch6_multiview.yaml",
+        "procedural_multiview.yaml",
     ],
 )
 def test_shipped_configs_validate(name):

@@ -41,7 +41,9 @@ def test_pairs_are_the_planned_frames_with_joint_and_single_mirroring(multiview_
                 assert 4 < abs(plan.times[1] - plan.times[0]) < 20
             else:
                 assert plan.times[0] == plan.times[1] == pairs.anchors[index][1]
-            raw = torch.stack([folder.raw_frame(plan.sequence, v, t) for v, t in zip(plan.views, plan.times)])
+            raw = torch.stack(
+                [folder.raw_frame(plan.sequence, v, t) for v, t in zip(plan.views, plan.times, strict=True)]
+            )
             expected = raw.flip(-1) if plan.mirror_both else raw
             seen_mirror.add(plan.mirror_both)
             if plan.kind == "flipped":

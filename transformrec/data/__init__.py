@@ -3,7 +3,8 @@
 
 Importing this package imports every data set module so that each registers its name with
 ``build_dataset`` (``fashion_mnist``, ``procedural``, ``image_folder``, ``torchvision``,
-``video_folder``, ``multiview_folder``, ``multiview_poses``), plus the ``noisy_labels`` and ``pixel_permuted`` wrappers of chapter 8.
+``video_folder``, ``multiview_folder``, ``multiview_poses``), plus the ``noisy_labels`` and
+``pixel_permuted`` wrappers of chapter 8.
 """
 
 from transformrec.data.fashion_mnist import FashionMNIST

@@ -203,7 +203,8 @@ class MultiViewFolder(Dataset):
         frames = [sorted(p for p in (action_dir / c).iterdir() if p.suffix.lower() in FRAME_SUFFIXES) for c in cameras]
         counts = [len(f) for f in frames]
         if len(cameras) < 2 or min(counts) == 0:
-            raise ValueError(f"{action_dir} needs at least 2 camera folders with frames, found {dict(zip(cameras, counts, strict=True))}")
+            found = dict(zip(cameras, counts, strict=True))
+            raise ValueError(f"{action_dir} needs at least 2 camera folders with frames, found {found}")
         length = min(min(counts), joints.shape[0])  # Human3.6M's videos and poses differ by a few frames
         return MultiViewSequence(
             subject=subject_dir.name,

@@ -76,9 +76,7 @@ class MultiViewPairs(Dataset):
                 for values in self.targets.values():
                     values.append(IGNORE_INDEX)
             self.targets[slot.head][self.kinds.index(kind)] = slot.label
-        self.anchors = [
-            (s, t) for s, seq in enumerate(folder.sequences) for t in range(0, seq.num_frames, stride)
-        ]
+        self.anchors = [(s, t) for s, seq in enumerate(folder.sequences) for t in range(0, seq.num_frames, stride)]
         self.epoch = 0
         self.skipped: dict[str, str] = folder.skipped
 

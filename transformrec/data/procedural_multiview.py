@@ -247,9 +247,7 @@ def studio_cameras(size: int, distance: float = 4200.0, height: float = 1500.0) 
         angle = math.pi / 4 + k * math.pi / 2 + (0.12 if k % 2 else -0.08)
         position = torch.tensor([distance * math.cos(angle), distance * math.sin(angle), height + 120.0 * (k % 2)])
         rotation, translation = look_at(position.double(), torch.tensor([0.0, 0.0, 900.0]).double())
-        cameras.append(
-            {"K": intrinsics_matrix(focal, size, size).double(), "R": rotation, "t": translation}
-        )
+        cameras.append({"K": intrinsics_matrix(focal, size, size).double(), "R": rotation, "t": translation})
     return cameras
 
 

@@ -14,9 +14,9 @@ def similarity_warp(images: torch.Tensor, scale: torch.Tensor, angle: torch.Tens
     """Zoom ``images`` (B×C×H×W) by ``scale``, rotate by ``angle`` (radians), shift by ``shift`` (B×2, in
     units of half the image side), sampling bilinearly with border padding."""
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack(
-        [torch.stack([cos, -sin, shift[:, 0]], -1), torch.stack([sin, cos, shift[:, 1]], -1)], -2
-    ).to(images.dtype)
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], -1), torch.stack([sin, cos, shift[:, 1]], -1)], -2).to(
+        images.dtype
+    )
     grid = F.affine_grid(theta, list(images.shape), align_corners=False)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
 

@@ -147,7 +147,9 @@ class Trainer:
 
             if not isinstance(data, MultiViewPairs):
                 # Pairs of views are chosen before decoding (sec. 6.2.1): the data set does the work.
-                data = MultiViewPairs(data, transforms, seed=seed, hflip=augment.hflip if augment is not None else False)
+                data = MultiViewPairs(
+                    data, transforms, seed=seed, hflip=augment.hflip if augment is not None else False
+                )
             augment = None
         self.data = data
         self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
@@ -317,8 +319,8 @@ class Trainer:
         """One optimisation step on a loaded batch.
 
         ``prepared``: per-head targets already made by the data set (temporal transforms pick
-        frames, pair transforms frames and views, before decoding), with ``shard`` holding ``B×K`` transformed samples; the
-        TransformSet is then not applied again.
+        frames, pair transforms frames and views, before decoding), with ``shard`` holding
+        ``B×K`` transformed samples; the TransformSet is then not applied again.
         """
         metrics: dict[str, float] = {}
         if prepared is not None:
