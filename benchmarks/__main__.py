@@ -20,6 +20,7 @@ from benchmarks import (
     dfgan,
     fmnist_probe,
     lci_tables,
+    multiview_tables,
     temporal_tables,
     trainer_overhead,
     warp_vs_kornia,
@@ -28,7 +29,16 @@ from benchmarks.environment import describe_environment
 
 BENCHMARKS = {
     module.NAME: module
-    for module in (warp_vs_kornia, trainer_overhead, fmnist_probe, lci_tables, temporal_tables, bilevel_noise, dfgan)
+    for module in (
+        warp_vs_kornia,
+        trainer_overhead,
+        fmnist_probe,
+        lci_tables,
+        temporal_tables,
+        multiview_tables,
+        bilevel_noise,
+        dfgan,
+    )
 }
 TITLES = {
     "warp_vs_kornia": "Speed: random polyharmonic warp vs kornia thin-plate-spline warp",
@@ -36,6 +46,7 @@ TITLES = {
     "fmnist_probe": "Quality: rotation + warp pretraining vs random init, linear probe on Fashion-MNIST",
     "lci_tables": "Quality: tables 4.1 and 4.2 at small scale (LCI ablations, combinations of transforms)",
     "temporal_tables": "Quality and speed: table 5.1 at small scale (temporal transformations), video loading",
+    "multiview_tables": "Quality: table 6.1 at small scale (multi-view synchronization and flip, 3D pose transfer)",
     "bilevel_noise": "Bilevel vs SGD under label noise on Fashion-MNIST (table 8.1 / figure 8.3 at small scale)",
     "dfgan": "Distribution-filtering GANs on Fashion-MNIST (tables 7.1 and 7.4 at small scale), step-time ratios",
 }
