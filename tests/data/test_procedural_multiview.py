@@ -14,7 +14,9 @@ from transformrec.data.procedural_multiview import (
 from transformrec.functional.camera import project, world_to_camera
 from transformrec.functional.skeleton import bone_lengths
 
-COLOURS = np.array([[0.9, 0.1, 0.1], [0.1, 0.8, 0.2], [0.9, 0.7, 0.5], [0.7, 0.1, 0.1]])
+COLOURS = np.array(
+    [[0.9, 0.1, 0.1], [0.1, 0.8, 0.2], [0.9, 0.7, 0.5], [0.7, 0.1, 0.1], [0.2, 0.1, 0.0], [0.2, 0.9, 0.9]]
+)
 
 
 def test_bone_lengths_are_constant_and_feet_stay_above_the_floor():

@@ -13,7 +13,8 @@ Why: chapter 6 needs synchronized multi-view video with 3D joints and calibrated
   lengths are constant over time, and the feet stay on the floor (except in flight).
 - **Cameras**: 4 fixed, calibrated pinhole cameras at the corners of the room looking at its
   centre (``K``, ``R``, ``t`` per camera, OpenCV convention, millimetres).
-- **Rendering**: every bone is a capsule (the head a sphere) with a per-pixel depth test and
+- **Rendering**: every bone is a capsule (the head a sphere, with hair at the back and an emblem
+  on the chest so front and back differ) with a per-pixel depth test and
   Lambert shading from a fixed light, 2× supersampled, over a **static textured background per
   camera** (a tiled floor projected through the camera and a patterned wall): the shortcut of
   sec. 6.2.2 exists, and a per-view median image recovers it.
@@ -41,7 +42,7 @@ TEST_SUBJECTS = ("S9", "S11")
 ACTIONS = ("walk", "wave", "squat", "jump", "turn")
 NUM_CAMERAS = 4
 FPS = 25.0
-GENERATOR_VERSION = 1  # bumped when the rendering changes, so cached sequences are rewritten
+GENERATOR_VERSION = 2  # bumped when the rendering changes, so cached sequences are rewritten
 
 # Rest skeleton in millimetres. Body frame: x to the subject's left, y forward, z up.
 _BODY = {
@@ -307,7 +308,8 @@ def render_figure(
 ) -> np.ndarray:
     """Render one frame: shaded capsules per bone and a head sphere, depth-tested, over ``background``.
 
-    Returns ``H×W×3`` floats in [0, 1]. ``colours``: 4×3 (shirt, trousers, skin, sleeves).
+    Returns ``H×W×3`` floats in [0, 1]. ``colours``: 6×3 (shirt, trousers, skin, sleeves, hair,
+    chest emblem); hair covers the back of the head and the emblem the front of the chest.
     """
     size = background.shape[0]
     points = world_to_camera(torch.from_numpy(joints_world), camera["R"], camera["t"]).numpy()
@@ -320,6 +322,22 @@ def render_figure(
     colour = np.zeros((side, side, 3))
     primitives = [(a, b, _RADII[(a, b)] * scale * girth, colours[_PART[(a, b)]]) for a, b in _RADII]
     primitives.append((10, 10, _HEAD_RADIUS * scale, colours[2]))
+    # Front and back must look different (a face, hair at the back, a chest emblem), or a body's
+    # orientation would be ambiguous up to 180° as on a mannequin: extra spheres placed from the joints.
+    left = joints_world[11] - joints_world[14]
+    up = joints_world[8] - joints_world[0]
+    forward = np.cross(up, left)
+    forward = forward / max(np.linalg.norm(forward), 1e-9)
+    up = up / max(np.linalg.norm(up), 1e-9)
+    head = joints_world[10]
+    chest = 0.5 * (joints_world[7] + joints_world[8]) + forward * _RADII[(7, 8)] * scale * girth * 0.85
+    extra_points = np.stack([head - forward * 0.3 * _HEAD_RADIUS * scale + up * 0.15 * _HEAD_RADIUS * scale, chest])
+    extra_camera = world_to_camera(torch.from_numpy(extra_points), camera["R"], camera["t"]).numpy()
+    points = np.concatenate([points, extra_camera])
+    pixels = np.concatenate([pixels, project(torch.from_numpy(extra_camera), camera["K"]).numpy()])
+    hair, emblem = len(points) - 2, len(points) - 1
+    primitives.append((hair, hair, 0.9 * _HEAD_RADIUS * scale, colours[4]))
+    primitives.append((emblem, emblem, 70.0 * scale, colours[5]))
     for a, b, radius, rgb in primitives:
         pa, pb, za, zb = pixels[a], pixels[b], points[a, 2], points[b, 2]
         if min(za, zb) <= radius:
@@ -369,7 +387,9 @@ def _subject_look(subject: str, seed: int) -> tuple[float, float, np.ndarray]:
     trousers = np.array([0.5 + 0.5 * math.cos(2 * math.pi * (hue[1] + k / 3)) for k in range(3)]) * 0.6 + 0.05
     skin = np.array([0.95, 0.75, 0.6]) * rng.uniform(0.6, 1.0)
     sleeves = shirt * rng.uniform(0.6, 1.0)
-    return scale, girth, np.stack([shirt, trousers, skin, sleeves])
+    hair = np.array([0.25, 0.15, 0.08]) * rng.uniform(0.3, 1.2)
+    emblem = 1.0 - 0.8 * shirt  # a contrasting patch on the chest
+    return scale, girth, np.stack([shirt, trousers, skin, sleeves, hair, emblem])
 
 
 def write_procedural_multiview(
