@@ -36,6 +36,23 @@ def test_pose_items_are_root_relative_camera_coordinates_that_project_onto_the_i
     assert ((uv > 0) & (uv < 16)).all()
 
 
+def test_human36m_conversion_helpers():
+    from transformrec.data.multiview_folder import H36M_32_TO_17, human36m_camera, human36m_joints
+
+    positions = np.arange(2 * 96, dtype=np.float64).reshape(2, 96)
+    joints = human36m_joints(positions)
+    assert joints.shape == (2, 17, 3) and np.array_equal(joints[1, 4], positions[1].reshape(32, 3)[6])
+    assert len(set(H36M_32_TO_17)) == 17
+    angle = 0.3
+    rotation = [[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]]
+    centre = [1000.0, -2000.0, 1500.0]
+    entry = human36m_camera(rotation, centre, [1145.0, 1144.0], [512.5, 515.4])
+    r, t = np.array(entry["R"]), np.array(entry["t"])
+    point = np.array([10.0, 20.0, 30.0])
+    assert np.allclose(r @ point + t, r @ (point - np.array(centre)))  # Human3.6M's R (X − T)
+    assert entry["K"] == [[1145.0, 0.0, 512.5], [0.0, 1144.0, 515.4], [0.0, 0.0, 1.0]]
+
+
 def test_missing_and_corrupt_files_are_skipped_and_named(multiview_root, tmp_path):
     root = tmp_path / "copy"
     shutil.copytree(multiview_root, root)

@@ -14,8 +14,9 @@ On-disk layout (Human3.6M-compatible in spirit; written by ``transformrec make-m
 
 Cameras follow OpenCV: ``X_cam = R · X_world + t``, pixels ``K · X_cam`` (u right, v down).
 Human3.6M converts as follows: extract each video to frames (``ffmpeg -i S1/Videos/Walking.54138969.mp4
-S1/Walking/cam0/%06d.png``), take the 17 joints :data:`H36M_32_TO_17` of the 32 in
-``D3_Positions``, and write Human3.6M's camera rotation R and centre T as ``R`` and ``t = −R·T``.
+S1/Walking/cam0/%06d.png``), keep the 17 joints of the 32 in ``D3_Positions``
+(:func:`human36m_joints`) and write each camera with :func:`human36m_camera` (Human3.6M gives a
+rotation R and the camera *centre* T, so t = −R·T).
 
 A sequence whose joints or calibration are missing or unreadable, or whose camera folders hold
 no frames, is skipped at scan time; a frame that cannot be decoded raises
@@ -56,6 +57,24 @@ FRAME_SUFFIXES = (".png", ".jpg", ".jpeg")
 BACKGROUND_MODES = ("keep", "remove", "substitute", "mixed")
 H36M_32_TO_17 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
 """Indices of the 17 evaluated joints among Human3.6M's 32 ``D3_Positions`` joints."""
+
+
+def human36m_joints(positions_32: np.ndarray) -> np.ndarray:
+    """The 17 evaluated joints (``T×17×3``) of Human3.6M's 32-joint ``D3_Positions`` (``T×32×3`` or ``T×96``)."""
+    return np.asarray(positions_32, dtype=np.float64).reshape(-1, 32, 3)[:, list(H36M_32_TO_17)]
+
+
+def human36m_camera(rotation, centre, focal, principal_point) -> dict[str, list]:
+    """A ``cameras.json`` entry from Human3.6M's parameters: R, camera centre T (mm), f and c (pixels).
+
+    Human3.6M maps a world point X to ``R (X − T)``; this layout uses ``R X + t``, so ``t = −R T``.
+    """
+    rotation = np.asarray(rotation, dtype=np.float64).reshape(3, 3)
+    centre = np.asarray(centre, dtype=np.float64).reshape(3)
+    fx, fy = np.broadcast_to(np.asarray(focal, dtype=np.float64).reshape(-1), (2,))
+    cx, cy = np.asarray(principal_point, dtype=np.float64).reshape(2)
+    intrinsics = [[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]]
+    return {"K": intrinsics, "R": rotation.tolist(), "t": (-rotation @ centre).tolist()}
 
 
 class CorruptFrameError(RuntimeError):
