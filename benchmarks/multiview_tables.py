@@ -214,9 +214,9 @@ def to_markdown(result: dict) -> str:
         f"{scale['epochs']} epoch(s) over the anchor frames of the training subjects (batch {scale['batch']} anchors, "
         f"each giving its synchronized / unsynchronized / flipped pairs; d_min 4, d_max 128), AdamW (0.9, 0.999), "
         f"wd 1e-4, lr {scale['lr']:g} -> x1e-3 cosine. Transfer: trunk + linear head on S1 (every "
-        f"{scale['train_stride']}nd frame), stem + layer1-3 frozen, joint image/pose mirroring, "
+        f"{scale['train_stride']}-th frame), stem + layer1-3 frozen, joint image/pose mirroring, "
         f"{scale['pose_epochs']} epochs, batch 16, lr {scale['pose_lr']:g} -> x1e-3; tested on S9 and S11 (every "
-        f"{scale['test_stride']}th frame); {items}. Errors in mm with the 17/16 correction; one seed; "
+        f"{scale['test_stride']}-th frame); {items}. Errors in mm with the 17/16 correction; one seed; "
         f"torch threads: {result['torch_threads']}. Thesis numbers (Human3.6M, 200K iterations, 224 px) beside ours.",
         "",
         "| ablation | MPJPE | NMPJPE | PMPJPE | pretext accuracy | thesis MPJPE / NMPJPE / PMPJPE | minutes |",

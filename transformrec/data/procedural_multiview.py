@@ -5,7 +5,7 @@ Why: chapter 6 needs synchronized multi-view video with 3D joints and calibrated
 :class:`~transformrec.data.multiview_folder.MultiViewFolder` reads:
 
 - **Subjects** (``S1, S5, S6, S7, S8`` train, ``S9, S11`` test, as in Human3.6M) differ in body
-  size (±10 %), girth and clothing colours.
+  size (±10 %), girth and clothing (hue and brightness around one palette), skin and hair tone.
 - **Actions** are procedural motions driving joint angles of a kinematic tree (Human3.6M joint
   order, :mod:`transformrec.functional.skeleton`): ``walk`` (a circular walk with opposed arm
   and leg swing), ``wave`` (one arm waving while turning), ``squat``, ``jump`` and ``turn`` (arms
@@ -42,7 +42,7 @@ TEST_SUBJECTS = ("S9", "S11")
 ACTIONS = ("walk", "wave", "squat", "jump", "turn")
 NUM_CAMERAS = 4
 FPS = 25.0
-GENERATOR_VERSION = 2  # bumped when the rendering changes, so cached sequences are rewritten
+GENERATOR_VERSION = 3  # bumped when the rendering changes, so cached sequences are rewritten
 
 # Rest skeleton in millimetres. Body frame: x to the subject's left, y forward, z up.
 _BODY = {
@@ -382,9 +382,13 @@ def _subject_look(subject: str, seed: int) -> tuple[float, float, np.ndarray]:
     rng = np.random.default_rng(item_seed(seed, "train", 1000 + sum(ord(c) * 31**i for i, c in enumerate(subject))))
     scale = rng.uniform(0.9, 1.1)
     girth = rng.uniform(0.85, 1.2)
-    hue = rng.uniform(0, 1, 2)
-    shirt = np.array([0.5 + 0.5 * math.cos(2 * math.pi * (hue[0] + k / 3)) for k in range(3)]) * 0.85 + 0.1
-    trousers = np.array([0.5 + 0.5 * math.cos(2 * math.pi * (hue[1] + k / 3)) for k in range(3)]) * 0.6 + 0.05
+    # Outfits vary around one palette (a warm shirt, cool trousers), in hue and brightness: subjects
+    # look different, but not so different that 5 of them cannot teach what a person looks like.
+    hue = np.array([0.0, 0.6]) + rng.uniform(-0.09, 0.09, 2)
+    bright = rng.uniform(0.7, 1.1, 2)
+    shirt = (np.array([0.5 + 0.5 * math.cos(2 * math.pi * (hue[0] + k / 3)) for k in range(3)]) * 0.8 + 0.1) * bright[0]
+    trousers = np.array([0.5 + 0.5 * math.cos(2 * math.pi * (hue[1] + k / 3)) for k in range(3)]) * 0.6 * bright[1]
+    trousers = trousers + 0.05
     skin = np.array([0.95, 0.75, 0.6]) * rng.uniform(0.6, 1.0)
     sleeves = shirt * rng.uniform(0.6, 1.0)
     hair = np.array([0.25, 0.15, 0.08]) * rng.uniform(0.3, 1.2)
