@@ -12,9 +12,10 @@ def test_fusions_match_hand_formulas():
     a = torch.tensor([[1.0, -2.0, 3.0]])
     b = torch.tensor([[2.0, 4.0, -1.0]])
     assert fuse(a, b, "mult").tolist() == [[2.0, 0.0, 0.0]]  # ReLU(a ⊙ b): zero where signs disagree
-    assert fuse(a, b, "concat").tolist() == [[1.0, -2.0, 3.0, 2.0, 4.0, -1.0]]
+    assert fuse(a, b, "concat").tolist() == [[1.0, 0.0, 3.0, 2.0, 4.0, 0.0]]  # ReLU([a, b])
     assert fuse(a, b, "add").tolist() == [[3.0, 2.0, 2.0]]
-    assert fuse(a, b, "diff").tolist() == [[-1.0, -6.0, 4.0]]
+    assert fuse(a, b, "diff").tolist() == [[0.0, 0.0, 4.0]]  # ReLU(a − b): not antisymmetric
+    assert fuse(b, a, "diff").tolist() == [[1.0, 6.0, 0.0]]
     with pytest.raises(ValueError, match="fusion"):
         fuse(a, b, "max")
 

@@ -1,10 +1,12 @@
 """The Siamese network of chapter 6: a shared trunk Φ on both views, then a feature fusion (sec. 6.2.3).
 
-F_i(x) = ω_i(fuse(Φ(x₁), Φ(x₂))), with Φ the global-average-pooled ResNet features. Fusions of
-table 6.1 (h)-(k): ``mult`` ReLU(Φ₁ ⊙ Φ₂) (the default, eq. of sec. 6.2.3), ``concat``
-[Φ₁, Φ₂], ``add`` Φ₁ + Φ₂, ``diff`` Φ₁ − Φ₂. Note that torchvision ResNets end in a ReLU, so
-their pooled features are non-negative and the ReLU of ``mult`` changes nothing for them; it
-matters for trunks with signed features.
+F_i(x) = ω_i(ReLU(Φ(x₁) ∘ Φ(x₂))), with Φ the global-average-pooled ResNet features and ∘ the
+fusion of table 6.1 (h)-(k): ``mult`` Φ₁ ⊙ Φ₂ (the default, sec. 6.2.3), ``concat`` [Φ₁, Φ₂],
+``add`` Φ₁ + Φ₂, ``diff`` Φ₁ − Φ₂; the ReLU of sec. 6.2.3 follows every fusion. It matters for
+``diff``: a plain Φ₁ − Φ₂ is antisymmetric, so a linear head gives a pair and its swap opposite
+logits and cannot learn labels that do not depend on the pair's (random) order, like sync and
+flip. torchvision ResNets end in a ReLU, so their pooled features are non-negative and the ReLU
+changes nothing after ``mult``, ``add`` and ``concat``; it matters for trunks with signed features.
 
 The trunk is a child named ``trunk``, so the state_dict of ``siamese.trunk`` is the plain
 trunk's (a torchvision ``state_dict`` for ``resnet*``). Single images (``B×C×H×W``) go through
@@ -25,16 +27,18 @@ FUSIONS = ("mult", "concat", "add", "diff")
 
 
 def fuse(first: torch.Tensor, second: torch.Tensor, fusion: str) -> torch.Tensor:
-    """Combine the features of the two views (table 6.1 (h)-(k))."""
+    """Combine the features of the two views (table 6.1 (h)-(k)), then the ReLU of sec. 6.2.3."""
     if fusion == "mult":
-        return torch.relu(first * second)
-    if fusion == "concat":
-        return torch.cat([first, second], dim=-1)
-    if fusion == "add":
-        return first + second
-    if fusion == "diff":
-        return first - second
-    raise ValueError(f"unknown fusion {fusion!r}; known: {FUSIONS}")
+        fused = first * second
+    elif fusion == "concat":
+        fused = torch.cat([first, second], dim=-1)
+    elif fusion == "add":
+        fused = first + second
+    elif fusion == "diff":
+        fused = first - second
+    else:
+        raise ValueError(f"unknown fusion {fusion!r}; known: {FUSIONS}")
+    return torch.relu(fused)
 
 
 class SiameseBackbone(TappedBackbone):
