@@ -226,7 +226,8 @@ def to_markdown(result: dict) -> str:
     lines = [
         f"Data: procedural multi-view studio (`transformrec make-multiview`), {len(scale['subjects'])} subjects x "
         f"{len(scale['actions'])} actions x 4 cameras x {scale['frames']} frames at {scale['size']}x{scale['size']} "
-        f"(written or found in the cache in {result['generation_seconds']:.0f} s). Pretext: Siamese ResNet-18 from one random init, "
+        f"(written or found in the cache in {result['generation_seconds']:.0f} s). "
+        "Pretext: Siamese ResNet-18 from one random init, "
         f"{scale['epochs']} epoch(s) over the anchor frames of the training subjects (batch {scale['batch']} anchors, "
         f"each giving its synchronized / unsynchronized / flipped pairs; d_min 4, d_max 128), AdamW (0.9, 0.999), "
         f"wd 1e-4, lr {scale['lr']:g} -> x1e-3 cosine. Transfer: trunk + linear head on S1 (every "
