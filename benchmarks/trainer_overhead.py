@@ -12,7 +12,7 @@ Memory: each config in ``configs/`` trains a few steps in a fresh process; we re
 (CPU; Linux VmHWM, reset once the model and data are built) or ``torch.cuda.max_memory_allocated``
 (CUDA), next to the process's RSS before training.
 Configs whose data set is not on disk run on the procedural data set at the config's image size
-(procedural motion videos for video configs).
+(procedural motion videos for video configs, the procedural multi-view studio for multi-view ones).
 """
 
 from __future__ import annotations
@@ -137,6 +137,12 @@ except (FileNotFoundError, OSError):
         root = Path(sys.argv[3]) / "videos"
         write_procedural_videos(root, 2 * config.train.batch_size, "train", num_frames=128, size=32)
         name, params = "video_folder", {**config.data.params, "root": str(root), "split": "train"}
+    elif config.data.name == "multiview_folder":  # the procedural studio stands in for Human3.6M
+        from transformrec.data.procedural_multiview import write_procedural_multiview
+        root = Path(sys.argv[3]) / "multiview"
+        size = config.data.params.get("image_size") or 64
+        write_procedural_multiview(root, subjects=("S1",), actions=("walk",), num_frames=40, size=size)
+        name, params = "multiview_folder", {**config.data.params, "root": str(root), "split": "train"}
     else:
         name, params = "procedural", {"image_size": config.data.params.get("image_size", 32),
                                       "num_samples": 4 * config.train.batch_size}

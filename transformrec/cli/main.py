@@ -1,4 +1,4 @@
-"""Command line: ``transformrec {pretrain,eval,demo,show,audit,gan,make-videos,list} …``."""
+"""Command line: ``transformrec {pretrain,eval,demo,show,audit,gan,make-videos,make-multiview,list} …``."""
 
 from __future__ import annotations
 
@@ -78,6 +78,18 @@ def _parser() -> argparse.ArgumentParser:
         "--sprites", choices=("fashion_mnist", "shapes"), default="fashion_mnist", help="moving objects"
     )
 
+    multiview = commands.add_parser(
+        "make-multiview", help="write the procedural multi-view studio (17-joint figure, 4 cameras) for chapter 6"
+    )
+    multiview.add_argument("root", help="output folder; frames go to <root>/<subject>/<action>/cam<k>/<frame>.png")
+    multiview.add_argument(
+        "--subjects", nargs="+", default=None, help="subjects (default: S1 S5 S6 S7 S8 for training, S9 S11 for test)"
+    )
+    multiview.add_argument("--actions", nargs="+", default=None, help="default: walk wave squat jump turn")
+    multiview.add_argument("--frames", type=int, default=160, help="frames per sequence (at 25 fps)")
+    multiview.add_argument("--size", type=int, default=64, help="frame side in pixels")
+    multiview.add_argument("--seed", type=int, default=0)
+
     commands.add_parser("list", help="list registered transforms, backbones, datasets and evaluations")
     return parser
 
@@ -93,12 +105,32 @@ def _make_videos(args: argparse.Namespace) -> None:
         print(f"{split}: {len(paths)} videos under {args.root}")
 
 
+def _make_multiview(args: argparse.Namespace) -> None:
+    from transformrec.data.procedural_multiview import (
+        ACTIONS,
+        TEST_SUBJECTS,
+        TRAIN_SUBJECTS,
+        write_procedural_multiview,
+    )
+
+    subjects = args.subjects or [*TRAIN_SUBJECTS, *TEST_SUBJECTS]
+    folders = write_procedural_multiview(
+        args.root, subjects, args.actions or ACTIONS, num_frames=args.frames, size=args.size, seed=args.seed
+    )
+    print(f"{len(folders)} sequences ({len(subjects)} subjects, 4 cameras, {args.frames} frames) under {args.root}")
+
+
 def _print_evaluation(results: dict) -> None:
     print(f"\n{results['protocol']} results ({results['path']}):")
     for label in ("pretrained", "random"):
         if label not in results:
             continue
         outcome = results[label]
+        if isinstance(outcome.get("test"), dict) and "mpjpe" in outcome["test"]:  # 3D pose (ch. 6), in mm
+            errors = outcome["test"]
+            cells = "  ".join(f"{name.upper()} {errors[name]:.1f}" for name in ("mpjpe", "nmpjpe", "pmpjpe"))
+            print(f"  {label:>10}: {cells}")
+            continue
         per_tap = outcome.get("per_tap", {})
         cells = "  ".join(
             f"{tap}={values['test_acc']:.3f}"
@@ -161,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "make-videos":
             _make_videos(args)
+            return 0
+        if args.command == "make-multiview":
+            _make_multiview(args)
             return 0
         if args.command == "gan":
             _gan(args)

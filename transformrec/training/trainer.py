@@ -58,7 +58,9 @@ class Trainer:
         backbone: a TappedBackbone, or a registered backbone name.
         data: a dataset yielding ``(image, label)``; labels are ignored (self-supervision). With
             temporal transforms (ch. 5) a VideoFolder, wrapped in TemporalClips so that frames
-            are chosen before decoding; ``augment`` then crops and flips whole clips.
+            are chosen before decoding; ``augment`` then crops and flips whole clips. With the
+            pair transforms of ch. 6 (``sync``, ``flip``) a MultiViewFolder, wrapped in
+            MultiViewPairs; ``augment.hflip`` then mirrors both frames of a pair together.
         mode: ``"all"`` (each image under every transform, eq. 4.1) or ``"sample"``.
         epochs, batch_size: length of training and global batch size (real images per step).
         lr, final_lr, betas, weight_decay: AdamW + cosine decay, defaults from sec. 4.4.
@@ -140,6 +142,15 @@ class Trainer:
                     seed=seed,
                     crop_padding=augment.padding if augment is not None else 0,
                     hflip=augment.hflip if augment is not None else False,
+                )
+            augment = None
+        elif any(t.modality == "pair" for t in transforms.transforms):
+            from transformrec.data.multiview_pairs import MultiViewPairs  # late: data imports transforms
+
+            if not isinstance(data, MultiViewPairs):
+                # Pairs of views are chosen before decoding (sec. 6.2.1): the data set does the work.
+                data = MultiViewPairs(
+                    data, transforms, seed=seed, hflip=augment.hflip if augment is not None else False
                 )
             augment = None
         self.data = data
@@ -310,8 +321,8 @@ class Trainer:
         """One optimisation step on a loaded batch.
 
         ``prepared``: per-head targets already made by the data set (temporal transforms pick
-        frames before decoding), with ``shard`` holding ``B×K`` transformed samples; the
-        TransformSet is then not applied again.
+        frames, pair transforms frames and views, before decoding), with ``shard`` holding
+        ``B×K`` transformed samples; the TransformSet is then not applied again.
         """
         metrics: dict[str, float] = {}
         if prepared is not None:

@@ -5,6 +5,7 @@ from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transfo
 from transformrec.transforms.damage_repair import DamageRepair
 from transformrec.transforms.image import Identity, Rotation, Warp
 from transformrec.transforms.lci import LimitedContextInpainting
+from transformrec.transforms.multiview import Flip, PairTransform, Synchronization
 from transformrec.transforms.registry import build_transform, list_transforms, register_transform
 from transformrec.transforms.temporal import Periodic, RandomOrder, Speed, TemporalTransform, TemporalWarp
 from transformrec.transforms.transform_set import TransformSet
@@ -12,14 +13,17 @@ from transformrec.transforms.transform_set import TransformSet
 __all__ = [
     "IGNORE_INDEX",
     "DamageRepair",
+    "Flip",
     "Identity",
     "LearnedTransform",
     "LimitedContextInpainting",
+    "PairTransform",
     "Periodic",
     "RandomOrder",
     "RandomCropFlip",
     "Rotation",
     "Speed",
+    "Synchronization",
     "TemporalTransform",
     "TemporalWarp",
     "Transform",

@@ -1,0 +1,99 @@
+"""The on-disk multi-view layout: calibration, world → camera poses, corrupt files, backgrounds."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from transformrec.data.multiview_folder import CorruptFrameError, MultiViewFolder, MultiViewPoses
+from transformrec.data.procedural_multiview import background_images
+from transformrec.functional.camera import project
+
+
+def test_split_selects_human36m_subjects_and_indexes_every_frame(multiview_root):
+    train = MultiViewFolder(multiview_root, split="train")
+    assert train.subjects == ["S1", "S5"] and len(train.sequences) == 4
+    assert len(train) == 4 * 4 * 24
+    image, label = train[len(train) - 1]
+    assert image.shape == (3, 16, 16) and label == -1
+    assert MultiViewFolder(multiview_root, split="test").subjects == ["S9"]
+
+
+def test_pose_items_are_root_relative_camera_coordinates_that_project_onto_the_image(multiview_root):
+    poses = MultiViewPoses(multiview_root, subjects=["S1"], stride=5)
+    sequence, view, t = poses.items[7]
+    seq = poses.folder.sequences[sequence]
+    world = torch.from_numpy(np.load(seq.path / "joints3d.npy")).double()[t]
+    calibration = json.loads((seq.path.parent / "cameras.json").read_text())[seq.cameras[view]]
+    r, tr, k = (torch.tensor(calibration[key], dtype=torch.float64) for key in ("R", "t", "K"))
+    camera = world @ r.T + tr
+    image, pose = poses[7]
+    assert torch.allclose(pose.double(), camera - camera[0], atol=1e-3)
+    assert torch.equal(pose[0], torch.zeros(3))
+    uv = project(camera, k)
+    assert ((uv > 0) & (uv < 16)).all()
+
+
+def test_human36m_conversion_helpers():
+    from transformrec.data.multiview_folder import H36M_32_TO_17, human36m_camera, human36m_joints
+
+    positions = np.arange(2 * 96, dtype=np.float64).reshape(2, 96)
+    joints = human36m_joints(positions)
+    assert joints.shape == (2, 17, 3) and np.array_equal(joints[1, 4], positions[1].reshape(32, 3)[6])
+    assert len(set(H36M_32_TO_17)) == 17
+    angle = 0.3
+    rotation = [[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]]
+    centre = [1000.0, -2000.0, 1500.0]
+    entry = human36m_camera(rotation, centre, [1145.0, 1144.0], [512.5, 515.4])
+    r, t = np.array(entry["R"]), np.array(entry["t"])
+    point = np.array([10.0, 20.0, 30.0])
+    assert np.allclose(r @ point + t, r @ (point - np.array(centre)))  # Human3.6M's R (X − T)
+    assert entry["K"] == [[1145.0, 0.0, 512.5], [0.0, 1144.0, 515.4], [0.0, 0.0, 1.0]]
+
+
+def test_missing_and_corrupt_files_are_skipped_and_named(multiview_root, tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(multiview_root, root)
+    (root / "S1" / "wave" / "joints3d.npy").unlink()
+    (root / "S5" / "walk" / "cam2" / "000003.png").write_bytes(b"not a png")
+    folder = MultiViewFolder(root, split="train")
+    assert len(folder.sequences) == 3
+    assert any("joints3d.npy" in reason for reason in folder.skipped.values())
+    index = [i for i, s in enumerate(folder.sequences) if (s.subject, s.action) == ("S5", "walk")][0]
+    with pytest.raises(CorruptFrameError, match="000003.png"):
+        folder.raw_frame(index, 2, 3)
+    poses = MultiViewPoses(root, subjects=["S5"], actions=["walk"])
+    bad = poses.items.index((0, 2, 3))
+    image, pose = poses[bad]  # replaced by the next readable item
+    assert torch.equal(pose, poses.pose(bad + 1)) and any("000003.png" in r for r in poses.skipped.values())
+
+
+def test_median_background_recovers_the_static_scene_and_removal_keeps_the_figure(multiview_root):
+    folder = MultiViewFolder(multiview_root, split="train", background="remove", threshold=0.1)
+    truth = background_images(16, seed=0)
+    for view in range(4):
+        median = folder.median("S1", f"cam{view}")  # 48 frames ≤ median_frames: all of S1's frames
+        frames = torch.stack([folder.raw_frame(s, view, t) for s in (0, 1) for t in range(24)])
+        covered = ((frames - truth[view]).abs().amax(1) > 0.03).float().mean(0)  # how often the figure is there
+        free = covered < 0.4
+        assert free.float().mean() > 0.7
+        assert ((median - truth[view]).abs().amax(0)[free] < 0.03).all()  # uint8 frames: a few grey levels
+    removed = folder.frame(0, 1, 5)
+    raw = folder.raw_frame(0, 1, 5)
+    figure = (raw - truth[1]).abs().amax(0) > 0.1
+    kept = removed.abs().amax(0) > 0
+    assert (kept & figure).sum() >= 0.8 * figure.sum()  # most of the person survives (a crude separation, sec. 6.2.2)
+    assert (kept & ~figure).sum() <= 0.05 * (~figure).sum()  # the background goes
+
+
+def test_substitution_pastes_the_figure_over_another_views_background(multiview_root):
+    folder = MultiViewFolder(multiview_root, split="train", background="substitute")
+    generator = torch.Generator().manual_seed(3)
+    image = folder.frame(0, 0, 5, generator)
+    medians = torch.stack([folder.median("S1", f"cam{v}") for v in range(4)])
+    corner = image[:, :3, :3]
+    assert min(float((corner - m[:, :3, :3]).abs().max()) for m in medians) < 1e-6
+    with pytest.raises(ValueError, match="background"):
+        MultiViewFolder(multiview_root, background="blur")

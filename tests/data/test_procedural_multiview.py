@@ -1,0 +1,55 @@
+"""Geometry of the procedural multi-view studio: projections land on the figure, bones are rigid."""
+
+import numpy as np
+import torch
+
+from transformrec.data.procedural_multiview import (
+    ACTIONS,
+    background_images,
+    render_background,
+    render_figure,
+    skeleton_motion,
+    studio_cameras,
+)
+from transformrec.functional.camera import project, world_to_camera
+from transformrec.functional.skeleton import bone_lengths
+
+COLOURS = np.array(
+    [[0.9, 0.1, 0.1], [0.1, 0.8, 0.2], [0.9, 0.7, 0.5], [0.7, 0.1, 0.1], [0.2, 0.1, 0.0], [0.2, 0.9, 0.9]]
+)
+
+
+def test_bone_lengths_are_constant_and_feet_stay_above_the_floor():
+    for action in ACTIONS:
+        joints = torch.from_numpy(skeleton_motion(action, 80, 1.0, np.random.default_rng(3)))
+        lengths = bone_lengths(joints)
+        assert torch.allclose(lengths, lengths[0].expand_as(lengths), atol=1e-6), action
+        assert float(joints[..., 2].min()) >= 79.9  # ankles never sink below their height
+        assert float((joints[1:] - joints[:-1]).norm(dim=-1).max()) > 5.0  # the figure moves
+
+
+def test_projected_joints_fall_on_rendered_figure_pixels_in_every_camera():
+    size = 48
+    joints = skeleton_motion("walk", 30, 1.0, np.random.default_rng(0))
+    for k, camera in enumerate(studio_cameras(size)):
+        background = render_background(camera, size, seed=k)
+        for t in (0, 15, 29):
+            frame = render_figure(joints[t], camera, background, COLOURS)
+            changed = np.abs(frame - background).max(-1) > 0.05
+            uv = project(world_to_camera(torch.from_numpy(joints[t]), camera["R"], camera["t"]), camera["K"])
+            assert ((uv >= 2) & (uv <= size - 2)).all(), "every camera sees the whole figure"
+            columns, rows = uv[:, 0].long().numpy(), uv[:, 1].long().numpy()
+            on_figure = changed[rows, columns]
+            # pelvis, spine, thorax, neck, head: the torso is thick enough to cover its joints' pixels
+            assert on_figure[[0, 7, 8, 10]].all()
+            assert on_figure.mean() > 0.8
+            # the figure's silhouette stays near its projected joints
+            ys, xs = np.nonzero(changed)
+            assert xs.min() >= uv[:, 0].min() - 5 and xs.max() <= uv[:, 0].max() + 5
+
+
+def test_backgrounds_are_static_per_camera_and_differ_between_cameras():
+    first, again = background_images(32, seed=0), background_images(32, seed=0)
+    assert torch.equal(first, again)
+    assert (first[0] - first[1]).abs().mean() > 0.02
+    assert (first[0] - first[0].flip(-1)).abs().mean() > 0.02  # not mirror-symmetric: flips are visible
