@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from transformrec.functional.feature_damage import damage_features, sample_keep_mask
-from transformrec.transforms import IGNORE_INDEX, DamageRepair, Rotation, TransformSet, build_transform
+from transformrec.transforms import IGNORE_INDEX, DamageRepair, Identity, Rotation, TransformSet, build_transform
 from transformrec.transforms.corrupt_history import CorruptHistory
 
 
@@ -241,3 +241,12 @@ def test_renderings_use_nested_masks_and_show_the_unrepaired_decoding():
     torch.testing.assert_close(columns["θ=0.0"], columns["real"])  # nothing dropped, gated R inactive
     assert not torch.allclose(columns["θ=1.0"], columns["real"])
     assert all(c.shape == images.shape for c in columns.values())
+
+
+def test_identity_beside_the_real_class_is_refused_by_name():
+    """``real`` already is the untransformed class; an identity class would be a second copy of it."""
+    with pytest.raises(ValueError, match="DamageRepair cannot share head 'transform' with identity"):
+        TransformSet([Identity(), _dr()])
+    with pytest.raises(ValueError, match="with identity"):
+        TransformSet([_dr(), Identity()])
+    TransformSet([_dr(), Rotation()])  # other transforms are welcome

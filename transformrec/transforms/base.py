@@ -29,6 +29,9 @@ class Transform(ABC):
     name: ClassVar[str] = "transform"
     modality: ClassVar[str] = "image"
     head: str = "transform"
+    conflicts_with: ClassVar[tuple[str, ...]] = ()
+    """Classes that must not share a head with this transform's (e.g. ``identity`` beside
+    damage & repair's ``real``, which already is the untransformed class)."""
 
     @abstractmethod
     def variant_names(self) -> tuple[str, ...]:

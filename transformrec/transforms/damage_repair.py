@@ -11,7 +11,7 @@ the damaged examples of every batch come from a history of past ones (sec. 3.4.1
 
 In the framework's terms the transform contributes the two classes ``real`` and ``damaged`` to
 its head (the binary C^class of eq. 3.4 as a 2-way softmax) and the dense head ``mask``. The
-``real`` class is this task's untransformed class, so do not add ``identity`` beside it. Other
+``real`` class is this task's untransformed class, so ``identity`` beside it is refused. Other
 transforms (e.g. rotation) can be added: their inputs are autoencoded too (``decoy_for``), so
 that every image C sees has passed through the same decoder.
 """
@@ -73,6 +73,8 @@ class DamageRepair(LearnedTransform):
         decoy_for: transforms whose inputs are autoencoded too, when ``autoencoded_real``.
         seed: seeds the generator :meth:`update` draws its masks from.
     """
+
+    conflicts_with = ("identity",)
 
     def __init__(
         self,

@@ -49,6 +49,13 @@ class TransformSet:
                 self.slots.append(ClassSlot(index, variant, transform.head, len(classes), name))
                 classes.append(name)
         for transform in self.transforms:
+            clashes = [name for name in transform.conflicts_with if name in self.heads.get(transform.head, [])]
+            if clashes:
+                raise ValueError(
+                    f"{type(transform).__name__} cannot share head {transform.head!r} with {', '.join(clashes)}: "
+                    "its own classes already cover that case"
+                )
+        for transform in self.transforms:
             for head, names in transform.extra_heads().items():
                 known = self.heads.setdefault(head, list(names))
                 if known != list(names):
