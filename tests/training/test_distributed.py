@@ -73,3 +73,24 @@ def test_lci_networks_stay_identical_across_ranks(tmp_path):
             continue  # BatchNorm statistics of F are per rank (each sees its own images)
         torch.testing.assert_close(rank1[name], tensor, rtol=1e-5, atol=1e-6, msg=name)
     assert initial.keys() == rank1.keys()
+
+
+def test_damage_repair_autoencoder_and_repair_network_stay_identical_across_ranks(tmp_path):
+    """E/D pre-train and R steps outside DDP; their gradients are averaged, so every rank keeps one network."""
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    subprocess.run(
+        [*torchrun, str(HERE / "ddp_damage_repair_run.py"), str(tmp_path)],
+        check=True,
+        env=_environment(),
+        timeout=180,
+    )
+    rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert rank0.keys() == rank1.keys()
+    compared = 0
+    for name, tensor in rank0.items():
+        if "running" in name or "num_batches" in name or name.startswith("history"):
+            continue  # BN statistics and the history of corrupted examples hold each rank's own images
+        torch.testing.assert_close(rank1[name], tensor, rtol=1e-5, atol=1e-6, msg=name)
+        compared += name.startswith(("encoder", "decoder", "repair")) and name.endswith("weight")
+    assert compared > 10
