@@ -94,3 +94,21 @@ def test_damage_repair_autoencoder_and_repair_network_stay_identical_across_rank
         torch.testing.assert_close(rank1[name], tensor, rtol=1e-5, atol=1e-6, msg=name)
         compared += name.startswith(("encoder", "decoder", "repair")) and name.endswith("weight")
     assert compared > 10
+
+
+def test_multiview_pairs_train_under_torchrun_with_one_model_across_ranks(multiview_root, tmp_path):
+    """Pair data makes its own targets; under torchrun the ranks share the global batch and keep one model."""
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    subprocess.run(
+        [*torchrun, str(HERE / "ddp_multiview_run.py"), str(multiview_root), str(tmp_path)],
+        check=True,
+        env=_environment(),
+        timeout=180,
+    )
+    rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert rank0["steps"] == rank1["steps"] == -(-rank0["samples"] // 4)  # global batch 4 anchors, last one partial
+    for name, tensor in rank0["model"].items():
+        if "running" in name or "num_batches" in name:
+            continue  # BatchNorm statistics are each rank's own
+        torch.testing.assert_close(rank1["model"][name], tensor, rtol=1e-5, atol=1e-6, msg=name)
