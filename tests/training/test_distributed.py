@@ -61,7 +61,10 @@ def test_lci_networks_stay_identical_across_ranks(tmp_path):
     """F and D step outside DDP; averaging their gradients keeps one network, not two drifting copies."""
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     subprocess.run(
-        [*torchrun, str(HERE / "ddp_lci_run.py"), str(tmp_path)], check=True, env=_environment(), timeout=120
+        [*torchrun, str(HERE / "ddp_learned_transform_run.py"), "lci", str(tmp_path)],
+        check=True,
+        env=_environment(),
+        timeout=120,
     )
     rank0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
     rank1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
@@ -79,7 +82,7 @@ def test_damage_repair_autoencoder_and_repair_network_stay_identical_across_rank
     """E/D pre-train and R steps outside DDP; their gradients are averaged, so every rank keeps one network."""
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
     subprocess.run(
-        [*torchrun, str(HERE / "ddp_damage_repair_run.py"), str(tmp_path)],
+        [*torchrun, str(HERE / "ddp_learned_transform_run.py"), "damage_repair", str(tmp_path)],
         check=True,
         env=_environment(),
         timeout=180,

@@ -5,25 +5,12 @@ import copy
 import pytest
 import torch
 import torch.nn.functional as F
+from classifier_stub import DictClassifier
 from torch import nn
 
 from transformrec.functional.feature_damage import damage_features, sample_keep_mask
 from transformrec.transforms import IGNORE_INDEX, DamageRepair, Identity, Rotation, TransformSet, build_transform
 from transformrec.transforms.corrupt_history import CorruptHistory
-
-
-class DictClassifier(nn.Module):
-    """A small C with BatchNorm returning ``{"transform": logits}`` like the trainer's PretextModel."""
-
-    def __init__(self, classes: int = 2) -> None:
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten()
-        )
-        self.head = nn.Linear(16, classes)
-
-    def forward(self, x):
-        return {"transform": self.head(self.net(x))}
 
 
 def _dr(**kwargs):
@@ -98,7 +85,7 @@ def test_drop_rate_of_the_applied_masks():
 
 
 def test_repair_loss_is_minus_the_classifier_cross_entropy_for_the_damaged_label():
-    images, classifier = _images(), DictClassifier()
+    images, classifier = _images(), DictClassifier(2)
     transform = _dr()
     TransformSet([transform])
     generator_state = transform.generator.get_state()
@@ -113,7 +100,7 @@ def test_repair_loss_is_minus_the_classifier_cross_entropy_for_the_damaged_label
 
 
 def test_update_steps_only_r_with_minus_the_classifier_gradient_and_leaves_c_untouched():
-    images, classifier = _images(), DictClassifier()
+    images, classifier = _images(), DictClassifier(2)
     transform = _dr()
     TransformSet([transform])
     reference = copy.deepcopy(transform)
@@ -136,7 +123,7 @@ def test_update_steps_only_r_with_minus_the_classifier_gradient_and_leaves_c_unt
 
 
 def test_update_changes_r_but_not_the_autoencoder():
-    images, classifier = _images(), DictClassifier()
+    images, classifier = _images(), DictClassifier(2)
     transform = _dr()
     TransformSet([transform])
     before = copy.deepcopy(transform.state_dict())

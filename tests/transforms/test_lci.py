@@ -4,23 +4,9 @@ import copy
 
 import pytest
 import torch
-from torch import nn
+from classifier_stub import DictClassifier
 
 from transformrec.transforms import Identity, LimitedContextInpainting, Rotation, TransformSet
-
-
-class DictClassifier(nn.Module):
-    """A small C with BatchNorm, returning ``{"transform": logits}`` like the trainer's PretextModel."""
-
-    def __init__(self, classes: int = 5) -> None:
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten()
-        )
-        self.head = nn.Linear(16, classes)
-
-    def forward(self, x):
-        return {"transform": self.head(self.net(x))}
 
 
 def _lci(**kwargs):
@@ -69,7 +55,7 @@ def test_inpainter_and_discriminator_accept_any_patch_side():
 
 
 def test_loss_terms_follow_the_switches_of_table_4_1():
-    images, classifier = _images(), DictClassifier()
+    images, classifier = _images(), DictClassifier(5)
     TransformSet([Identity(), Rotation(), lci := _lci()])
     assert set(lci.losses(images, classifier)) == {
         "discriminator",
@@ -88,7 +74,7 @@ def test_loss_terms_follow_the_switches_of_table_4_1():
 def test_inpainter_loss_is_the_weighted_sum_of_sec_4_2_4():
     lci = _lci(lambda_border=50.0, lambda_ae=50.0)
     TransformSet([Identity(), Rotation(), lci])
-    terms = lci.losses(_images(), DictClassifier())
+    terms = lci.losses(_images(), DictClassifier(5))
     expected = terms["adversarial"] + 50 * terms["border"] - terms["ssl"] + 50 * terms["autoencoding"]
     assert torch.isclose(terms["inpainter"], expected)
 
@@ -99,7 +85,7 @@ def test_classifier_gradient_reaches_the_inpainter_with_a_minus_sign():
     In float64: the difference of two large gradients cancels, and float32 rounding would depend
     on the number of threads.
     """
-    images, classifier = _images().double(), DictClassifier().double()
+    images, classifier = _images().double(), DictClassifier(5).double()
     with_c = _lci().double()
     TransformSet([Identity(), Rotation(), with_c])
     without_c = copy.deepcopy(with_c)
@@ -123,7 +109,7 @@ def test_classifier_loss_uses_the_label_the_transform_set_gave_lci():
 
 
 def test_update_steps_inpainter_and_discriminator_but_leaves_the_classifier_alone():
-    images, classifier = _images(), DictClassifier()
+    images, classifier = _images(), DictClassifier(5)
     lci = _lci()
     TransformSet([Identity(), Rotation(), lci])
     classifier_before = copy.deepcopy(classifier.state_dict())
@@ -222,7 +208,7 @@ def test_discriminator_objective_and_distribution_filter_follow_eq_7_8():
 
 @pytest.mark.parametrize("noise", [{"kind": "learned_sigma", "sigma": 0.5, "penalty": 2.0}, {"kind": "network"}])
 def test_learned_noise_models_are_trained_against_the_patch_discriminator(noise):
-    images, classifier = _images(), DictClassifier()
+    images, classifier = _images(), DictClassifier(5)
     lci = _lci(distribution_filter=noise)
     TransformSet([Identity(), Rotation(), lci])
     assert "noise" in lci.optimizers() and "noise" in lci.checkpoint_state()["optimizers"]
