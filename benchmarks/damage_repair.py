@@ -23,10 +23,10 @@ import torch
 from torchvision.utils import save_image
 
 from benchmarks.lci_tables import order_disagreements
+from benchmarks.probing import TAPS, probe_conv_layers
 from transformrec import experiment
 from transformrec.config.build import build_data, build_transform_set
 from transformrec.config.loading import load_config
-from transformrec.eval.registry import get_evaluation
 from transformrec.training.checkpoint import load_checkpoint
 
 NAME = "damage_repair"
@@ -34,7 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIG = ROOT / "configs" / "ch3_damage_repair_fashion_mnist.yaml"
 PICTURE = RESULTS / "damage_repair_drop_rates.png"
-TAPS = ("conv1", "conv2", "conv3", "conv4", "conv5")
 DROP_RATES = (0.1, 0.3, 0.5, 0.7, 0.9)
 BASELINE = "Baseline (θ = 0.5)"
 
@@ -91,20 +90,6 @@ def _transform(options: dict[str, Any], scale: dict, steps: int, autoencoder: Pa
     return f"transforms=[{json.dumps(spec)}]"
 
 
-def _probe(config, weights: Path | None, train_set, test_set, scale: dict) -> dict[str, float]:
-    backbone = experiment.load_backbone(config, weights, train_set)
-    probe = get_evaluation("linear_probe")(
-        backbone,
-        train_set,
-        test_set,
-        taps=TAPS,
-        labels_per_class=scale["labels"],
-        epochs=scale["probe_epochs"],
-        seed=config.seed,
-    )
-    return {tap: probe["per_tap"][tap]["test_acc"] for tap in TAPS}
-
-
 def _trained_transform(config, checkpoint: Path):
     (transform,) = build_transform_set(config, build_data(config.data)).transforms
     transform.load_checkpoint_state(load_checkpoint(checkpoint)["learned"][0])
@@ -133,14 +118,14 @@ def _run_rows(rows: dict, base: list[str], scale: dict, tag: str, suite: str, pi
             continue
         started = time.perf_counter()
         if options is None:
-            results[row] = {"probe": _probe(config, None, train_set, test_set, scale)}
+            results[row] = {"probe": probe_conv_layers(config, None, train_set, test_set, scale)}
             finished[key] = results[row]
             continue
         with tempfile.TemporaryDirectory() as out:
             overrides = [*base, _transform(options, scale, steps, autoencoder), f"output_dir={out}"]
             row_config = load_config(CONFIG, overrides)
             summary = experiment.pretrain(row_config, progress=False)
-            probe = _probe(row_config, Path(out) / "backbone.pt", train_set, test_set, scale)
+            probe = probe_conv_layers(row_config, Path(out) / "backbone.pt", train_set, test_set, scale)
             if row == BASELINE:
                 transform = _trained_transform(row_config, Path(out) / "checkpoint.pt")
                 transform.save_autoencoder(autoencoder)

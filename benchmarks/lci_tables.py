@@ -18,18 +18,17 @@ from typing import Any
 
 import torch
 
+from benchmarks.probing import TAPS, probe_conv_layers
 from transformrec import experiment
 from transformrec.cli.show import render_transform_grid
 from transformrec.config.build import build_data
 from transformrec.config.loading import load_config
-from transformrec.eval.registry import get_evaluation
 
 NAME = "lci_tables"
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "fashion_mnist_rot_warp.yaml"
 PICTURE = Path(__file__).resolve().parent / "results" / "lci_examples.png"
 PARTIAL = Path(__file__).resolve().parent / "results" / "lci_tables.partial.json"
-TAPS = ("conv1", "conv2", "conv3", "conv4", "conv5")
 LCI = "{name: lci, width: 32, patch_size: 0.75, border: 2}"
 
 TABLE_4_2 = {
@@ -78,20 +77,6 @@ SCALES = {
 }
 
 
-def _probe(config, weights: Path | None, train_set, test_set, scale: dict) -> dict[str, float]:
-    backbone = experiment.load_backbone(config, weights, train_set)
-    probe = get_evaluation("linear_probe")(
-        backbone,
-        train_set,
-        test_set,
-        taps=TAPS,
-        labels_per_class=scale["labels"],
-        epochs=scale["probe_epochs"],
-        seed=config.seed,
-    )
-    return {tap: probe["per_tap"][tap]["test_acc"] for tap in TAPS}
-
-
 def _run_rows(rows: dict[str, str | None], base: list[str], scale: dict, picture_row: str | None = None) -> dict:
     """Pretrain and probe every row; one shared labelled subset and test set for all of them."""
     config = load_config(CONFIG, base)
@@ -106,13 +91,13 @@ def _run_rows(rows: dict[str, str | None], base: list[str], scale: dict, picture
             continue
         started = time.perf_counter()
         if transforms is None:
-            results[row] = {"probe": _probe(config, None, train_set, test_set, scale)}
+            results[row] = {"probe": probe_conv_layers(config, None, train_set, test_set, scale)}
             finished[key] = results[row]
             continue
         with tempfile.TemporaryDirectory() as out:
             row_config = load_config(CONFIG, [*base, f"transforms={transforms}", f"output_dir={out}"])
             summary = experiment.pretrain(row_config, progress=False)
-            probe = _probe(row_config, Path(out) / "backbone.pt", train_set, test_set, scale)
+            probe = probe_conv_layers(row_config, Path(out) / "backbone.pt", train_set, test_set, scale)
             if row == picture_row:
                 PICTURE.parent.mkdir(parents=True, exist_ok=True)
                 render_transform_grid(row_config, PICTURE, num_images=6, checkpoint=Path(out) / "checkpoint.pt")
