@@ -172,7 +172,8 @@ def run(suite: str = "quick") -> dict:
     columns = table.pop("picture_columns", None)
     columns = procedural.pop("picture_columns", None) or columns  # None when a baseline was reused
     picture = None
-    if suite != "smoke" and pictures and columns:
+    # Only the full suite draws the committed picture, so a quick or --no-write run cannot replace it.
+    if suite == "full" and pictures and columns:
         save_image(torch.cat(pictures), PICTURE, nrow=len(columns), padding=2, pad_value=1.0)
         picture = str(PICTURE.relative_to(ROOT))
     for leftover in RESULTS.glob(f"damage_repair.{suite}.*.partial"):
