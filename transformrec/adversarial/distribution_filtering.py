@@ -281,6 +281,36 @@ class DistributionFilter(nn.Module):
             param.grad = grad if param.grad is None else param.grad + grad
         penalty.backward(inputs=noise_params)
 
+    def update_discriminator(
+        self,
+        d_loss: torch.Tensor,
+        penalty: torch.Tensor | None,
+        discriminator: nn.Module,
+        d_optimizer: torch.optim.Optimizer,
+        noise_optimizer: torch.optim.Optimizer | None = None,
+        reduce_gradients: Callable[[list[torch.Tensor]], None] | None = None,
+    ) -> None:
+        """One optimiser step of D and, when a noise model is learned, of the noise model (Algorithm 1).
+
+        Both gradients come from :meth:`backward`. ``reduce_gradients`` (e.g. averaging across
+        torchrun ranks) sees every gradient before the steps. Gradients are cleared before and
+        after, so no other loss leaks into these players' steps.
+        """
+        params = [p for p in discriminator.parameters() if p.requires_grad]
+        noise_params = [p for p in self.parameters() if p.requires_grad] if penalty is not None else []
+        if penalty is not None and noise_optimizer is None:
+            raise ValueError("a learned noise model needs a noise_optimizer")
+        for param in params + noise_params:
+            param.grad = None
+        self.backward(d_loss, penalty, params)
+        if reduce_gradients is not None:
+            reduce_gradients(params + noise_params)
+        d_optimizer.step()
+        d_optimizer.zero_grad(set_to_none=True)
+        if penalty is not None:
+            noise_optimizer.step()
+            noise_optimizer.zero_grad(set_to_none=True)
+
     def generator_loss(
         self, discriminator: Callable[[torch.Tensor], torch.Tensor], objective: GANObjective, fake: torch.Tensor
     ) -> torch.Tensor:

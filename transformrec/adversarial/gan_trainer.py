@@ -163,13 +163,7 @@ class GANTrainer:
             with torch.no_grad():
                 fake = g(torch.randn(cfg.batch_size, cfg.latent_dim))
             d_loss, penalty = self.filter.discriminator_losses(d, self.objective, real, fake)
-            self.d_opt.zero_grad(set_to_none=True)
-            if self.noise_opt is not None:
-                self.noise_opt.zero_grad(set_to_none=True)
-            self.filter.backward(d_loss, penalty, d.parameters())
-            self.d_opt.step()
-            if penalty is not None:
-                self.noise_opt.step()
+            self.filter.update_discriminator(d_loss, penalty, d, self.d_opt, self.noise_opt)
         fake = g(torch.randn(cfg.batch_size, cfg.latent_dim))
         g_loss = self.filter.generator_loss(d, self.objective, fake)
         self.g_opt.zero_grad(set_to_none=True)

@@ -256,19 +256,14 @@ class LimitedContextInpainting(LearnedTransform):
 
     def _discriminator_step(self, loss: torch.Tensor, penalty: torch.Tensor | None) -> None:
         """D descends its loss; a learned noise model ascends it (minus λΓ) from the same backward pass."""
-        if penalty is None:
-            self._descend(loss, self.discriminator, self.discriminator_optimizer)
-            return
-        noise_parameters = [p for p in self.filter.parameters() if p.requires_grad]
-        parameters = [p for p in self.discriminator.parameters() if p.requires_grad]
-        for parameter in parameters + noise_parameters:
-            parameter.grad = None
-        self.filter.backward(loss, penalty, parameters)
-        average_gradients(parameters + noise_parameters)
-        self.discriminator_optimizer.step()
-        self.noise_optimizer.step()
-        self.discriminator_optimizer.zero_grad(set_to_none=True)
-        self.noise_optimizer.zero_grad(set_to_none=True)
+        self.filter.update_discriminator(
+            loss,
+            penalty,
+            self.discriminator,
+            self.discriminator_optimizer,
+            self.noise_optimizer,
+            reduce_gradients=average_gradients,
+        )
 
     def update(self, real_batch: torch.Tensor, classifier: nn.Module) -> dict[str, float]:
         """One Adam step of D, then of F (alternating GAN training); nothing when F is frozen."""
