@@ -21,6 +21,7 @@ from transformrec.adversarial.distribution_filtering import (
     GaussianNoise,
     NetworkNoise,
 )
+from transformrec.config.loading import validation_problems
 
 NoiseKind = Literal["none", "gaussian", "learned_sigma", "annealed", "network"]
 
@@ -54,8 +55,7 @@ def parse_noise_config(spec: NoiseConfig | Mapping[str, Any] | None, owner: str)
     try:
         return NoiseConfig.model_validate(dict(spec))
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors())
-        raise ValueError(f"{owner}: {problems}") from None
+        raise ValueError(f"{owner}: {'; '.join(validation_problems(error))}") from None
 
 
 def build_distribution_filter(

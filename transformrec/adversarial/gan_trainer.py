@@ -25,7 +25,7 @@ from transformrec.adversarial.distribution_filtering import DistributionFilter, 
 from transformrec.adversarial.filter_config import NoiseConfig, build_distribution_filter
 from transformrec.adversarial.objectives import gan_objective, list_gan_objectives
 from transformrec.atomic_save import save_atomic
-from transformrec.config.loading import ConfigError, apply_override, read_config_tree
+from transformrec.config.loading import ConfigError, apply_override, read_config_tree, validation_problems
 from transformrec.eval.fid import FeatureExtractor, mean_and_std, score_samples
 
 
@@ -87,7 +87,7 @@ def load_gan_config(path: str | Path | None, overrides: list[str] | tuple[str, .
     try:
         return GANConfig.model_validate(tree)
     except ValidationError as error:
-        lines = [f"{source}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in error.errors()]
+        lines = [f"{source}: {problem}" for problem in validation_problems(error)]
         raise ConfigError("invalid GAN config:\n  " + "\n  ".join(lines)) from None
 
 

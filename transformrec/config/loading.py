@@ -20,6 +20,11 @@ class ConfigError(ValueError):
     """A config file that cannot be read or does not validate; the message says where and why."""
 
 
+def validation_problems(error: ValidationError) -> list[str]:
+    """One ``dotted.field: message`` line per problem pydantic found."""
+    return [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in error.errors()]
+
+
 def apply_override(tree: dict[str, Any], assignment: str) -> None:
     """Apply ``a.b.c=value`` to a nested dict; the value is parsed as YAML (``3``, ``true``, ``[1, 2]``)."""
     if "=" not in assignment:
@@ -82,7 +87,7 @@ def _validate(tree: dict[str, Any], source: str) -> ExperimentConfig:
     try:
         return ExperimentConfig.model_validate(tree)
     except ValidationError as error:
-        lines = [f"{source}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in error.errors()]
+        lines = [f"{source}: {problem}" for problem in validation_problems(error)]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines)) from None
 
 
