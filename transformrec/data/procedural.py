@@ -20,79 +20,31 @@ well under a second.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F  # noqa: N812 (torch convention)
 from torch.utils.data import Dataset
 
+from transformrec.data.item_seeding import SPLITS, item_uniforms
+from transformrec.data.render_colour import hsv_to_rgb, single_threaded
 from transformrec.data.registry import register_dataset
+from transformrec.functional.signed_distance import sd_box, sd_polygon
 
 CLASS_NAMES = ["disk", "square", "diamond", "triangle", "cross", "star", "ring", "house", "arrow", "half_moon"]
-_SPLITS = {"train": 0, "val": 1, "test": 2}
-_MASK32 = 0xFFFFFFFF
 _NOISE = 8  # side of the coarse noise grid that textures sky and ground
 _NUM_PARAMS = 32 + _NOISE * _NOISE
 _BLOCK = 256  # indices rendered together and cached together
 
 
-# --------------------------------------------------------------------------- seeding
-
-
-def _fmix32(value: int) -> int:
-    """MurmurHash3's finaliser: a bijection on 32-bit ints that scatters neighbouring inputs.
-
-    torch's CPU generator only uses the low 32 bits of a seed, so item seeds are built as a
-    bijection of a 32-bit key: distinct (split, index) pairs can then never share a stream.
-    """
-    value &= _MASK32
-    value ^= value >> 16
-    value = (value * 0x85EBCA6B) & _MASK32
-    value ^= value >> 13
-    value = (value * 0xC2B2AE35) & _MASK32
-    value ^= value >> 16
-    return value
-
-
-def item_seed(seed: int, split: str, index: int) -> int:
-    """Seed of item ``index``: injective in ``(split, index)`` for a fixed ``seed``, so splits are disjoint."""
-    key = len(_SPLITS) * index + _SPLITS[split] + _fmix32(seed ^ (seed >> 32) ^ 0x9E3779B9)
-    return _fmix32(key)
-
-
 def item_params(seed: int, split: str, indices: Sequence[int]) -> torch.Tensor:
-    """Uniform parameters ``len(indices)×P`` in [0, 1), one generator per index (see module docstring)."""
-    rows = []
-    for index in indices:
-        generator = torch.Generator().manual_seed(item_seed(seed, split, int(index)))
-        rows.append(torch.rand(_NUM_PARAMS, generator=generator))
-    return torch.stack(rows) if rows else torch.empty(0, _NUM_PARAMS)
+    """Uniform parameters ``len(indices)×P`` in [0, 1), one generator per index."""
+    return item_uniforms(seed, split, indices, _NUM_PARAMS)
 
 
 # --------------------------------------------------------------------------- shapes (signed distances)
 # Shapes live in a unit box with ``w`` pointing *up*; negative distance = inside.
-
-
-def _sd_box(u: torch.Tensor, w: torch.Tensor, half_u: float, half_w: float) -> torch.Tensor:
-    qu, qw = u.abs() - half_u, w.abs() - half_w
-    outside = torch.sqrt(qu.clamp(min=0) ** 2 + qw.clamp(min=0) ** 2)
-    return outside + torch.maximum(qu, qw).clamp(max=0)
-
-
-def _sd_polygon(u: torch.Tensor, w: torch.Tensor, vertices: Sequence[tuple[float, float]]) -> torch.Tensor:
-    """Exact signed distance to a simple polygon (edge distances + even-odd crossing test)."""
-    vert = torch.tensor(vertices, dtype=u.dtype)
-    vu, vw = vert[:, 0], vert[:, 1]
-    eu, ew = vu.roll(1) - vu, vw.roll(1) - vw  # edge i runs from vertex i to vertex i-1
-    pu, pw = u.unsqueeze(-1) - vu, w.unsqueeze(-1) - vw
-    t = ((pu * eu + pw * ew) / (eu * eu + ew * ew)).clamp(0, 1)
-    dist2 = ((pu - eu * t) ** 2 + (pw - ew * t) ** 2).amin(-1)
-    above, below = w.unsqueeze(-1) >= vw, w.unsqueeze(-1) < vw.roll(1)
-    side = eu * pw > ew * pu
-    crossings = ((above & below & side) | (~above & ~below & ~side)).sum(-1)
-    return torch.where(crossings % 2 == 1, -1.0, 1.0) * dist2.sqrt()
 
 
 def _star(points: int = 5, outer: float = 1.0, inner: float = 0.42, lift: float = -0.08) -> list[tuple[float, float]]:
@@ -111,42 +63,15 @@ _POLYGONS: dict[str, list[tuple[float, float]]] = {
 
 _SDF: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "disk": lambda u, w: torch.sqrt(u * u + w * w) - 0.92,
-    "square": lambda u, w: _sd_box(u, w, 0.78, 0.78),
-    "cross": lambda u, w: torch.minimum(_sd_box(u, w, 0.92, 0.3), _sd_box(u, w, 0.3, 0.92)),
+    "square": lambda u, w: sd_box(u, w, 0.78, 0.78),
+    "cross": lambda u, w: torch.minimum(sd_box(u, w, 0.92, 0.3), sd_box(u, w, 0.3, 0.92)),
     "ring": lambda u, w: (torch.sqrt(u * u + w * w) - 0.7).abs() - 0.24,
     "half_moon": lambda u, w: torch.maximum(torch.sqrt(u * u + (w + 0.5) ** 2) - 1.0, -(w + 0.5)),
-    **{name: (lambda u, w, v=verts: _sd_polygon(u, w, v)) for name, verts in _POLYGONS.items()},
+    **{name: (lambda u, w, v=verts: sd_polygon(u, w, v)) for name, verts in _POLYGONS.items()},
 }
 
 
 # --------------------------------------------------------------------------- rendering
-
-
-def _hsv_to_rgb(hue: torch.Tensor, sat: torch.Tensor, val: torch.Tensor) -> torch.Tensor:
-    """``B`` HSV triples in [0, 1] -> ``B×3×1×1`` RGB, ready to broadcast over an image."""
-    n = torch.tensor([5.0, 3.0, 1.0])
-    k = (n + hue.unsqueeze(-1) * 6.0) % 6.0
-    rgb = val.unsqueeze(-1) - val.unsqueeze(-1) * sat.unsqueeze(-1) * torch.minimum(k, 4.0 - k).clamp(0, 1)
-    return rgb.view(-1, 3, 1, 1)
-
-
-@contextlib.contextmanager
-def _single_threaded() -> Iterator[None]:
-    """Run torch ops on one intra-op thread for the duration of the block.
-
-    Rendering is many small element-wise ops; extra intra-op threads only add synchronisation,
-    and on a busy machine they made a block 20× slower. DataLoader workers parallelise across
-    items instead.
-    """
-    threads = torch.get_num_threads()
-    if threads == 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def render_params(params: torch.Tensor, image_size: int, channels: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
@@ -158,7 +83,7 @@ def render_params(params: torch.Tensor, image_size: int, channels: int = 3) -> t
     if params.shape[0] > _BLOCK:
         parts = [render_params(chunk, image_size, channels) for chunk in params.split(_BLOCK)]
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
-    with _single_threaded():
+    with single_threaded():
         return _render(params, image_size, channels)
 
 
@@ -175,13 +100,13 @@ def _render(params: torch.Tensor, image_size: int, channels: int) -> tuple[torch
     # Sky above a slightly tilted horizon: pale near the horizon, deeper towards the top, faint clouds.
     horizon = 0.0 + 0.5 * p[9] + (p[10] - 0.5) * 0.3 * x
     t = ((y + 1) / (horizon + 1)).clamp(0, 1)  # 0 at the top edge, 1 at the horizon
-    sky_rgb = _hsv_to_rgb(params[:, 11], 0.1 + 0.45 * params[:, 12], 0.75 + 0.25 * params[:, 13])
+    sky_rgb = hsv_to_rgb(params[:, 11], 0.1 + 0.45 * params[:, 12], 0.75 + 0.25 * params[:, 13])
     t4 = t.unsqueeze(1)
     sky = sky_rgb * (0.72 + 0.28 * t4) + (1 - sky_rgb) * 0.3 * t4
     sky = sky + (0.25 * p[23] * (noise - 0.5).clamp(min=0)).unsqueeze(1)
 
     # Ground: darker, striped and mottled, darkest at the bottom edge.
-    ground_rgb = _hsv_to_rgb(params[:, 14], 0.25 + 0.55 * params[:, 15], 0.22 + 0.3 * params[:, 16])
+    ground_rgb = hsv_to_rgb(params[:, 14], 0.25 + 0.55 * params[:, 15], 0.22 + 0.3 * params[:, 16])
     angle = (p[17] - 0.5) * 1.2
     freq = 2.0 + 4.0 * p[18]
     stripes = torch.sin(math.pi * freq * (y * torch.cos(angle) + x * torch.sin(angle)) + 2 * math.pi * p[19])
@@ -205,7 +130,7 @@ def _render(params: torch.Tensor, image_size: int, channels: int) -> tuple[torch
         if chosen.numel():
             distance[chosen] = _SDF[name](u[chosen], w[chosen])
     alpha = (0.5 - distance * scale / pixel).clamp(0, 1).unsqueeze(1)
-    shape_rgb = _hsv_to_rgb(params[:, 6], 0.5 + 0.5 * params[:, 7], 0.45 + 0.55 * params[:, 8])
+    shape_rgb = hsv_to_rgb(params[:, 6], 0.5 + 0.5 * params[:, 7], 0.45 + 0.55 * params[:, 8])
     shape = shape_rgb * (1 + 0.18 * w.clamp(-1, 1)).unsqueeze(1)
     image = (image * (1 - alpha) + shape * alpha).clamp(0, 1)
 
@@ -234,8 +159,8 @@ class ProceduralShapes(Dataset):
         channels: int = 3,
         cache: bool = True,
     ) -> None:
-        if split not in _SPLITS:
-            raise ValueError(f"split must be one of {sorted(_SPLITS)}, got {split!r}")
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
         if num_samples < 0 or image_size < 4:

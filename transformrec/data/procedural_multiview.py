@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (torch convention)
 from PIL import Image
 
-from transformrec.data.procedural import item_seed
+from transformrec.data.item_seeding import item_seed
 from transformrec.functional.camera import intrinsics_matrix, look_at, project, world_to_camera
 from transformrec.functional.skeleton import NUM_JOINTS
 

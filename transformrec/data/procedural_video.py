@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F  # noqa: N812 (torch convention)
 
-from transformrec.data.procedural import item_seed
+from transformrec.data.item_seeding import item_seed
 from transformrec.data.video_io import write_video
 
 MOTIONS = ("linear", "gravity", "pendulum", "orbit", "spring")

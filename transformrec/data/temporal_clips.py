@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from transformrec.data.procedural import item_seed
+from transformrec.data.item_seeding import item_seed
 from transformrec.data.video_io import CorruptVideoError
 from transformrec.functional.crop_flip import crop_and_flip
 from transformrec.transforms.base import IGNORE_INDEX

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from transformrec.backbones.base import TappedBackbone
-from transformrec.data.procedural import item_seed
+from transformrec.data.item_seeding import item_seed
 from transformrec.eval.feature_mlp import standardize, train_feature_classifier
 from transformrec.eval.registry import register_evaluation
 from transformrec.eval.video_features import pool_clip_map

@@ -18,7 +18,7 @@ import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch.utils.data import DataLoader, Dataset
 
 from transformrec.backbones.base import TappedBackbone
-from transformrec.data.procedural import item_seed
+from transformrec.data.item_seeding import item_seed
 from transformrec.eval.feature_mlp import standardize, train_feature_classifier, video_accuracy
 from transformrec.eval.finetune import _Classifier, freeze_modules
 from transformrec.eval.registry import register_evaluation
