@@ -2,9 +2,9 @@
 ``(3×T×H×W float clip in [0, 1], int label)`` for videos.
 
 Importing this package imports every data set module so that each registers its name with
-``build_dataset`` (``upright_objects``, ``fashion_on_noise``, ``fashion_mnist``, ``procedural``, ``image_folder``, ``torchvision``,
-``video_folder``, ``multiview_folder``, ``multiview_poses``), plus the ``noisy_labels`` and
-``pixel_permuted`` wrappers of chapter 8.
+``build_dataset`` (``upright_objects``, ``fashion_on_noise``, ``fashion_mnist``, ``procedural``,
+``image_folder``, ``torchvision``, ``video_folder``, ``multiview_folder``, ``multiview_poses``), plus the
+``noisy_labels`` and ``pixel_permuted`` wrappers of chapter 8.
 """
 
 from transformrec.data.fashion_mnist import FashionMNIST

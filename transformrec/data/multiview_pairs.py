@@ -23,8 +23,8 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from transformrec.data.multiview_folder import CorruptFrameError, MultiViewFolder
 from transformrec.data.item_seeding import item_seed
+from transformrec.data.multiview_folder import CorruptFrameError, MultiViewFolder
 from transformrec.functional.pair_sampling import D_MAX, D_MIN, unsynchronized_times, view_pair
 from transformrec.functional.similarity import random_similarity
 from transformrec.transforms.base import IGNORE_INDEX

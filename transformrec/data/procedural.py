@@ -28,8 +28,8 @@ import torch.nn.functional as F  # noqa: N812 (torch convention)
 from torch.utils.data import Dataset
 
 from transformrec.data.item_seeding import SPLITS, item_uniforms
-from transformrec.data.render_colour import hsv_to_rgb, single_threaded
 from transformrec.data.registry import register_dataset
+from transformrec.data.render_colour import hsv_to_rgb, single_threaded
 from transformrec.functional.signed_distance import sd_box, sd_polygon
 
 CLASS_NAMES = ["disk", "square", "diamond", "triangle", "cross", "star", "ring", "house", "arrow", "half_moon"]

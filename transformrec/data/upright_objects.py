@@ -96,10 +96,7 @@ class _RenderedScenes(Dataset):
         if index < 0:
             index += self.num_samples
         self._check_index(index)
-        if self.cache:
-            image = self._block(index // _BLOCK)[index % _BLOCK]
-        else:
-            image = self._render_uint8([index])[0]
+        image = self._block(index // _BLOCK)[index % _BLOCK] if self.cache else self._render_uint8([index])[0]
         return image.float().div_(255.0), int(self.labels[index])
 
     def __repr__(self) -> str:
