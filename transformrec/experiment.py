@@ -41,12 +41,16 @@ def load_backbone(config: ExperimentConfig, weights: str | Path | None, dataset)
 
 
 def evaluate(
-    config: ExperimentConfig, weights: str | Path | None = None, random_baseline: bool | None = None
+    config: ExperimentConfig,
+    weights: str | Path | None = None,
+    random_baseline: bool | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Run ``config.evaluation`` on the pretrained backbone and, optionally, on a random init.
 
     ``weights`` defaults to ``<output_dir>/backbone.pt``; results are written to
     ``<output_dir>/eval_<protocol>.json`` and returned as ``{"pretrained": …, "random": …}``.
+    ``progress`` shows the protocol's progress bars where it has them.
     """
     spec = config.evaluation
     weights = Path(weights) if weights is not None else Path(config.output_dir) / BACKBONE_NAME
@@ -60,10 +64,12 @@ def evaluate(
         options.setdefault("labels_per_class", spec.labels_per_class)
     if spec.bilevel is not None:
         options["bilevel"] = spec.bilevel.model_dump()
-    for key, value in (("device", str(resolve_device(config.device))), ("seed", config.seed)):
+    defaults = (("device", str(resolve_device(config.device))), ("seed", config.seed), ("progress", progress))
+    for key, value in defaults:
         if key in accepted:
             options.setdefault(key, value)
-    results: dict[str, Any] = {"protocol": spec.protocol, "weights": str(weights), "options": options}
+    recorded = {key: value for key, value in options.items() if key != "progress"}
+    results: dict[str, Any] = {"protocol": spec.protocol, "weights": str(weights), "options": recorded}
     candidates = {"pretrained": weights}
     if spec.random_baseline if random_baseline is None else random_baseline:
         candidates["random"] = None

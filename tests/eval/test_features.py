@@ -123,3 +123,26 @@ def test_dataset_labels_and_num_classes_fall_back_to_iteration():
 
     assert torch.equal(dataset_labels(Plain()), torch.tensor([0, 2, 1, 2]))
     assert dataset_num_classes(Plain()) == 3
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected_grid"),
+    [
+        ((2, 128, 2, 2), (8, 8)),  # sqrt(72) = 8.49 -> 8: conv5 of a half-width AlexNet at 32 px, upsampled
+        ((2, 48, 8, 8), (14, 14)),  # sqrt(192) = 13.86 -> 14
+        ((2, 256, 13, 13), (6, 6)),  # larger maps are pooled down exactly as with resize="down"
+        ((2, 64, 20, 4), (12, 12)),  # one side pooled down, the other upsampled
+    ],
+)
+def test_resize_both_brings_every_map_to_the_square_target_grid(shape, expected_grid):
+    assert pooled_size(*shape[1:], resize="both") == expected_grid
+    assert pool_to_dim(torch.randn(shape), resize="both").shape == (2, shape[1] * expected_grid[0] * expected_grid[1])
+
+
+def test_upsampling_keeps_constant_maps_constant_and_matches_pooling_when_shrinking():
+    constant = torch.full((1, 64, 2, 2), 3.5)
+    torch.testing.assert_close(pool_to_dim(constant, resize="both"), torch.full((1, 64 * 144), 3.5))
+    large = torch.randn(2, 256, 13, 13)
+    torch.testing.assert_close(pool_to_dim(large, resize="both"), pool_to_dim(large, resize="down"))
+    with pytest.raises(ValueError, match="resize must be one of"):
+        pooled_size(3, 4, 4, resize="up")

@@ -54,11 +54,11 @@ FAST = {"epochs": 40, "lr": 3e-2, "batch_size": 64}
 
 def test_linear_probe_separates_linearly_separable_features():
     train_set, test_set = sets()
-    result = linear_probe(PassThroughNet(), train_set, test_set, **FAST)
+    result = linear_probe(PassThroughNet(), train_set, test_set, resize="down", **FAST)
     raw = result["per_tap"]["raw"]
     assert len(train_set) == 600 and len(test_set) == 400
     assert raw["train_acc"] >= 0.99 and raw["test_acc"] >= 0.95
-    assert raw["feature_dim"] == 16  # 4×2×2 map, never upsampled towards 9216
+    assert raw["feature_dim"] == 16  # 4×2×2 map, never upsampled towards 9216 with resize="down"
     assert result["per_tap"]["squash"]["test_acc"] < 0.6
     assert result["best_tap"] == "raw" and result["best_test_acc"] == raw["test_acc"]
 
@@ -116,3 +116,17 @@ def test_linear_probe_with_bilevel_separates_separable_data():
     )
     assert result["per_tap"]["raw"]["test_acc"] > 0.8  # chance is 1/4; k times fewer steps than plain Adam
     assert result["settings"]["bilevel"]["k"] == 4
+
+
+def test_default_probe_resizes_every_tap_to_the_target_dimension_and_still_separates():
+    train_set, test_set = sets()
+    result = linear_probe(PassThroughNet(), train_set, test_set, taps=["raw"], target_dim=1024, **FAST)
+    raw = result["per_tap"]["raw"]
+    assert raw["feature_dim"] == 4 * 16 * 16  # side round(sqrt(1024 / 4)) = 16: the 2×2 map is upsampled
+    assert raw["test_acc"] >= 0.95 and result["settings"]["resize"] == "both"
+
+
+def test_augmented_views_multiply_the_training_set_and_are_reported():
+    train_set, test_set = sets()
+    result = linear_probe(PassThroughNet(), train_set, test_set, taps=["raw"], augment_views=2, **FAST)
+    assert result["settings"]["num_train"] == 3 * 600 and result["settings"]["augment_views"] == 2

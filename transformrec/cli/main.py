@@ -140,6 +140,29 @@ def _print_evaluation(results: dict) -> None:
         best = outcome.get("best_test_acc", outcome.get("test_acc"))
         best_text = f"{best:.4f}" if isinstance(best, float) else str(best)
         print(f"  {label:>10}: best test accuracy {best_text}  {cells}")
+    gain = _probe_gain(results)
+    if gain:
+        print(gain)
+
+
+def _probe_gain(results: dict) -> str | None:
+    """One line with the pretrained-minus-random gain in accuracy points, best layer and per layer."""
+    accuracies = {}
+    for label in ("pretrained", "random"):
+        per_tap = results.get(label, {}).get("per_tap") if isinstance(results.get(label), dict) else None
+        if not per_tap:
+            return None
+        accuracies[label] = {t: v["test_acc"] for t, v in per_tap.items() if isinstance(v, dict) and "test_acc" in v}
+    pretrained, random = accuracies["pretrained"], accuracies["random"]
+    if not pretrained or pretrained.keys() != random.keys():
+        return None
+    best_p, best_r = max(pretrained, key=pretrained.get), max(random, key=random.get)
+    per_layer = "  ".join(f"{tap} {100 * (pretrained[tap] - random[tap]):+.1f}" for tap in pretrained)
+    return (
+        f"        gain: best layer {100 * (pretrained[best_p] - random[best_r]):+.1f} points "
+        f"(pretrained {best_p} {100 * pretrained[best_p]:.1f}% vs random {best_r} {100 * random[best_r]:.1f}%); "
+        f"per layer: {per_layer}"
+    )
 
 
 def _audit(config, args: argparse.Namespace) -> None:
@@ -209,7 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(json.dumps(summary, indent=2))
         elif args.command == "eval":
             if main_process:
-                _print_evaluation(experiment.evaluate(config, args.weights, False if args.no_baseline else None))
+                _print_evaluation(
+                    experiment.evaluate(config, args.weights, False if args.no_baseline else None, progress=True)
+                )
         elif args.command == "demo":
             summary = experiment.pretrain(config)
             if main_process:
@@ -217,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
                     f"final pretext metrics: {json.dumps(summary['final_metrics'])}"
                 )
-                _print_evaluation(experiment.evaluate(config))
+                _print_evaluation(experiment.evaluate(config, progress=True))
         elif args.command == "show" and main_process:
             from transformrec.cli.show import render_transform_grid
 

@@ -5,9 +5,10 @@ Why a separate step: the linear-classifier and nearest-neighbour protocols of se
 and caching the matrices lets every classifier (one per tap, several ``k``) reuse a single
 forward pass over the data.
 
-Each conv map is average-pooled to roughly 9k dimensions, as in the standard AlexNet
-linear-probe protocol used by the methods compared in tables 4.5/4.6 (conv1 ``96×10×10``,
-conv2 ``256×6×6``, conv3/conv4 ``384×5×5``, conv5 ``256×6×6``).
+Each conv map is resized to roughly 9k dimensions, as in the standard AlexNet linear-probe
+protocol used by the methods compared in tables 3.4 and 4.5/4.6 (conv1 ``96×10×10``, conv2
+``256×6×6``, conv3/conv4 ``384×5×5``, conv5 ``256×6×6``): pooled down where the map is larger and,
+with ``resize="both"``, upsampled where it is smaller (at 32 px every AlexNet tap is smaller).
 """
 
 from __future__ import annotations
@@ -19,29 +20,41 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
 
 from transformrec.backbones.base import TappedBackbone
 
+RESIZE_MODES = ("down", "both")
 
-def pooled_size(channels: int, height: int, width: int, target_dim: int = 9216) -> tuple[int, int]:
+
+def pooled_size(
+    channels: int, height: int, width: int, target_dim: int = 9216, resize: str = "down"
+) -> tuple[int, int]:
     """Spatial output size used by :func:`pool_to_dim` for a ``channels×height×width`` map.
 
     The side is ``s = round(sqrt(target_dim / channels))`` (halves round up, at least 1) so
-    that ``channels·s²`` is as close to ``target_dim`` as a square grid allows; each side is
-    then clamped to the map's own size so a small map is never upsampled (sec. 4.4 trains
-    classifiers "without resizing the feature-maps" on low-resolution inputs).
+    that ``channels·s²`` is as close to ``target_dim`` as a square grid allows. With
+    ``resize="down"`` each side is clamped to the map's own size, so a small map is never
+    upsampled (sec. 4.4 trains classifiers "without resizing the feature-maps" on low-resolution
+    inputs); with ``resize="both"`` every map is brought to ``s×s``, so every tap has about the same
+    dimension (sec. 3.4: outputs "resized such that the flattened features are of similar size").
     """
     if channels <= 0 or height <= 0 or width <= 0:
         raise ValueError(f"feature map must be non-empty, got C={channels}, H={height}, W={width}")
+    if resize not in RESIZE_MODES:
+        raise ValueError(f"resize must be one of {RESIZE_MODES}, got {resize!r}")
     side = max(1, math.floor(math.sqrt(target_dim / channels) + 0.5))
+    if resize == "both":
+        return side, side
     return min(side, height), min(side, width)
 
 
-def pool_to_dim(fmap: torch.Tensor, target_dim: int = 9216) -> torch.Tensor:
+def pool_to_dim(fmap: torch.Tensor, target_dim: int = 9216, resize: str = "down") -> torch.Tensor:
     """Flatten a tap into ``B×D`` features of about ``target_dim`` dimensions.
 
-    Why: linear probes on different layers must see comparable input sizes (tables 4.5/4.6),
-    so every ``B×C×H×W`` map is adaptive-average-pooled to the grid from :func:`pooled_size`.
+    Why: linear probes on different layers must see comparable input sizes (tables 3.4, 4.5/4.6),
+    so every ``B×C×H×W`` map is adaptive-average-pooled down to the grid from :func:`pooled_size`
+    and, with ``resize="both"``, bilinearly upsampled where the map is smaller than that grid.
     Vector taps (``B×D``) are returned as they are.
     """
     if fmap.dim() == 2:
@@ -49,9 +62,12 @@ def pool_to_dim(fmap: torch.Tensor, target_dim: int = 9216) -> torch.Tensor:
     if fmap.dim() != 4:
         raise ValueError(f"expected a B×C×H×W map or a B×D vector, got shape {tuple(fmap.shape)}")
     _, channels, height, width = fmap.shape
-    size = pooled_size(channels, height, width, target_dim)
-    if size != (height, width):
-        fmap = F.adaptive_avg_pool2d(fmap, size)
+    size = pooled_size(channels, height, width, target_dim, resize)
+    pooled = (min(size[0], height), min(size[1], width))
+    if pooled != (height, width):
+        fmap = F.adaptive_avg_pool2d(fmap, pooled)
+    if pooled != size:
+        fmap = F.interpolate(fmap, size=size, mode="bilinear", align_corners=False)
     return fmap.flatten(1)
 
 
@@ -107,6 +123,8 @@ def extract_features(
     device: str | torch.device = "cpu",
     target_dim: int = 9216,
     num_workers: int = 0,
+    resize: str = "down",
+    progress: bool = False,
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Run the frozen backbone over ``dataset`` and return pooled features per tap and labels.
 
@@ -116,7 +134,7 @@ def extract_features(
     afterwards, so calling this in the middle of training has no side effects.
 
     Returns ``({tap: N×D float32 CPU tensor}, N labels)`` in dataset order; ``taps`` default
-    to all of ``backbone.tap_names``.
+    to all of ``backbone.tap_names``. ``resize`` is :func:`pool_to_dim`'s; ``progress`` shows a bar.
     """
     taps = tuple(backbone.tap_names if taps is None else taps)
     if not taps:
@@ -135,10 +153,10 @@ def extract_features(
         backbone.to(device)
         backbone.eval()
         with torch.no_grad():
-            for images, targets in loader:
+            for images, targets in tqdm(loader, desc="features", disable=not progress, leave=False):
                 outputs = backbone.forward_taps(images.to(device), taps)
                 for tap in taps:
-                    chunks[tap].append(pool_to_dim(outputs[tap], target_dim).float().cpu())
+                    chunks[tap].append(pool_to_dim(outputs[tap], target_dim, resize).float().cpu())
                 labels.append(torch.as_tensor(targets, dtype=torch.long))
     finally:
         for module, flag in training_flags.items():

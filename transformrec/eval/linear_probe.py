@@ -17,12 +17,14 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import Dataset, Subset
+from tqdm.auto import tqdm
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
 from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options, stack_minibatches
 from transformrec.eval.features import dataset_labels, dataset_num_classes, extract_features, standardization_stats
 from transformrec.eval.low_shot import low_shot_indices
+from transformrec.eval.probe_augmentation import AugmentedViews
 from transformrec.eval.registry import register_evaluation
 
 
@@ -131,14 +133,22 @@ def linear_probe(
     device: str | torch.device = "cpu",
     seed: int = 0,
     target_dim: int = 9216,
+    resize: str = "both",
+    augment_views: int = 0,
     bilevel: dict[str, Any] | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Linear-probe accuracy of every tap of a frozen ``backbone`` (sec. 4.4, tables 4.2/4.5/4.6).
+    """Linear-probe accuracy of every tap of a frozen ``backbone`` (sec. 4.4, tables 3.4, 4.2/4.5/4.6).
 
-    Features (pooled to about ``target_dim`` dims, see :func:`~transformrec.eval.features.pool_to_dim`)
-    are extracted once, optionally reduced to ``labels_per_class`` training examples per class
-    (seeded, :func:`~transformrec.eval.low_shot.low_shot_indices`), standardized with the
-    training statistics, and a seeded logistic regression is trained per tap.
+    The training set is optionally reduced to ``labels_per_class`` examples per class (seeded,
+    :func:`~transformrec.eval.low_shot.low_shot_indices`) and extended by ``augment_views`` random
+    crop + flip views of each (:class:`~transformrec.eval.probe_augmentation.AugmentedViews`; the
+    thesis's probes train on random crops). Features are extracted once and every tap is resized to
+    about ``target_dim`` dimensions: ``resize="both"`` (default) pools large maps down and upsamples
+    small ones, so every layer is probed at a comparable size, as sec. 3.4 does (at 32 px every
+    AlexNet map is smaller than the 9216-dim grid); ``"down"`` never upsamples (sec. 4.4's "without
+    resizing"). Features are standardized with the training statistics and a seeded logistic
+    regression is trained per tap for ``epochs`` epochs.
 
     Returns ``{"per_tap": {tap: {"train_acc", "test_acc"}}, "best_tap", "best_test_acc",
     "settings"}`` with accuracies as fractions in ``[0, 1]``. ``bilevel`` trains every probe with
@@ -149,12 +159,15 @@ def linear_probe(
     if labels_per_class is not None:
         # Select before extracting: 60k images x 9k dims x 7 taps would not fit in memory.
         train_set = Subset(train_set, low_shot_indices(dataset_labels(train_set), labels_per_class, seed).tolist())
-    train_feats, train_labels = extract_features(backbone, train_set, taps, batch_size, device, target_dim)
-    test_feats, test_labels = extract_features(backbone, test_set, taps, batch_size, device, target_dim)
+    if augment_views:
+        train_set = AugmentedViews(train_set, augment_views, seed)
+    extract = {"taps": taps, "batch_size": batch_size, "device": device, "target_dim": target_dim, "resize": resize}
+    train_feats, train_labels = extract_features(backbone, train_set, progress=progress, **extract)
+    test_feats, test_labels = extract_features(backbone, test_set, progress=progress, **extract)
     num_classes = dataset_num_classes(num_classes_source, torch.cat([train_labels, test_labels]))
 
     per_tap: dict[str, dict[str, float]] = {}
-    for tap in taps:
+    for tap in tqdm(taps, desc="linear probes", disable=not progress, leave=False):
         mean, std = standardization_stats(train_feats[tap])
         train_x = ((train_feats[tap] - mean) / std).to(device)
         test_x = ((test_feats[tap] - mean) / std).to(device)
@@ -175,6 +188,8 @@ def linear_probe(
         "batch_size": batch_size,
         "seed": seed,
         "target_dim": target_dim,
+        "resize": resize,
+        "augment_views": augment_views,
         "num_train": int(train_labels.numel()),
         "num_test": int(test_labels.numel()),
         "num_classes": num_classes,

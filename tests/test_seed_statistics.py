@@ -1,0 +1,51 @@
+"""Seed statistics against numpy's sample sd and hand-made orderings that must hold, reverse or tie."""
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.seed_statistics import (  # noqa: E402
+    HOLDS,
+    REVERSED,
+    SINGLE_SEED,
+    WITHIN_NOISE,
+    format_mean_sd,
+    format_ordering,
+    mean_sd,
+    paired_ordering,
+)
+
+
+def test_mean_sd_matches_numpy_sample_statistics():
+    values = [0.61, 0.58, 0.66, 0.6]
+    stats = mean_sd(values)
+    assert math.isclose(stats["mean"], np.mean(values)) and math.isclose(stats["sd"], np.std(values, ddof=1))
+    assert stats["n"] == 4 and math.isnan(mean_sd([0.3])["sd"])
+    with pytest.raises(ValueError):
+        mean_sd([])
+
+
+def test_pairing_cancels_shared_seed_noise():
+    # Seed-to-seed swings of 10 points shared by both rows; the paired gain is a steady +2.
+    worse = [0.40, 0.50, 0.30]
+    better = [0.42, 0.52, 0.32]
+    assert paired_ordering(better, worse)["label"] == HOLDS
+    assert paired_ordering(worse, better)["label"] == REVERSED
+
+
+def test_noisy_or_single_seed_differences_earn_no_label():
+    assert paired_ordering([0.5, 0.6, 0.4], [0.52, 0.5, 0.45])["label"] == WITHIN_NOISE
+    assert paired_ordering([0.9], [0.1])["label"] == SINGLE_SEED
+    with pytest.raises(ValueError, match="same seeds"):
+        paired_ordering([0.1, 0.2], [0.1])
+
+
+def test_formatting_shows_percent_points():
+    assert format_mean_sd([0.60, 0.62]) == "61.0 ± 1.4"
+    assert format_mean_sd([0.6]) == "60.0"
+    assert format_ordering(paired_ordering([0.42, 0.52, 0.32], [0.40, 0.50, 0.30])) == "+2.0 ± 0.0 (holds)"
