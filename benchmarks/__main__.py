@@ -1,10 +1,12 @@
-"""``python -m benchmarks run --suite quick|full [--only NAME]``: regenerate benchmarks/RESULTS.md.
+"""``python -m benchmarks run --suite quick|full [--only NAME] [--seeds N]``: regenerate benchmarks/RESULTS.md.
 
 ``python -m benchmarks render`` rebuilds RESULTS.md from the stored JSON files only (after a
 merge, or after changing how a benchmark formats its table).
 
 Each benchmark writes ``benchmarks/results/<name>.json``; RESULTS.md is then rebuilt from every
-JSON present, so no number in it is typed by hand.
+JSON present, so no number in it is typed by hand. ``--seeds N`` repeats every row of the quality
+benchmarks that take seeds over seeds 0…N−1 and reports mean ± sd and paired orderings
+(:mod:`benchmarks.seed_statistics`); asking it of a benchmark that does not take seeds is an error.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from benchmarks import (
     bilevel_noise,
     damage_repair,
     dfgan,
-    fmnist_probe,
     gan_objectives,
     lci_tables,
     multiview_tables,
+    rot_warp_probe,
     temporal_tables,
     trainer_overhead,
     warp_vs_kornia,
@@ -34,7 +36,7 @@ BENCHMARKS = {
     for module in (
         warp_vs_kornia,
         trainer_overhead,
-        fmnist_probe,
+        rot_warp_probe,
         damage_repair,
         lci_tables,
         temporal_tables,
@@ -47,7 +49,8 @@ BENCHMARKS = {
 TITLES = {
     "warp_vs_kornia": "Speed: random polyharmonic warp vs kornia thin-plate-spline warp",
     "trainer_overhead": "Speed and memory: Trainer step vs a hand-written loop; peak memory per config",
-    "fmnist_probe": "Quality: rotation + warp pretraining vs random init, linear probe on Fashion-MNIST",
+    "rot_warp_probe": "Quality: rotation + warp pretraining vs random init vs raw pixels, linear probe per layer, "
+    "over seeds (upright_objects, fashion_on_noise, Fashion-MNIST)",
     "damage_repair": "Quality: table 3.1 at small scale (damage & repair ablations), renderings at several drop rates",
     "lci_tables": "Quality: tables 4.1 and 4.2 at small scale (LCI ablations, combinations of transforms)",
     "temporal_tables": "Quality and speed: table 5.1 at small scale (temporal transformations), video loading",
@@ -90,8 +93,15 @@ def render_results() -> str:
     return "\n".join(sections)
 
 
-def run_benchmark(module, suite: str) -> dict:
+def takes_seeds(module) -> bool:
+    """Whether ``module.run`` repeats its rows over seeds (``run(suite, seeds=N)``)."""
+    return "seeds" in inspect.signature(module.run).parameters
+
+
+def run_benchmark(module, suite: str, seeds: int | None = None) -> dict:
     """``module.run`` at ``suite``; modules that only know quick/full run their quick suite for smoke."""
+    if seeds is not None:
+        return module.run(suite=suite, seeds=seeds)
     if "suite" in inspect.signature(module.run).parameters:
         return module.run(suite=suite)
     return module.run(quick=suite != "full")
@@ -109,15 +119,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
     run.add_argument("--no-write", action="store_true", help="print the tables without touching RESULTS.md")
+    run.add_argument("--seeds", type=int, help="seeds per row (quality benchmarks that take seeds; default per suite)")
     commands.add_parser("render", help="rebuild RESULTS.md from the stored JSON results without running anything")
     args = parser.parse_args(argv)
     if args.command == "render":
         (HERE / "RESULTS.md").write_text(render_results())
         return 0
+    names = args.only or list(BENCHMARKS)
+    if args.seeds is not None:
+        if args.seeds < 1:
+            parser.error(f"--seeds must be >= 1, got {args.seeds}")
+        without = [name for name in names if not takes_seeds(BENCHMARKS[name])]
+        if without:
+            parser.error(f"--seeds: these benchmarks do not take seeds yet: {', '.join(without)}")
     RESULTS_DIR.mkdir(exist_ok=True)
-    for name in args.only or list(BENCHMARKS):
+    for name in names:
         print(f"running {name} ({args.suite}) ...", flush=True)
-        result = run_benchmark(BENCHMARKS[name], args.suite)
+        result = run_benchmark(BENCHMARKS[name], args.suite, args.seeds)
         print(BENCHMARKS[name].to_markdown(result), flush=True)
         if not args.no_write:
             payload = {"suite": args.suite, "environment": describe_environment(), "result": result}
