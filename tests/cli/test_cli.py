@@ -1,4 +1,4 @@
-"""The command line end to end on a tiny procedural run: pretrain, eval, show, list, errors."""
+"""The command line end to end on a tiny upright_objects run: pretrain, eval, show, list, errors."""
 
 import json
 
@@ -29,10 +29,10 @@ def tiny_config(tmp_path):
     path = tmp_path / "tiny.yaml"
     path.write_text(
         f"output_dir: {tmp_path / 'run'}\n"
-        "data: {name: procedural, image_size: 32}\n"
+        "data: {name: upright_objects, image_size: 32}\n"
         "evaluation:\n  protocol: knn\n  labels_per_class: null\n  options: {ks: [1, 3]}\n"
-        "  train_data: {name: procedural, num_samples: 60, image_size: 32}\n"
-        "  test_data: {name: procedural, num_samples: 40, image_size: 32, split: test}\n"
+        "  train_data: {name: upright_objects, num_samples: 60, image_size: 32}\n"
+        "  test_data: {name: upright_objects, num_samples: 40, image_size: 32, split: test}\n"
     )
     return path
 

@@ -16,12 +16,12 @@ def test_demo_under_torchrun_trains_on_two_ranks_and_evaluates_once(tmp_path):
     config.write_text(
         f"output_dir: {tmp_path / 'run'}\n"
         "device: cpu\n"
-        "data: {name: procedural, num_samples: 128, image_size: 32}\n"
+        "data: {name: upright_objects, num_samples: 128, image_size: 32}\n"
         "backbone: {name: alexnet_bn, width: 0.125, fc_dim: 64}\n"
         "train: {epochs: 1, batch_size: 32, checkpoint_every: 2}\n"
         "evaluation:\n  protocol: knn\n  labels_per_class: null\n  options: {ks: [1]}\n"
-        "  train_data: {name: procedural, num_samples: 40, image_size: 32}\n"
-        "  test_data: {name: procedural, num_samples: 20, image_size: 32, split: test}\n"
+        "  train_data: {name: upright_objects, num_samples: 40, image_size: 32}\n"
+        "  test_data: {name: upright_objects, num_samples: 20, image_size: 32, split: test}\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR")}
     env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")

@@ -19,7 +19,7 @@ def _config(tmp_path: Path, name: str) -> Path:
     path.write_text(
         f"output_dir: {tmp_path / name}\n"
         "device: cpu\n"
-        "data: {name: procedural, image_size: 32, num_samples: 512}\n"
+        "data: {name: upright_objects, image_size: 32, num_samples: 512}\n"
         "backbone: {name: alexnet_bn, width: 0.25, fc_dim: 64}\n"
         f"train: {{epochs: 3, batch_size: 16, checkpoint_every: {CHECKPOINT_EVERY}, log_every: 1}}\n"
     )

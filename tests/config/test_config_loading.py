@@ -108,7 +108,7 @@ def test_learned_transforms_take_channels_from_the_dataset_and_the_seed_from_the
 
     config = load_config(
         None,
-        ["seed=7", "data={name: procedural, num_samples: 4, image_size: 16, channels: 1}", "transforms=[lci]"],
+        ["seed=7", "data={name: upright_objects, num_samples: 4, image_size: 16, channels: 1}", "transforms=[lci]"],
     )
     lci = build_transform_set(config, build_data(config.data)).learned_transforms[0]
     assert lci.channels == 1 and lci.inpainter.stem[0].in_channels == 1

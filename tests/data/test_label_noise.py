@@ -72,5 +72,7 @@ def test_pixel_permutation_is_fixed_per_image_and_moves_channels_together() -> N
 
 
 def test_wrappers_are_registered_and_build_their_base_from_a_mapping() -> None:
-    data = build_dataset("noisy_labels", base={"name": "procedural", "num_samples": 20, "image_size": 16}, fraction=0.5)
+    data = build_dataset(
+        "noisy_labels", base={"name": "upright_objects", "num_samples": 20, "image_size": 16}, fraction=0.5
+    )
     assert len(data) == 20 and data.image_size == 16

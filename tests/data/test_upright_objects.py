@@ -119,6 +119,17 @@ def test_rotation_is_recognisable_from_whole_images_but_not_from_8px_patches():
     assert report.locally_recognisable == [], report.to_table()
 
 
+@pytest.mark.slow
+def test_the_old_procedural_scenes_give_rotation_away_in_8px_patches():
+    """The contrast that made ``upright_objects`` the default: sky and ground reveal "up" locally."""
+    data = build_dataset("procedural", num_samples=300)
+    report = audit_transform_set(
+        TransformSet([Identity(), Rotation()]), data, num_images=300, patch_size=8, steps=500, batch_size=64
+    )
+    local = [report.local_pairwise[i][j] for i in range(4) for j in range(4) if i < j]
+    assert sum(local) / len(local) > 0.75, report.to_table()
+
+
 @pytest.mark.skipif(not __import__("os").path.isdir(DEBIAN_DIR), reason="dataset-fashion-mnist not installed")
 def test_fashion_on_noise_keeps_fashion_mnist_labels_and_refuses_val():
     from transformrec.data import FashionMNIST

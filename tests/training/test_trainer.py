@@ -166,3 +166,21 @@ def test_bilevel_training_resumes_bit_for_bit(tmp_path):
     resumed.fit()
     for name, tensor in full.model.state_dict().items():
         assert torch.equal(tensor, resumed.model.state_dict()[name]), name
+
+
+def test_channels_last_trains_the_same_function_in_nhwc_layout(tmp_path):
+    plain = _trainer(tmp_path / "plain", epochs=1)
+    plain.fit()
+    nhwc = _trainer(tmp_path / "nhwc", epochs=1, channels_last=True)
+    assert nhwc.channels_last
+    conv = nhwc.model.backbone.conv2[0].weight  # 16×8×3×3: the two layouts differ
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    nhwc.fit()
+    # Compare functions, not tensors: a conv bias before BatchNorm has a zero gradient up to rounding,
+    # which Adam turns into lr-sized steps of either sign, without changing any output.
+    images = TinyImages(n=8, seed=3).images
+    plain.model.eval(), nhwc.model.eval()
+    with torch.no_grad():
+        expected, got = plain.model(images), nhwc.model(images.contiguous(memory_format=torch.channels_last))
+    for head in expected:
+        torch.testing.assert_close(got[head], expected[head], rtol=1e-3, atol=1e-4)

@@ -27,6 +27,7 @@ from transformrec.adversarial.objectives import gan_objective, list_gan_objectiv
 from transformrec.atomic_save import save_atomic
 from transformrec.config.loading import ConfigError, apply_override, read_config_tree, validation_problems
 from transformrec.eval.fid import FeatureExtractor, mean_and_std, score_samples
+from transformrec.training.distributed import resolve_device
 
 
 class _Strict(BaseModel):
@@ -69,6 +70,7 @@ class GANConfig(_Strict):
     sample_every: int = Field(5000, ge=1)
     noise: NoiseConfig = NoiseConfig()
     eval: EvalConfig = EvalConfig()
+    device: str = Field("auto", description="auto (CUDA when available), cpu, cuda or cuda:N")
 
     @field_validator("objective")
     @classmethod
@@ -143,7 +145,11 @@ class GANTrainer:
         self.d_opt = _optimizer(config, self.discriminator.parameters())
         noise_params = [p for p in self.filter.parameters() if p.requires_grad]
         self.noise_opt = _optimizer(config, noise_params, config.noise.lr) if noise_params else None
-        self.real = fashion_mnist_images("train", config.image_size, config.train_images)
+        self.device = resolve_device(config.device)
+        for module in (self.generator, self.discriminator, self.filter):
+            module.to(self.device)
+        real = fashion_mnist_images("train", config.image_size, config.train_images)
+        self.real = real.pin_memory() if self.device.type == "cuda" else real
         self.data_rng = torch.Generator().manual_seed(config.seed)
         self.step = 0
         self.history: list[dict[str, float]] = []
@@ -153,7 +159,8 @@ class GANTrainer:
 
     # --- one iteration of Algorithm 1 -------------------------------------------------------
     def _real_batch(self) -> torch.Tensor:
-        return self.real[torch.randint(len(self.real), (self.config.batch_size,), generator=self.data_rng)]
+        chosen = torch.randint(len(self.real), (self.config.batch_size,), generator=self.data_rng)
+        return self.real[chosen].to(self.device, non_blocking=True)
 
     def train_step(self) -> dict[str, float]:
         """n_disc discriminator (and noise-model) updates, then one generator update."""
@@ -161,10 +168,10 @@ class GANTrainer:
         for _ in range(cfg.n_disc):
             real = self._real_batch()
             with torch.no_grad():
-                fake = g(torch.randn(cfg.batch_size, cfg.latent_dim))
+                fake = g(torch.randn(cfg.batch_size, cfg.latent_dim, device=self.device))
             d_loss, penalty = self.filter.discriminator_losses(d, self.objective, real, fake)
             self.filter.update_discriminator(d_loss, penalty, d, self.d_opt, self.noise_opt)
-        fake = g(torch.randn(cfg.batch_size, cfg.latent_dim))
+        fake = g(torch.randn(cfg.batch_size, cfg.latent_dim, device=self.device))
         g_loss = self.filter.generator_loss(d, self.objective, fake)
         self.g_opt.zero_grad(set_to_none=True)
         g_loss.backward(inputs=list(g.parameters()))
@@ -180,7 +187,7 @@ class GANTrainer:
         self.generator.eval()
         try:
             chunks = [
-                self.generator(torch.randn(min(batch, count - i), self.config.latent_dim))
+                self.generator(torch.randn(min(batch, count - i), self.config.latent_dim, device=self.device)).cpu()
                 for i in range(0, count, batch)
             ]
         finally:
@@ -191,7 +198,7 @@ class GANTrainer:
         """An 8×8 PNG grid of samples from a fixed latent batch, so grids of successive steps are comparable."""
         self.generator.eval()
         with torch.no_grad():
-            images = self.generator(self._fixed_z)
+            images = self.generator(self._fixed_z.to(self.device)).cpu()
         self.generator.train()
         path = self.out / f"samples_{self.step:07d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -234,6 +241,7 @@ class GANTrainer:
             "d_opt": self.d_opt.state_dict(),
             "noise_opt": None if self.noise_opt is None else self.noise_opt.state_dict(),
             "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
             "data_rng": self.data_rng.get_state(),
             "history": self.history,
             "step_seconds": self.step_seconds,
@@ -249,6 +257,8 @@ class GANTrainer:
         if self.noise_opt is not None:
             self.noise_opt.load_state_dict(state["noise_opt"])
         torch.set_rng_state(state["torch_rng"])
+        if self.device.type == "cuda" and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.data_rng.set_state(state["data_rng"])
         self.history = list(state["history"])
         self.step_seconds = state["step_seconds"]

@@ -87,5 +87,6 @@ def build_trainer(config: ExperimentConfig, resume: bool = False, progress: bool
         progress=progress,
         amp=train.amp,
         sync_batchnorm=train.sync_batchnorm,
+        channels_last=train.channels_last,
         bilevel=train.bilevel.model_dump() if train.bilevel is not None else None,
     )

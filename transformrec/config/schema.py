@@ -98,6 +98,7 @@ class TrainConfig(Strict):
     log_every: int = Field(10, ge=1)
     max_steps: int | None = Field(None, ge=1)
     amp: bool = False
+    channels_last: bool = Field(False, description="NHWC memory layout for image models and batches (faster on CUDA)")
     sync_batchnorm: bool = Field(
         False, description="under torchrun, BatchNorm statistics over the global batch (SyncBatchNorm, CUDA only)"
     )
@@ -119,8 +120,8 @@ class EvalConfig(Strict):
     """
 
     protocol: str = "linear_probe"
-    train_data: Component = Field(default_factory=lambda: Component(name="procedural", params={"split": "train"}))
-    test_data: Component = Field(default_factory=lambda: Component(name="procedural", params={"split": "test"}))
+    train_data: Component = Field(default_factory=lambda: Component(name="upright_objects", params={"split": "train"}))
+    test_data: Component = Field(default_factory=lambda: Component(name="upright_objects", params={"split": "test"}))
     labels_per_class: int | None = Field(100, ge=1)
     random_baseline: bool = True
     options: dict[str, Any] = Field(default_factory=dict)
@@ -151,7 +152,7 @@ class ExperimentConfig(Strict):
     seed: int = 0
     device: str = "auto"
     output_dir: str = "runs/experiment"
-    data: Component = Field(default_factory=lambda: Component(name="procedural"))
+    data: Component = Field(default_factory=lambda: Component(name="upright_objects"))
     backbone: Component = Field(default_factory=lambda: Component(name="alexnet_bn"))
     transforms: list[Component] = Field(
         default_factory=lambda: [Component(name=n) for n in ("identity", "rotation", "warp")], min_length=1

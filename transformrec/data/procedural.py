@@ -1,8 +1,13 @@
 """A labelled image data set generated in-process: one upright shape on a sky/ground scene.
 
-Why: the library needs a default data set that works offline, in CI and in notebooks, and on
-which the pretext tasks are meaningful. So the images are built to carry the two properties
-the thesis relies on:
+Not the default any more (that is ``upright_objects``): the sky/horizon, the darker striped ground
+and the top-lit shading make rotation solvable from 8×8 patches, and half of its classes (disk,
+square, cross, ring, nearly diamond) look the same rotated, so rotation pretraining on it learns the
+background, not the objects. It stays registered because it is exactly that: a worked example of a
+local shortcut (sec. 4.2.4) that ``transformrec audit`` flags, and
+``tests/data/test_upright_objects.py`` holds it beside the default as the contrast.
+
+It was designed to carry the two properties the thesis relies on:
   * a canonical upright orientation (lighter sky on top, textured ground at the bottom,
     shaded shapes lit from above, upright triangles/houses/arrows), so that a rotation is
     recognisable, as on natural photos (ch. 4);

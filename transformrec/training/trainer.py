@@ -70,6 +70,8 @@ class Trainer:
         resume: continue from ``output_dir/checkpoint.pt`` if it exists, bit-for-bit on CPU.
         max_steps: stop early after this many steps (the schedule still spans ``epochs``).
         amp: bfloat16/float16 autocast on CUDA; ignored on CPU (and with ``bilevel``).
+        channels_last: keep the model and image batches in NHWC memory layout (faster convolutions
+            on CUDA with AMP; the same function of the inputs).
         sync_batchnorm: under ``torchrun``, convert BatchNorm to SyncBatchNorm (CUDA only) so that
             batch statistics span the global batch as in one process.
         bilevel: options of :class:`~transformrec.bilevel.BilevelOptimizer` (``k``, ``mu``,
@@ -111,6 +113,7 @@ class Trainer:
         tensorboard: bool = True,
         sync_batchnorm: bool = False,
         bilevel: dict[str, Any] | None = None,
+        channels_last: bool = False,
     ) -> None:
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -161,6 +164,10 @@ class Trainer:
         self.checkpoint_every, self.resume, self.max_steps = checkpoint_every, resume, max_steps
         self.log_every, self.progress, self.tensorboard = log_every, progress, tensorboard
         self.amp = amp and self.device.type == "cuda" and bilevel is None
+        # NHWC lets cuDNN (and oneDNN on CPU) pick faster conv kernels; image batches only, same numbers.
+        self.channels_last = channels_last and all(t.modality == "image" for t in transforms.transforms)
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
         self.bilevel_options, self.bilevel_balanced = split_bilevel_options(bilevel)
         self.bilevel_k = self.bilevel_options.get("k", 8) if bilevel is not None else 1
         self.sampler = EpochBatchSampler(
@@ -339,6 +346,8 @@ class Trainer:
             targets = {head: take_own_samples(t, images.shape[0], self.context) for head, t in targets.items()}
         if self.bilevel is not None:
             return self._bilevel_step(inputs, targets, metrics)
+        if self.channels_last and inputs.dim() == 4:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         with torch.autocast(self.device.type, enabled=self.amp):
             logits = network(inputs)
         if self.context.enabled:
