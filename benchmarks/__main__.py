@@ -87,6 +87,11 @@ def render_results() -> str:
             f"Software: {env['software']}  ",
             f"Date: {env['date']}",
             "",
+            *(
+                []
+                if takes_seeds(module)
+                else ["Single seed: every row of this table is one run, so its orderings are not labelled.", ""]
+            ),
             module.to_markdown(stored["result"]),
             "",
         ]

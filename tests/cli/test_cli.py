@@ -159,3 +159,17 @@ def test_pretrain_and_show_damage_repair_from_the_command_line(tiny_config, tmp_
     assert main(["show", str(tiny_config), "--out", str(out), "--num-images", "2", *TINY, *dr]) == 0
     assert Image.open(out).size == (2 * 34 + 2, 2 * 34 + 2)
     assert out.with_suffix(".txt").read_text().strip() == "columns: real, damaged"
+
+
+def test_probe_gain_line_reports_best_layer_and_per_layer_points():
+    from transformrec.cli.main import _probe_gain
+
+    results = {
+        "pretrained": {"per_tap": {"conv1": {"test_acc": 0.30}, "conv5": {"test_acc": 0.55}}},
+        "random": {"per_tap": {"conv1": {"test_acc": 0.25}, "conv5": {"test_acc": 0.20}}},
+    }
+    line = _probe_gain(results)
+    assert "best layer +30.0 points (pretrained conv5 55.0% vs random conv1 25.0%)" in line
+    assert "conv1 +5.0  conv5 +35.0" in line
+    knn_like = {k: {"per_tap": {"fc7": {"test_acc": {"1": 0.5}}}} for k in ("pretrained", "random")}
+    assert _probe_gain(knn_like) is None  # per-k accuracies: no single number per layer

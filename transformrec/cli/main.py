@@ -152,7 +152,9 @@ def _probe_gain(results: dict) -> str | None:
         per_tap = results.get(label, {}).get("per_tap") if isinstance(results.get(label), dict) else None
         if not per_tap:
             return None
-        accuracies[label] = {t: v["test_acc"] for t, v in per_tap.items() if isinstance(v, dict) and "test_acc" in v}
+        accuracies[label] = {
+            t: v["test_acc"] for t, v in per_tap.items() if isinstance(v, dict) and isinstance(v.get("test_acc"), float)
+        }
     pretrained, random = accuracies["pretrained"], accuracies["random"]
     if not pretrained or pretrained.keys() != random.keys():
         return None
