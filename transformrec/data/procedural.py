@@ -30,11 +30,11 @@ from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F  # noqa: N812 (torch convention)
-from torch.utils.data import Dataset
 
-from transformrec.data.item_seeding import SPLITS, item_uniforms
+from transformrec.data.item_seeding import item_uniforms
 from transformrec.data.registry import register_dataset
 from transformrec.data.render_colour import hsv_to_rgb, single_threaded
+from transformrec.data.rendered_images import RenderedImageSet
 from transformrec.functional.signed_distance import sd_box, sd_polygon
 
 CLASS_NAMES = ["disk", "square", "diamond", "triangle", "cross", "star", "ring", "house", "arrow", "half_moon"]
@@ -148,12 +148,14 @@ def _render(params: torch.Tensor, image_size: int, channels: int) -> tuple[torch
 
 
 @register_dataset("procedural")
-class ProceduralShapes(Dataset):
+class ProceduralShapes(RenderedImageSet):
     """``num_samples`` generated scenes per split, labelled by shape class (10 classes).
 
     ``cache`` keeps rendered blocks as uint8 (``num_samples×C×S×S`` bytes at most: 30 MB for
     10k at 32 px); turn it off for very large sets, each item is then rendered on its own.
     """
+
+    min_image_size = 4
 
     def __init__(
         self,
@@ -164,21 +166,9 @@ class ProceduralShapes(Dataset):
         channels: int = 3,
         cache: bool = True,
     ) -> None:
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
-        if channels not in (1, 3):
-            raise ValueError(f"channels must be 1 or 3, got {channels}")
-        if num_samples < 0 or image_size < 4:
-            raise ValueError(f"need num_samples >= 0 and image_size >= 4, got {num_samples}, {image_size}")
-        self.num_samples = num_samples
-        self.image_size = image_size
-        self.seed = seed
-        self.split = split
-        self.channels = channels
-        self.cache = cache
+        super().__init__(num_samples, image_size, seed, split, channels, cache)
         self.num_classes = len(CLASS_NAMES)
         self.class_names = list(CLASS_NAMES)
-        self._blocks: dict[int, torch.Tensor] = {}
         self._labels: torch.Tensor | None = None
 
     @property
@@ -189,49 +179,6 @@ class ProceduralShapes(Dataset):
             self._labels = (params[:, 0] * self.num_classes).long().clamp_(max=self.num_classes - 1)
         return self._labels
 
-    def render_batch(self, indices: Sequence[int] | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Render ``indices`` at once: float images ``B×C×S×S`` in [0, 1] (8-bit levels) and labels.
-
-        Values match ``self[i]`` up to one 8-bit level (vectorised maths may round differently
-        for different batch shapes).
-        """
-        index_list = [int(i) for i in indices]
-        for index in index_list:
-            self._check_index(index)
-        images, labels = render_params(item_params(self.seed, self.split, index_list), self.image_size, self.channels)
-        return images.float().div_(255.0), labels
-
-    def _block(self, block: int) -> torch.Tensor:
-        cached = self._blocks.get(block)
-        if cached is None:
-            start = block * _BLOCK
-            indices = range(start, min(start + _BLOCK, self.num_samples))
-            cached, _ = render_params(item_params(self.seed, self.split, indices), self.image_size, self.channels)
-            self._blocks[block] = cached
-        return cached
-
-    def _check_index(self, index: int) -> None:
-        if not 0 <= index < self.num_samples:
-            raise IndexError(f"index {index} out of range for {self.num_samples} samples")
-
-    def __len__(self) -> int:
-        return self.num_samples
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        index = int(index)
-        if index < 0:
-            index += self.num_samples
-        self._check_index(index)
-        if self.cache:
-            image = self._block(index // _BLOCK)[index % _BLOCK]
-            label = int(self.labels[index])
-        else:
-            images, labels = render_params(item_params(self.seed, self.split, [index]), self.image_size, self.channels)
-            image, label = images[0], int(labels[0])
-        return image.float().div_(255.0), label
-
-    def __repr__(self) -> str:
-        return (
-            f"ProceduralShapes(split={self.split!r}, num_samples={self.num_samples}, image_size={self.image_size}, "
-            f"channels={self.channels}, seed={self.seed}, classes={self.num_classes})"
-        )
+    def render_uint8(self, indices: Sequence[int]) -> torch.Tensor:
+        images, _ = render_params(item_params(self.seed, self.split, indices), self.image_size, self.channels)
+        return images

@@ -24,94 +24,30 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F  # noqa: N812 (torch convention)
-from torch.utils.data import Dataset
 
-from transformrec.data.item_seeding import SPLITS, item_uniforms
+from transformrec.data.item_seeding import item_uniforms
 from transformrec.data.noise_scenes import NUM_PARAMS, render_scenes
 from transformrec.data.registry import register_dataset
+from transformrec.data.rendered_images import RenderedImageSet
 from transformrec.data.upright_silhouettes import CLASS_NAMES, silhouette_masks
 
-_BLOCK = 256  # indices rendered together and cached together
 _TEMPLATE_SIZE = 64
 
 
-class _RenderedScenes(Dataset):
-    """Shared machinery: validation, per-item parameters, block cache, ``__getitem__`` and ``render_batch``."""
+class _SceneSet(RenderedImageSet):
+    """One object per item, drawn from a per-item template by :func:`~transformrec.data.noise_scenes.render_scenes`."""
 
-    def __init__(self, num_samples: int, image_size: int, seed: int, split: str, channels: int, cache: bool) -> None:
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
-        if channels not in (1, 3):
-            raise ValueError(f"channels must be 1 or 3, got {channels}")
-        if num_samples < 0:
-            raise ValueError(f"num_samples must be >= 0, got {num_samples}")
-        if image_size < 8:
-            raise ValueError(f"image_size must be >= 8, got {image_size}")
-        self.num_samples = num_samples
-        self.image_size = image_size
-        self.seed = seed
-        self.split = split
-        self.channels = channels
-        self.cache = cache
-        self._blocks: dict[int, torch.Tensor] = {}
-
-    # Subclasses say which object each item shows and what its label is.
     def _templates(self, indices: Sequence[int]) -> torch.Tensor:
         raise NotImplementedError
 
-    @property
-    def labels(self) -> torch.Tensor:
-        raise NotImplementedError
-
-    def _render_uint8(self, indices: Sequence[int]) -> torch.Tensor:
+    def render_uint8(self, indices: Sequence[int]) -> torch.Tensor:
         params = item_uniforms(self.seed, self.split, indices, NUM_PARAMS)
         return render_scenes(params, self._templates(indices), self.image_size, self.channels)
 
-    def render_batch(self, indices: Sequence[int] | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Render ``indices`` at once: float images ``B×C×S×S`` in [0, 1] (8-bit levels) and labels."""
-        index_list = [int(i) for i in indices]
-        for index in index_list:
-            self._check_index(index)
-        parts = [self._render_uint8(index_list[k : k + _BLOCK]) for k in range(0, len(index_list), _BLOCK)]
-        images = torch.cat(parts) if parts else torch.empty(0, self.channels, self.image_size, self.image_size)
-        return images.float().div_(255.0), self.labels[torch.as_tensor(index_list, dtype=torch.long)]
-
-    def _block(self, block: int) -> torch.Tensor:
-        cached = self._blocks.get(block)
-        if cached is None:
-            start = block * _BLOCK
-            cached = self._render_uint8(range(start, min(start + _BLOCK, self.num_samples)))
-            self._blocks[block] = cached
-        return cached
-
-    def _check_index(self, index: int) -> None:
-        if not 0 <= index < self.num_samples:
-            raise IndexError(f"index {index} out of range for {self.num_samples} samples")
-
-    def __len__(self) -> int:
-        return self.num_samples
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        index = int(index)
-        if index < 0:
-            index += self.num_samples
-        self._check_index(index)
-        image = self._block(index // _BLOCK)[index % _BLOCK] if self.cache else self._render_uint8([index])[0]
-        return image.float().div_(255.0), int(self.labels[index])
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(split={self.split!r}, num_samples={self.num_samples}, "
-            f"image_size={self.image_size}, channels={self.channels}, seed={self.seed}, classes={self.num_classes})"
-        )
-
 
 @register_dataset("upright_objects")
-class UprightObjects(_RenderedScenes):
-    """``num_samples`` scenes per split, each one of ten upright objects (see the module docstring).
-
-    ``cache`` keeps rendered blocks as uint8 (``num_samples×C×S×S`` bytes: 30 MB for 10k at 32 px).
-    """
+class UprightObjects(_SceneSet):
+    """``num_samples`` scenes per split, each one of ten upright objects (see the module docstring)."""
 
     def __init__(
         self,
@@ -138,7 +74,7 @@ class UprightObjects(_RenderedScenes):
 
 
 @register_dataset("fashion_on_noise")
-class FashionOnNoise(_RenderedScenes):
+class FashionOnNoise(_SceneSet):
     """Fashion-MNIST items (their labels) in random colour, scale, tilt and position on isotropic clutter.
 
     Item ``i`` shows Fashion-MNIST image ``i`` of the split (``train``: 60k, ``test``: 10k; ``val`` is
