@@ -34,7 +34,7 @@ from transformrec import experiment
 from transformrec.config.build import build_data
 from transformrec.config.loading import load_config
 from transformrec.data.fashion_mnist import DEBIAN_DIR
-from transformrec.eval.features import dataset_labels, standardization_stats
+from transformrec.eval.features import dataset_labels, dataset_num_classes, standardization_stats
 from transformrec.eval.linear_probe import fit_linear_classifier
 from transformrec.eval.low_shot import low_shot_indices
 
@@ -72,16 +72,20 @@ DATASETS = {
 DEFAULT_SEEDS = {"smoke": 1, "quick": 1, "full": 3}
 
 
+def _flattened(dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every item of ``dataset`` read once: ``N×D`` flattened images and ``N`` labels."""
+    images, labels = zip(*(dataset[i] for i in range(len(dataset))), strict=True)
+    return torch.stack(images).flatten(1), torch.as_tensor(labels, dtype=torch.long)
+
+
 def pixel_probe(train_set, test_set, labels_per_class: int, seed: int, epochs: int) -> float:
     """Test accuracy of the same logistic regression on standardized raw pixels (the no-learning floor)."""
     chosen = low_shot_indices(dataset_labels(train_set), labels_per_class, seed).tolist()
-    subset = Subset(train_set, chosen)
-    train_x = torch.stack([subset[i][0].flatten() for i in range(len(subset))])
-    train_y = torch.tensor([int(subset[i][1]) for i in range(len(subset))])
-    test_x = torch.stack([test_set[i][0].flatten() for i in range(len(test_set))])
-    test_y = torch.tensor([int(test_set[i][1]) for i in range(len(test_set))])
+    train_x, train_y = _flattened(Subset(train_set, chosen))
+    test_x, test_y = _flattened(test_set)
     mean, std = standardization_stats(train_x)
-    classifier = fit_linear_classifier((train_x - mean) / std, train_y, int(train_y.max()) + 1, epochs, seed=seed)
+    num_classes = dataset_num_classes(train_set, train_y)
+    classifier = fit_linear_classifier((train_x - mean) / std, train_y, num_classes, epochs, seed=seed)
     with torch.no_grad():
         predictions = classifier((test_x - mean) / std).argmax(1)
     return float((predictions == test_y).float().mean())

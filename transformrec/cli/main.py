@@ -149,7 +149,8 @@ def _probe_gain(results: dict) -> str | None:
     """One line with the pretrained-minus-random gain in accuracy points, best layer and per layer."""
     accuracies = {}
     for label in ("pretrained", "random"):
-        per_tap = results.get(label, {}).get("per_tap") if isinstance(results.get(label), dict) else None
+        outcome = results.get(label)
+        per_tap = outcome.get("per_tap") if isinstance(outcome, dict) else None
         if not per_tap:
             return None
         accuracies[label] = {

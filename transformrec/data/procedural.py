@@ -34,13 +34,12 @@ import torch.nn.functional as F  # noqa: N812 (torch convention)
 from transformrec.data.item_seeding import item_uniforms
 from transformrec.data.registry import register_dataset
 from transformrec.data.render_colour import hsv_to_rgb, single_threaded
-from transformrec.data.rendered_images import RenderedImageSet
+from transformrec.data.rendered_images import BLOCK, RenderedImageSet
 from transformrec.functional.signed_distance import sd_box, sd_polygon
 
 CLASS_NAMES = ["disk", "square", "diamond", "triangle", "cross", "star", "ring", "house", "arrow", "half_moon"]
 _NOISE = 8  # side of the coarse noise grid that textures sky and ground
 _NUM_PARAMS = 32 + _NOISE * _NOISE
-_BLOCK = 256  # indices rendered together and cached together
 
 
 def item_params(seed: int, split: str, indices: Sequence[int]) -> torch.Tensor:
@@ -85,8 +84,8 @@ def render_params(params: torch.Tensor, image_size: int, channels: int = 3) -> t
     Kept separate from the data set so the scene model can be read (and tested) on its own.
     Large batches are rendered in blocks to bound the memory of the per-edge polygon tensors.
     """
-    if params.shape[0] > _BLOCK:
-        parts = [render_params(chunk, image_size, channels) for chunk in params.split(_BLOCK)]
+    if params.shape[0] > BLOCK:
+        parts = [render_params(chunk, image_size, channels) for chunk in params.split(BLOCK)]
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
     with single_threaded():
         return _render(params, image_size, channels)
