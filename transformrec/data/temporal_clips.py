@@ -19,7 +19,7 @@ from torch.utils.data import Dataset
 from transformrec.data.item_seeding import item_seed
 from transformrec.data.video_io import CorruptVideoError
 from transformrec.functional.crop_flip import crop_and_flip
-from transformrec.transforms.base import IGNORE_INDEX
+from transformrec.targets import IGNORE_INDEX
 
 log = logging.getLogger(__name__)
 

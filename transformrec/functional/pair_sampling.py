@@ -10,6 +10,8 @@ import torch
 
 D_MIN = 4
 D_MAX = 128
+POSITIVE, UNSYNCHRONIZED, FLIPPED = "positive", "unsynchronized", "flipped"
+"""The three kinds of pairs of sec. 6.2.1 (x_p, x_n, x_f)."""
 
 
 def _randint(high: int, generator: torch.Generator | None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from transformrec.transforms.base import IGNORE_INDEX
+from transformrec.targets import IGNORE_INDEX
 
 
 def dense_logits_like(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

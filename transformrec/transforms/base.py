@@ -14,9 +14,12 @@ from typing import Any, ClassVar
 
 import torch
 from torch import nn
+from torch.utils.data import Dataset
 
-IGNORE_INDEX = -100
-"""Target value meaning "no target for this head on this sample" (``cross_entropy``'s ignore index)."""
+from transformrec.targets import IGNORE_INDEX
+
+__all__ = ["IGNORE_INDEX", "LearnedTransform", "Transform"]
+
 
 
 class Transform(ABC):
@@ -59,6 +62,19 @@ class Transform(ABC):
         Returns the transformed batch and targets for :meth:`extra_heads` (class indices, or
         ``IGNORE_INDEX`` where a sample has none). Runs on the batch's device.
         """
+
+    def adapt_data(self, data: Dataset, transform_set: Any, *, seed: int, augment: Any) -> Dataset | None:
+        """A data set that prepares this modality's samples before decoding, or ``None``.
+
+        Image transforms return ``None``: the Trainer decodes a batch of images and applies the
+        TransformSet to it on the device. A modality that must choose *which* frames or views to
+        decode (the temporal samplers of ch. 5, the view pairs of ch. 6) returns a data set whose
+        items are ``(K×… samples, {head: K targets})``, one sample per class of ``transform_set``;
+        it then also owns the augmentation (``augment``: a ``RandomCropFlip`` or ``None``) and its
+        randomness, a function of ``(seed, epoch, index)`` so that resume replays it. The Trainer
+        asks :meth:`TransformSet.data_path` and never tests modality names.
+        """
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

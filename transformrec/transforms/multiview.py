@@ -2,8 +2,8 @@
 
 Like the temporal transforms of chapter 5 these are index samplers: they decide which frames
 of which cameras form a pair before anything is decoded, so
-:class:`~transformrec.data.multiview_pairs.MultiViewPairs` does the work (the Trainer wraps a
-:class:`~transformrec.data.multiview_folder.MultiViewFolder` in it). Two heads, each binary:
+:class:`~transformrec.data.multiview_pairs.MultiViewPairs` does the work (:meth:`PairTransform.adapt_data`
+wraps a :class:`~transformrec.data.multiview_folder.MultiViewFolder` in it). Two heads, each binary:
 
 - ``sync`` (transform ``sync``): ``synchronized`` — two views at the same time t — vs
   ``unsynchronized`` — two views at t₁, t₂ with d_min < |t₂ − t₁| < d_max (4 and 128).
@@ -22,12 +22,16 @@ and a synchronized pair is one frame under two random augmentations (crop, scale
 
 from __future__ import annotations
 
-from transformrec.functional.pair_sampling import D_MAX, D_MIN
+from typing import Any
+
+from torch.utils.data import Dataset
+
+from transformrec.data.multiview_pairs import MultiViewPairs
+from transformrec.functional.pair_sampling import D_MAX, D_MIN, FLIPPED, POSITIVE, UNSYNCHRONIZED
 from transformrec.transforms.base import Transform
 from transformrec.transforms.registry import register_transform
 
-POSITIVE, UNSYNCHRONIZED, FLIPPED = "positive", "unsynchronized", "flipped"
-"""The three kinds of pairs of sec. 6.2.1 (x_p, x_n, x_f)."""
+__all__ = ["FLIPPED", "POSITIVE", "UNSYNCHRONIZED", "Flip", "PairTransform", "Synchronization"]
 
 
 class PairTransform(Transform):
@@ -42,10 +46,20 @@ class PairTransform(Transform):
         """The kind of pair (``positive``, ``unsynchronized``, ``flipped``) variant ``variant`` is."""
         raise NotImplementedError
 
+    def adapt_data(self, data: Dataset, transform_set: Any, *, seed: int, augment: Any) -> Dataset:
+        """Pairs of views are chosen before decoding (sec. 6.2.1): a MultiViewFolder becomes MultiViewPairs.
+
+        ``augment.hflip`` mirrors both frames of a pair together (sec. 6.2.3); a data set that
+        already is a MultiViewPairs is used as it is.
+        """
+        if isinstance(data, MultiViewPairs):
+            return data
+        return MultiViewPairs(data, transform_set, seed=seed, hflip=augment.hflip if augment is not None else False)
+
     def apply(self, batch, variant, generator=None):
         raise TypeError(
             f"{type(self).__name__} chooses frames and views before decoding; train it on a multi-view data set "
-            "(the Trainer wraps a MultiViewFolder in MultiViewPairs), not on a batch of decoded tensors"
+            "(PairTransform.adapt_data wraps a MultiViewFolder in MultiViewPairs), not on a batch of decoded tensors"
         )
 
 

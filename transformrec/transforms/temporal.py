@@ -21,6 +21,11 @@ from transformrec.functional.frame_samplers import (
     sample_speed,
     sample_warp,
 )
+from typing import Any
+
+from torch.utils.data import Dataset
+
+from transformrec.data.temporal_clips import TemporalClips
 from transformrec.transforms.base import Transform
 from transformrec.transforms.registry import register_transform
 
@@ -40,10 +45,26 @@ class TemporalTransform(Transform):
         """Frame indices of one clip, and targets for extra heads (e.g. ``{"speed": κ}``)."""
         raise NotImplementedError
 
+    def adapt_data(self, data: Dataset, transform_set: Any, *, seed: int, augment: Any) -> Dataset:
+        """Frames are picked before decoding (sec. 5.2.1): a VideoFolder becomes TemporalClips.
+
+        ``augment`` crops and flips whole clips inside the data set; a data set that already is a
+        TemporalClips is used as it is.
+        """
+        if isinstance(data, TemporalClips):
+            return data
+        return TemporalClips(
+            data,
+            transform_set,
+            seed=seed,
+            crop_padding=augment.padding if augment is not None else 0,
+            hflip=augment.hflip if augment is not None else False,
+        )
+
     def apply(self, batch, variant, generator=None):
         raise TypeError(
             f"{type(self).__name__} picks frame indices before decoding; train it on a video data set "
-            "(the Trainer wraps a VideoFolder in TemporalClips), not on a batch of decoded tensors"
+            "(TemporalTransform.adapt_data wraps a VideoFolder in TemporalClips), not on a batch of decoded tensors"
         )
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
+from torch.utils.data import Dataset
 
 from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transform
 
@@ -27,6 +29,20 @@ class ClassSlot:
     head: str
     label: int
     name: str
+
+
+@dataclass(frozen=True)
+class DataPath:
+    """How training data reaches the classifier for one TransformSet (see :meth:`TransformSet.data_path`).
+
+    ``prepared``: the data set's items already are transformed samples with per-head targets,
+    chosen before decoding by a modality's adapter, which also applied the augmentation; else the
+    Trainer augments decoded image batches with ``batch_augment`` and applies the TransformSet.
+    """
+
+    dataset: Dataset
+    batch_augment: Any
+    prepared: bool
 
 
 class TransformSet:
@@ -81,6 +97,22 @@ class TransformSet:
 
     def __len__(self) -> int:
         return len(self.slots)
+
+    def data_path(self, data: Dataset, *, seed: int = 0, augment: Any = None) -> DataPath:
+        """Where the Trainer's samples come from: ``data`` itself, or the adapter of the set's modality.
+
+        Each transform's class may provide a data-set adapter (:meth:`Transform.adapt_data`) that picks
+        frames or views before decoding. All transforms of a set must share one (a set mixing, say,
+        temporal samplers with image rotations is refused); it is called once.
+        """
+        adapters = {type(t).adapt_data: t for t in self.transforms}
+        if len(adapters) > 1:
+            kinds = ", ".join(f"{type(t).__name__} ({t.modality})" for t in adapters.values())
+            raise ValueError(f"transforms prepare their data in different ways and cannot share a TransformSet: {kinds}")
+        adapted = self.transforms[0].adapt_data(data, self, seed=seed, augment=augment)
+        if adapted is None:
+            return DataPath(data, augment, prepared=False)
+        return DataPath(adapted, None, prepared=True)
 
     def __call__(
         self, images: torch.Tensor, generator: torch.Generator | None = None

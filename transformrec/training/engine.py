@@ -1,0 +1,284 @@
+"""The one training loop under every trainer: checkpoints, exact resume, logs, progress, NaN handling.
+
+Why one engine: the pretext Trainer (ch. 3–6, 8) and the GAN trainer (ch. 7) differ only in what
+one step does. Everything around the step — the step counter, the global and CUDA RNG states in
+atomic checkpoints, resume that continues bit for bit, CSV + TensorBoard logs that read as if a
+resumed run had never stopped, the progress bar, skipping non-finite steps and stopping when they
+persist, the JSON summary — is written once here. A trainer is a :class:`TrainingTask`: it owns its
+networks, optimisers and generators, and yields one :class:`StepOutcome` per step it performs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from transformrec.atomic_save import save_atomic
+from transformrec.training.checkpoint import load_checkpoint
+from transformrec.training.run_logger import RunLogger
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+SUMMARY_NAME = "summary.json"
+MAX_CONSECUTIVE_BAD_STEPS = 10
+ENGINE_KEYS = ("step", "engine")
+"""Checkpoint keys the engine owns; a task's own state sits beside them at the top level."""
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Raised when the loss stays NaN/inf for many consecutive steps (training has diverged)."""
+
+
+@dataclass
+class StepOutcome:
+    """What one step reports to the engine.
+
+    ``metrics`` is ``None`` when the step was skipped because its loss was not finite (the task
+    made no update); ``samples`` counts the real examples it consumed (for throughput);
+    ``end_of_epoch`` closes an epoch after this step (epoch means are logged and a checkpoint is
+    written); ``log`` adds scalars to the CSV/TensorBoard row of this step only (learning rate,
+    FID), without entering the epoch means.
+    """
+
+    metrics: dict[str, float] | None
+    samples: int = 0
+    end_of_epoch: bool = False
+    log: dict[str, float] = field(default_factory=dict)
+
+
+class TrainingTask(ABC):
+    """What differs between training loops: the state a trainer owns and what one step does.
+
+    The engine calls :meth:`start` once (``resumed`` tells whether a checkpoint was loaded), then
+    iterates :meth:`steps` until ``total_steps`` (or the engine's ``max_steps``) steps have been
+    performed. :meth:`steps` must continue from the position held in the task's state, so that a
+    resumed task yields exactly the steps an uninterrupted one would have.
+    """
+
+    progress_label: str = "train"
+    postfix_keys: tuple[str, ...] = ("loss",)
+
+    @property
+    @abstractmethod
+    def total_steps(self) -> int:
+        """Steps of the whole run (the schedule's length)."""
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Networks, optimisers, schedules, the task's generators and its position in the data."""
+
+    @abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Inverse of :meth:`state_dict`."""
+
+    @abstractmethod
+    def steps(self) -> Iterator[StepOutcome]:
+        """Perform steps from the current position, one outcome per step."""
+
+    def start(self, resumed: bool) -> None:  # noqa: B027 - optional hook
+        """Called once before the first step (pre-training phases run here on a fresh start)."""
+
+    def after_step(self, step: int) -> dict[str, float]:
+        """Periodic work after step ``step`` (sample grids, FID); returns scalars to log at it."""
+        return {}
+
+    def summary(self) -> dict[str, Any]:
+        """Task-specific fields of the run's JSON summary."""
+        return {}
+
+    def write_outputs(self, output_dir: Path) -> dict[str, Any]:
+        """Write final artefacts (exported weights) on the main process; returns summary fields."""
+        return {}
+
+
+class TrainingEngine:
+    """Runs a :class:`TrainingTask` with checkpoints, exact resume, logs, progress and a summary.
+
+    Args:
+        task: the trainer-specific part.
+        output_dir: checkpoints, ``metrics.csv``, TensorBoard logs and ``summary.json`` (None: nowhere).
+        is_main: only the main process of a ``torchrun`` launch writes files and shows progress.
+        checkpoint_every: steps between checkpoints (one is also written at every epoch end and at the end).
+        log_every: steps between logged rows of step metrics.
+        max_steps: stop early after this many steps (the task's schedule still spans ``total_steps``).
+        progress, tensorboard: show a progress bar; mirror the CSV to TensorBoard.
+    """
+
+    def __init__(
+        self,
+        task: TrainingTask,
+        *,
+        output_dir: str | Path | None,
+        is_main: bool = True,
+        checkpoint_every: int | None = None,
+        log_every: int = 10,
+        max_steps: int | None = None,
+        progress: bool = True,
+        tensorboard: bool = True,
+    ) -> None:
+        self.task = task
+        self.output_dir = Path(output_dir) if output_dir is not None else None
+        self.is_main = is_main
+        self.checkpoint_every, self.log_every, self.max_steps = checkpoint_every, log_every, max_steps
+        self.progress, self.tensorboard = progress, tensorboard
+        self.step = 0
+        self.skipped_steps, self._consecutive_bad = 0, 0
+        self._epoch_sums: dict[str, float] = {}
+        self._epoch_count = 0
+        self.last_epoch_means: dict[str, float] | None = None
+        self.resumed_from: int | None = None
+
+    # ------------------------------------------------------------------ state
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return self.output_dir / CHECKPOINT_NAME if self.output_dir is not None else None
+
+    def state_dict(self) -> dict[str, Any]:
+        """The task's state, plus the step counter, epoch sums and the global RNG states."""
+        state = self.task.state_dict()
+        clashes = [key for key in ENGINE_KEYS if key in state]
+        if clashes:
+            raise ValueError(f"{type(self.task).__name__}.state_dict() uses keys reserved by the engine: {clashes}")
+        engine: dict[str, Any] = {
+            "skipped_steps": self.skipped_steps,
+            "epoch_sums": dict(self._epoch_sums),
+            "epoch_count": self._epoch_count,
+            "last_epoch_means": self.last_epoch_means,
+            "torch_rng": torch.get_rng_state(),
+        }
+        if torch.cuda.is_available():
+            engine["cuda_rng"] = torch.cuda.get_rng_state_all()
+        return {**state, "step": self.step, "engine": engine}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`."""
+        engine = state["engine"]
+        self.task.load_state_dict({k: v for k, v in state.items() if k not in ENGINE_KEYS})
+        self.step = state["step"]
+        self.skipped_steps = engine["skipped_steps"]
+        self._epoch_sums, self._epoch_count = dict(engine["epoch_sums"]), engine["epoch_count"]
+        self.last_epoch_means = engine["last_epoch_means"]
+        torch.set_rng_state(engine["torch_rng"])
+        if "cuda_rng" in engine and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(engine["cuda_rng"])
+
+    def save_checkpoint(self) -> Path | None:
+        """Write the checkpoint atomically (main process only); returns its path."""
+        if self.checkpoint_path is None or not self.is_main:
+            return None
+        return save_atomic(self.state_dict(), self.checkpoint_path)
+
+    def resume(self, map_location: str | torch.device = "cpu") -> bool:
+        """Load ``output_dir/checkpoint.pt`` if there is one; returns whether it was loaded."""
+        if self.checkpoint_path is None or not self.checkpoint_path.exists():
+            return False
+        self.load_state_dict(load_checkpoint(self.checkpoint_path, map_location=map_location))
+        self.resumed_from = self.step
+        log.info("resumed from %s at step %d", self.checkpoint_path, self.step)
+        return True
+
+    # ------------------------------------------------------------------ loop
+    def fit(self, resume: bool = False, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+        """Run the task to its end (or ``max_steps``); returns the JSON summary it also writes."""
+        resumed = self.resume(map_location) if resume else False
+        self.task.start(resumed)
+        logger = None
+        if self.output_dir is not None and self.is_main:
+            logger = RunLogger(self.output_dir, resume_step=self.resumed_from, tensorboard=self.tensorboard)
+        last_step = min(self.task.total_steps, self.max_steps or self.task.total_steps)
+        bar = tqdm(
+            total=last_step,
+            initial=self.step,
+            disable=not (self.progress and self.is_main),
+            desc=self.task.progress_label,
+        )
+        started, samples = time.perf_counter(), 0
+        try:
+            if self.step < last_step:
+                for outcome in self.task.steps():
+                    samples += outcome.samples
+                    self._record(outcome, logger, started, samples)
+                    bar.update(1)
+                    if outcome.metrics:
+                        shown = {k: f"{outcome.metrics[k]:.3f}" for k in self.task.postfix_keys if k in outcome.metrics}
+                        bar.set_postfix(shown)
+                    if outcome.end_of_epoch:
+                        self._finish_epoch(logger)
+                        self.save_checkpoint()
+                    elif self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                        self.save_checkpoint()
+                    if self.step >= last_step:
+                        break
+            self.save_checkpoint()
+        finally:
+            bar.close()
+            if logger is not None:
+                logger.close()
+        return self._write_summary(time.perf_counter() - started, samples)
+
+    def _record(self, outcome: StepOutcome, logger: RunLogger | None, started: float, samples: int) -> None:
+        if outcome.metrics is None:
+            # Skip and count: one bad batch should not poison the weights; many in a row mean divergence.
+            self.skipped_steps += 1
+            self._consecutive_bad += 1
+            if self._consecutive_bad >= MAX_CONSECUTIVE_BAD_STEPS:
+                raise NonFiniteLossError(
+                    f"loss was not finite for {self._consecutive_bad} consecutive steps "
+                    f"(step {self.step}); lower the learning rate or check the data"
+                )
+            self.step += 1
+        else:
+            self._consecutive_bad = 0
+            self.step += 1
+            for key, number in outcome.metrics.items():
+                self._epoch_sums[key] = self._epoch_sums.get(key, 0.0) + number
+            self._epoch_count += 1
+        extra = self.task.after_step(self.step)
+        if logger is None:
+            return
+        row: dict[str, float] = {}
+        if outcome.metrics and self.step % self.log_every == 0:
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            row.update(outcome.metrics, **outcome.log, images_per_second=samples / elapsed)
+        row.update(extra)
+        if row:
+            logger.log(self.step, row)
+
+    def _finish_epoch(self, logger: RunLogger | None) -> None:
+        self.last_epoch_means = {k: v / max(self._epoch_count, 1) for k, v in self._epoch_sums.items()}
+        if logger is not None:
+            logger.log(self.step, {f"epoch_mean/{k}": v for k, v in self.last_epoch_means.items()})
+        self._epoch_sums, self._epoch_count = {}, 0
+
+    def final_metrics(self) -> dict[str, float]:
+        """Means of the last complete epoch, or of the steps since the last epoch ended."""
+        if self.last_epoch_means is not None:
+            return dict(self.last_epoch_means)
+        return {k: v / self._epoch_count for k, v in self._epoch_sums.items()} if self._epoch_count else {}
+
+    def _write_summary(self, wall: float, samples: int) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "steps": self.step,
+            "total_steps": self.task.total_steps,
+            "resumed_from_step": self.resumed_from,
+            "skipped_nonfinite_steps": self.skipped_steps,
+            "wall_seconds": wall,
+            "images_per_second": samples / wall if wall > 0 else None,
+            **self.task.summary(),
+            "final_metrics": self.final_metrics(),
+        }
+        if self.output_dir is not None and self.is_main:
+            summary.update(self.task.write_outputs(self.output_dir))
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            (self.output_dir / SUMMARY_NAME).write_text(json.dumps(summary, indent=2))
+        return summary
