@@ -1,5 +1,6 @@
 """GAN trainer: Algorithm 1 end to end at toy scale, grids, FID/IS history, exact resume, config errors."""
 
+import csv
 import json
 
 import pytest
@@ -121,3 +122,58 @@ def test_annealed_noise_without_a_horizon_is_refused_by_name():
         build_distribution_filter(parse_noise_config({"kind": "annealed"}, "x"), lambda: None, True)
     with pytest.raises(ValueError, match=r"lci.distribution_filter: kind"):
         parse_noise_config({"kind": "gaussain"}, "lci.distribution_filter")
+
+
+def test_trains_on_any_registered_image_set_with_its_channels_and_logs_like_pretrain(tmp_path):
+    # upright_objects: 3-channel rendered scenes, so G and D are built for 3 channels; the offline
+    # FID classifier is trained on the set's own labels and scored against its test split.
+    config = _config(
+        tmp_path,
+        data={"name": "upright_objects", "split": "train", "num_samples": 128},
+        train_images=None,
+        log_every=1,
+        eval={"every": 2, "samples": 32, "extractor": "classifier", "extractor_steps": 5},
+    )
+    trainer = GANTrainer(config, progress=False)
+    assert trainer.real.shape == (128, 3, 32, 32) and trainer.real.min() >= -1 and trainer.real.max() <= 1
+    summary = trainer.fit()
+    assert trainer.sample(2).shape == (2, 3, 32, 32)
+    assert summary["data"] == "upright_objects" and [row["step"] for row in summary["history"]] == [2, 4]
+    with (tmp_path / "run" / "metrics.csv").open() as stream:
+        rows = list(csv.DictReader(stream))
+    assert [int(float(r["step"])) for r in rows if r.get("g_loss")] == [1, 2, 3, 4]
+    assert [int(float(r["step"])) for r in rows if r.get("fid")] == [2, 4]
+    assert (tmp_path / "run" / "tensorboard").is_dir()
+
+
+def test_gan_and_pretext_configs_share_one_loader_and_refuse_each_other(tmp_path):
+    from transformrec.config import load_config
+
+    gan = load_config("configs/ch7_dfgan_fashion_mnist.yaml", ["data.name=upright_objects"], kind="gan")
+    assert gan.kind == "gan" and gan.data.name == "upright_objects" and gan.eval.extractor == "classifier"
+    with pytest.raises(ConfigError, match="this is a gan config; run it with `transformrec gan`"):
+        load_config("configs/ch7_dfgan_fashion_mnist.yaml")
+    pretext = tmp_path / "pretext.yaml"
+    pretext.write_text("kind: pretext\n")
+    with pytest.raises(ConfigError, match="this is a pretext config"):
+        load_gan_config(pretext)
+    with pytest.raises(ConfigError, match="data: Value error, unknown dataset 'mnist'"):
+        load_gan_config(None, ["data.name=mnist"])
+
+
+def test_images_of_another_size_than_image_size_are_refused_by_field(tmp_path):
+    config = _config(tmp_path, data={"name": "upright_objects", "split": "train", "num_samples": 8, "image_size": 64})
+    with pytest.raises(ConfigError, match=r"data \(upright_objects\): images are 64×64 px, but image_size is 32"):
+        GANTrainer(config)
+
+
+def test_a_player_with_a_nonfinite_loss_is_not_updated_and_the_run_stops_when_it_persists(tmp_path):
+    from transformrec.training.engine import NonFiniteLossError
+
+    trainer = GANTrainer(_config(tmp_path, noise={"kind": "none"}, steps=20), progress=False)
+    trainer.real[:] = float("nan")  # every real batch poisons D's loss
+    before = [p.detach().clone() for p in trainer.discriminator.parameters()]
+    with pytest.raises(NonFiniteLossError, match="10 consecutive"):
+        trainer.fit()
+    assert trainer.engine.skipped_steps == 10
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.discriminator.parameters(), strict=True))

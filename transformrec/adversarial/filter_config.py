@@ -21,7 +21,7 @@ from transformrec.adversarial.distribution_filtering import (
     GaussianNoise,
     NetworkNoise,
 )
-from transformrec.config.loading import validation_problems
+from transformrec.errors import validation_problems
 
 NoiseKind = Literal["none", "gaussian", "learned_sigma", "annealed", "network"]
 

@@ -1,99 +1,59 @@
-"""GAN training with optional distribution filtering (Algorithm 1), checkpoints, sample grids and FID / IS.
+"""GAN training with optional distribution filtering (Algorithm 1), sample grids and FID / IS.
 
-``GANConfig`` holds the knobs of chapter 7 with the thesis' defaults (sec. 7.3.1: Adam, lr 1e-4,
-β₁ = 0.5, batch 64, 100K generator iterations, table 7.2 networks) and the settings the
-robustness study varies (table 7.4: lr, BN in G, optimiser, activation, n_disc, n_train).
-``GANTrainer(config).fit()`` trains on Fashion-MNIST (images mapped to [−1, 1], the range of
-G's tanh), writes ``samples_<step>.png`` grids, scores FID / IS at every evaluation and reports
-mean ± std over the last five (sec. 7.3). Checkpoints are written atomically and hold the RNG
-states, so ``fit(resume=True)`` continues exactly where a killed run stopped.
+A GAN run is the ``kind: gan`` of the experiment schema (:class:`~transformrec.config.gan_schema.GANConfig`:
+the knobs of chapter 7 with the thesis' defaults, read by the same loader as pretext configs, with
+the same ``--set`` overrides and errors). ``GANTrainer(config).fit()`` trains on any registered
+image data set (Fashion-MNIST by default; images mapped to [−1, 1], the range of G's tanh), writes
+``samples_<step>.png`` grids, scores FID / IS at every evaluation and reports mean ± std over the
+last five (sec. 7.3). The loop around the step — atomic checkpoints holding every RNG state, exact
+resume, ``metrics.csv`` and TensorBoard logs, the progress bar, skipping non-finite steps — is the
+shared :class:`~transformrec.training.engine.TrainingEngine`; this module says what one generator
+iteration does.
 """
 
 from __future__ import annotations
 
-import json
+import inspect
+import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from torchvision.utils import save_image
 
 from transformrec.adversarial.dcgan import DCGANDiscriminator, DCGANGenerator, noise_generator
 from transformrec.adversarial.distribution_filtering import DistributionFilter, GaussianNoise
-from transformrec.adversarial.filter_config import NoiseConfig, build_distribution_filter
-from transformrec.adversarial.objectives import gan_objective, list_gan_objectives
-from transformrec.atomic_save import save_atomic
-from transformrec.config.loading import ConfigError, apply_override, read_config_tree, validation_problems
+from transformrec.adversarial.filter_config import build_distribution_filter
+from transformrec.adversarial.objectives import gan_objective
+from transformrec.config.gan_schema import GANConfig, GANEvalConfig
+from transformrec.config.loading import load_config
+from transformrec.config.schema import Component
+from transformrec.data.in_memory import stack_images
+from transformrec.data.registry import DATASETS
+from transformrec.errors import ConfigError
 from transformrec.eval.fid import FeatureExtractor, mean_and_std, score_samples
 from transformrec.training.distributed import resolve_device
+from transformrec.training.engine import StepOutcome, TrainingEngine, TrainingTask
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class EvalConfig(_Strict):
-    """FID / IS every ``every`` generator steps from ``start`` on, on ``samples`` images (10K in sec. 7.3)."""
-
-    every: int = Field(10_000, ge=1)
-    start: int = Field(0, ge=0, description="no evaluation before this step (the thesis scores the last 10%)")
-    samples: int = Field(10_000, ge=2)
-    extractor: Literal["fashion_mnist", "inception", "none"] = "fashion_mnist"
-    inception_weights: str | None = None
-    extractor_cache: str | None = Field(None, description="where the offline classifier is stored once trained")
-    extractor_steps: int = Field(600, ge=1)
-
-
-class GANConfig(_Strict):
-    """One chapter-7 GAN run; defaults follow sec. 7.3.1 and table 7.2."""
-
-    seed: int = 0
-    output_dir: str = "runs/ch7_dfgan"
-    data: Literal["fashion_mnist"] = "fashion_mnist"
-    image_size: Literal[32, 64] = 32
-    train_images: int | None = Field(None, ge=1, description="n_train of table 7.4 (None: the whole split)")
-    width: float = Field(1.0, gt=0, description="channel multiplier of table 7.2's networks")
-    latent_dim: int = Field(128, ge=1)
-    objective: str = "non_saturating"
-    spectral_norm: bool = False
-    g_batch_norm: bool = True
-    activation: Literal["relu", "tanh"] = "relu"
-    optimizer: Literal["adam", "sgd"] = "adam"
-    lr: float = Field(1e-4, gt=0)
-    betas: tuple[float, float] = (0.5, 0.999)
-    n_disc: int = Field(1, ge=1)
-    batch_size: int = Field(64, ge=2)
-    steps: int = Field(100_000, ge=1, description="generator iterations")
-    checkpoint_every: int = Field(1000, ge=1)
-    sample_every: int = Field(5000, ge=1)
-    noise: NoiseConfig = NoiseConfig()
-    eval: EvalConfig = EvalConfig()
-    device: str = Field("auto", description="auto (CUDA when available), cpu, cuda or cuda:N")
-
-    @field_validator("objective")
-    @classmethod
-    def _known_objective(cls, name: str) -> str:
-        if name not in list_gan_objectives():
-            raise ValueError(f"objective {name!r} is not one of {', '.join(list_gan_objectives())}")
-        return name
+__all__ = [
+    "GANConfig",
+    "GANEvalConfig",
+    "GANTrainer",
+    "distribution_filter_for",
+    "fashion_mnist_images",
+    "gan_images",
+    "load_gan_config",
+]
 
 
 def load_gan_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> GANConfig:
-    """Read a GAN YAML config (``yaml.safe_load``) with ``--set`` overrides; errors name file and field."""
-    source = str(path) if path is not None else "defaults"
-    tree = read_config_tree(path)
-    for assignment in overrides:
-        apply_override(tree, assignment)
-    try:
-        return GANConfig.model_validate(tree)
-    except ValidationError as error:
-        lines = [f"{source}: {problem}" for problem in validation_problems(error)]
-        raise ConfigError("invalid GAN config:\n  " + "\n  ".join(lines)) from None
+    """Read a GAN config (``kind: gan``) with ``--set`` overrides; errors name file and field."""
+    return load_config(path, overrides, kind="gan")
 
 
-def distribution_filter_for(config: GANConfig) -> DistributionFilter:
+def distribution_filter_for(config: GANConfig, channels: int = 1) -> DistributionFilter:
     """The noise model and batch construction named by ``config.noise`` (table 7.1 rows).
 
     N(w) is table 7.2's generator with channels ×1/8; separate input normalisation defaults to
@@ -101,7 +61,7 @@ def distribution_filter_for(config: GANConfig) -> DistributionFilter:
     """
     return build_distribution_filter(
         config.noise,
-        lambda: (noise_generator(config.image_size, 1, config.latent_dim, config.width), config.latent_dim),
+        lambda: (noise_generator(config.image_size, channels, config.latent_dim, config.width), config.latent_dim),
         discriminator_has_batch_norm=not config.spectral_norm,
         run_steps=config.steps,
     )
@@ -114,32 +74,68 @@ def _optimizer(config: GANConfig, params, lr: float | None = None) -> torch.opti
     return torch.optim.Adam(params, lr=lr, betas=config.betas)
 
 
+def gan_images(
+    component: Component, image_size: int, count: int | None = None, field: str = "data"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images of a registered data set in [−1, 1] (G's tanh range) and their labels.
+
+    ``image_size`` is passed to the data set's factory when it takes one and the config leaves it
+    out; images of another size are an error naming ``field``.
+    """
+    params = dict(component.params)
+    if "image_size" in inspect.signature(DATASETS.get(component.name)).parameters:
+        params.setdefault("image_size", image_size)
+    try:
+        dataset = DATASETS.build(component.name, **params)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"{field} ({component.name}): {error}") from None
+    images, labels = stack_images(dataset, count)
+    if tuple(images.shape[-2:]) != (image_size, image_size):
+        raise ConfigError(
+            f"{field} ({component.name}): images are {images.shape[-1]}×{images.shape[-2]} px, "
+            f"but image_size is {image_size}"
+        )
+    return images * 2 - 1, labels
+
+
 def fashion_mnist_images(split: str, image_size: int, count: int | None = None) -> torch.Tensor:
     """Fashion-MNIST images in [−1, 1], the range of G's tanh output."""
-    from transformrec.data.fashion_mnist import FashionMNIST
-
-    return FashionMNIST(split=split, image_size=image_size).stacked(count) * 2 - 1
+    return gan_images(Component(name="fashion_mnist", params={"split": split}), image_size, count)[0]
 
 
-class GANTrainer:
+def _test_split_of(config: GANConfig) -> Component:
+    """``eval.real_data``, else the training data set with ``split: test``."""
+    if config.eval.real_data is not None:
+        return config.eval.real_data
+    if "split" not in inspect.signature(DATASETS.get(config.data.name)).parameters:
+        raise ConfigError(f"data ({config.data.name}) has no test split; set eval.real_data to score FID / IS")
+    return Component(name=config.data.name, params={**config.data.params, "split": "test"})
+
+
+class GANTrainer(TrainingTask):
     """Algorithm 1 (and the standard GAN when ``noise.kind == "none"``) for one ``GANConfig``."""
 
-    def __init__(self, config: GANConfig, extractor: FeatureExtractor | None = None) -> None:
+    progress_label = "gan"
+    postfix_keys = ("d_loss", "g_loss")
+
+    def __init__(self, config: GANConfig, extractor: FeatureExtractor | None = None, progress: bool = True) -> None:
         self.config = config
         self.out = Path(config.output_dir)
         torch.manual_seed(config.seed)
+        real, self.real_labels = gan_images(config.data, config.image_size, config.train_images)
+        channels = real.shape[1]
         self.generator = DCGANGenerator(
             config.image_size,
-            1,
+            channels,
             config.latent_dim,
             config.width,
             batch_norm=config.g_batch_norm,
             activation=config.activation,
         )
         self.discriminator = DCGANDiscriminator(
-            config.image_size, 1, config.width, spectral_norm=config.spectral_norm, activation=config.activation
+            config.image_size, channels, config.width, spectral_norm=config.spectral_norm, activation=config.activation
         )
-        self.filter = distribution_filter_for(config)
+        self.filter = distribution_filter_for(config, channels)
         self.objective = gan_objective(config.objective)
         self.g_opt = _optimizer(config, self.generator.parameters())
         self.d_opt = _optimizer(config, self.discriminator.parameters())
@@ -148,37 +144,86 @@ class GANTrainer:
         self.device = resolve_device(config.device)
         for module in (self.generator, self.discriminator, self.filter):
             module.to(self.device)
-        real = fashion_mnist_images("train", config.image_size, config.train_images)
         self.real = real.pin_memory() if self.device.type == "cuda" else real
+        self._real_test: torch.Tensor | None = None
         self.data_rng = torch.Generator().manual_seed(config.seed)
-        self.step = 0
         self.history: list[dict[str, float]] = []
         self.step_seconds = 0.0
+        self.last_losses: dict[str, float] = {}
         self._extractor = extractor
         self._fixed_z = torch.randn(64, config.latent_dim, generator=torch.Generator().manual_seed(config.seed + 1))
+        self.engine = TrainingEngine(
+            self,
+            output_dir=self.out,
+            checkpoint_every=config.checkpoint_every,
+            log_every=config.log_every,
+            progress=progress,
+        )
+
+    @property
+    def step(self) -> int:
+        """Generator iterations done so far."""
+        return self.engine.step
+
+    @property
+    def total_steps(self) -> int:
+        return self.config.steps
 
     # --- one iteration of Algorithm 1 -------------------------------------------------------
     def _real_batch(self) -> torch.Tensor:
         chosen = torch.randint(len(self.real), (self.config.batch_size,), generator=self.data_rng)
         return self.real[chosen].to(self.device, non_blocking=True)
 
-    def train_step(self) -> dict[str, float]:
-        """n_disc discriminator (and noise-model) updates, then one generator update."""
+    def train_step(self) -> dict[str, float] | None:
+        """n_disc discriminator (and noise-model) updates, then one generator update.
+
+        A player whose loss is not finite is not updated, and the step reports ``None`` (the engine
+        counts it and stops when it persists).
+        """
         g, d, cfg = self.generator, self.discriminator, self.config
+        finite = True
         for _ in range(cfg.n_disc):
             real = self._real_batch()
             with torch.no_grad():
                 fake = g(torch.randn(cfg.batch_size, cfg.latent_dim, device=self.device))
             d_loss, penalty = self.filter.discriminator_losses(d, self.objective, real, fake)
+            d_value = float(d_loss.detach())
+            if not math.isfinite(d_value):
+                finite = False
+                continue
             self.filter.update_discriminator(d_loss, penalty, d, self.d_opt, self.noise_opt)
         fake = g(torch.randn(cfg.batch_size, cfg.latent_dim, device=self.device))
         g_loss = self.filter.generator_loss(d, self.objective, fake)
         self.g_opt.zero_grad(set_to_none=True)
-        g_loss.backward(inputs=list(g.parameters()))
-        self.g_opt.step()
+        g_value = float(g_loss.detach())
+        if math.isfinite(g_value):
+            g_loss.backward(inputs=list(g.parameters()))
+            self.g_opt.step()
+        else:
+            finite = False
         self.filter.step()
-        self.step += 1
-        return {"d_loss": float(d_loss.detach()), "g_loss": float(g_loss.detach())}
+        if not finite:
+            return None
+        return {"d_loss": d_value, "g_loss": g_value}
+
+    def steps(self) -> Iterator[StepOutcome]:
+        while True:
+            start = time.perf_counter()
+            losses = self.train_step()
+            self.step_seconds += time.perf_counter() - start
+            if losses is not None:
+                self.last_losses = losses
+            yield StepOutcome(losses, samples=self.config.batch_size * self.config.n_disc)
+
+    def after_step(self, step: int) -> dict[str, float]:
+        cfg = self.config
+        if step % cfg.sample_every == 0 or step == cfg.steps:
+            self.save_grid()
+        if step >= cfg.eval.start and (step % cfg.eval.every == 0 or step == cfg.steps):
+            row = self.evaluate()
+            if row is not None:
+                return {"fid": row["fid"], "is": row["is"]}
+        return {}
 
     # --- outputs ------------------------------------------------------------------------------
     @torch.no_grad()
@@ -207,7 +252,7 @@ class GANTrainer:
 
     def extractor(self) -> FeatureExtractor | None:
         if self._extractor is None and self.config.eval.extractor != "none":
-            from transformrec.eval.gan_features import fashion_mnist_extractor, inception_extractor
+            from transformrec.eval.gan_features import classifier_extractor, inception_extractor
 
             ev = self.config.eval
             if ev.extractor == "inception":
@@ -215,8 +260,16 @@ class GANTrainer:
                     raise ConfigError("eval.extractor: inception needs eval.inception_weights (a local file)")
                 self._extractor = inception_extractor(ev.inception_weights)
             else:
+                if int(self.real_labels.min()) < 0:
+                    raise ConfigError(
+                        f"eval.extractor: classifier needs labelled data, {self.config.data.name} has none; "
+                        "use inception or none"
+                    )
                 cache = ev.extractor_cache or str(self.out / "fid_extractor.pt")
-                self._extractor = fashion_mnist_extractor(cache, ev.extractor_steps, self.config.image_size)
+                num_classes = int(self.real_labels.max()) + 1
+                self._extractor = classifier_extractor(
+                    self.real, self.real_labels, num_classes, cache, ev.extractor_steps
+                )
         return self._extractor
 
     def evaluate(self) -> dict[str, float] | None:
@@ -224,31 +277,31 @@ class GANTrainer:
         extractor = self.extractor()
         if extractor is None:
             return None
-        real = fashion_mnist_images("test", self.config.image_size, self.config.eval.samples)
-        scores = score_samples(extractor, real, self.sample(len(real)))
+        if self._real_test is None:
+            self._real_test = gan_images(
+                _test_split_of(self.config), self.config.image_size, self.config.eval.samples, "eval.real_data"
+            )[0]
+        scores = score_samples(extractor, self._real_test, self.sample(len(self._real_test)))
         row = {"step": self.step, "fid": scores.fid, "is": scores.inception_score}
         self.history.append(row)
         return row
 
-    # --- checkpoints ---------------------------------------------------------------------------
+    # --- checkpoints and summary ----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {
-            "step": self.step,
             "generator": self.generator.state_dict(),
             "discriminator": self.discriminator.state_dict(),
             "filter": self.filter.state_dict(),
             "g_opt": self.g_opt.state_dict(),
             "d_opt": self.d_opt.state_dict(),
             "noise_opt": None if self.noise_opt is None else self.noise_opt.state_dict(),
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
             "data_rng": self.data_rng.get_state(),
             "history": self.history,
             "step_seconds": self.step_seconds,
+            "last_losses": self.last_losses,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.step = state["step"]
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
         self.filter.load_state_dict(state["filter"])
@@ -256,50 +309,32 @@ class GANTrainer:
         self.d_opt.load_state_dict(state["d_opt"])
         if self.noise_opt is not None:
             self.noise_opt.load_state_dict(state["noise_opt"])
-        torch.set_rng_state(state["torch_rng"])
-        if self.device.type == "cuda" and state.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.data_rng.set_state(state["data_rng"])
         self.history = list(state["history"])
         self.step_seconds = state["step_seconds"]
+        self.last_losses = dict(state["last_losses"])
 
     @property
     def checkpoint_path(self) -> Path:
         return self.out / "checkpoint.pt"
 
-    def save_checkpoint(self) -> Path:
-        return save_atomic(self.state_dict(), self.checkpoint_path)
+    def save_checkpoint(self) -> Path | None:
+        return self.engine.save_checkpoint()
 
     def fit(self, resume: bool = False) -> dict[str, Any]:
         """Train to ``config.steps`` generator iterations; returns (and writes) a JSON summary."""
-        cfg = self.config
-        if resume and self.checkpoint_path.exists():
-            self.load_state_dict(torch.load(self.checkpoint_path, map_location="cpu", weights_only=True))
-        losses: dict[str, float] = {}
-        while self.step < cfg.steps:
-            start = time.perf_counter()
-            losses = self.train_step()
-            self.step_seconds += time.perf_counter() - start
-            if self.step % cfg.sample_every == 0 or self.step == cfg.steps:
-                self.save_grid()
-            if self.step >= cfg.eval.start and (self.step % cfg.eval.every == 0 or self.step == cfg.steps):
-                self.evaluate()
-            if self.step % cfg.checkpoint_every == 0 or self.step == cfg.steps:
-                self.save_checkpoint()
-        return self.summary(losses)
+        return self.engine.fit(resume=resume, map_location="cpu")
 
-    def summary(self, losses: dict[str, float] | None = None) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         summary: dict[str, Any] = {
-            "steps": self.step,
             "seconds_per_step": self.step_seconds / max(self.step, 1),
-            "final_losses": losses or {},
+            "final_losses": dict(self.last_losses),
             "history": self.history,
+            "data": self.config.data.name,
         }
         if self.history:
             summary["fid_last5"] = mean_and_std(row["fid"] for row in self.history)
             summary["is_last5"] = mean_and_std(row["is"] for row in self.history)
         if isinstance(self.filter.noise, GaussianNoise):
             summary["final_sigma"] = float(self.filter.noise.sigma.detach())
-        self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "summary.json").write_text(json.dumps(summary, indent=2))
         return summary

@@ -13,16 +13,15 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from transformrec.config.schema import ExperimentConfig
+from transformrec.config.gan_schema import GANConfig
+from transformrec.config.schema import ExperimentConfig, RunConfig
+from transformrec.errors import ConfigError, validation_problems
 
+__all__ = ["ConfigError", "RUN_KINDS", "apply_override", "dump_config", "load_config", "read_config_tree"]
 
-class ConfigError(ValueError):
-    """A config file that cannot be read or does not validate; the message says where and why."""
-
-
-def validation_problems(error: ValidationError) -> list[str]:
-    """One ``dotted.field: message`` line per problem pydantic found."""
-    return [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in error.errors()]
+RUN_KINDS: dict[str, type[RunConfig]] = {"pretext": ExperimentConfig, "gan": GANConfig}
+"""The run kinds of the schema, by the value of a config's top-level ``kind``."""
+COMMANDS = {"pretext": "pretrain, eval, demo, show or audit", "gan": "gan"}
 
 
 def apply_override(tree: dict[str, Any], assignment: str) -> None:
@@ -68,11 +67,25 @@ def read_config_tree(path: str | Path | None) -> dict[str, Any]:
     return tree
 
 
-def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> ExperimentConfig:
-    """Read and validate a config; ``path=None`` starts from the defaults."""
+def load_config(path: str | Path | None, overrides: Sequence[str] = (), kind: str = "pretext") -> Any:
+    """Read and validate a config of run kind ``kind``; ``path=None`` starts from the defaults.
+
+    A file may state its ``kind``; one that states another kind than the command expects is an
+    error naming the command to use. Returns an :class:`ExperimentConfig` (``pretext``) or a
+    :class:`GANConfig` (``gan``).
+    """
+    if kind not in RUN_KINDS:
+        raise ValueError(f"unknown run kind {kind!r}; known: {', '.join(RUN_KINDS)}")
     source = str(path) if path is not None else "defaults"
     tree = read_config_tree(path)
-    config = _validate(tree, source)
+    stated = tree.get("kind", kind)
+    if stated != kind:
+        known = ", ".join(RUN_KINDS)
+        if stated not in RUN_KINDS:
+            raise ConfigError(f"{source}: kind: {stated!r} is not a run kind; known: {known}")
+        raise ConfigError(f"{source}: kind: this is a {stated} config; run it with `transformrec {COMMANDS[stated]}`")
+    schema = RUN_KINDS[kind]
+    config = _validate(schema, tree, source)
     if not overrides:
         return config
     # Overrides apply to the fully resolved tree, so `--set backbone.width=0.5` works even when
@@ -80,18 +93,18 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> Exper
     resolved = config.model_dump(mode="json")
     for assignment in overrides:
         apply_override(resolved, assignment)
-    return _validate(resolved, f"{source} with --set {' '.join(overrides)}")
+    return _validate(schema, resolved, f"{source} with --set {' '.join(overrides)}")
 
 
-def _validate(tree: dict[str, Any], source: str) -> ExperimentConfig:
+def _validate(schema: type[RunConfig], tree: dict[str, Any], source: str) -> Any:
     try:
-        return ExperimentConfig.model_validate(tree)
+        return schema.model_validate(tree)
     except ValidationError as error:
         lines = [f"{source}: {problem}" for problem in validation_problems(error)]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines)) from None
 
 
-def dump_config(config: ExperimentConfig, path: str | Path) -> None:
+def dump_config(config: RunConfig, path: str | Path) -> None:
     """Write the fully resolved config next to a run's outputs, for reproducibility."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))

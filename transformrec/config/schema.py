@@ -1,5 +1,10 @@
 """Pydantic models of an experiment config; defaults follow the thesis (sec. 4.4).
 
+Every run kind shares :class:`RunConfig` (``kind``, ``seed``, ``device``, ``output_dir``, ``data``)
+and one loader (``config/loading.py``): ``kind: pretext`` (the default, :class:`ExperimentConfig`)
+is a transformation-recognition run; ``kind: gan`` (:class:`~transformrec.config.gan_schema.GANConfig`)
+a chapter-7 GAN run.
+
 A named component is written in YAML either as a bare name (``- rotation``) or as a mapping
 with ``name`` and its keyword arguments (``- {name: warp, order: 2}``). Names are checked
 against the registries when the config is validated, so a typo fails before any training.
@@ -42,7 +47,7 @@ class Component(Strict):
         return value
 
 
-def _check_name(component: Component, registry, kind: str) -> Component:
+def check_registered(component: Component, registry, kind: str) -> Component:
     """Reject unknown names, and parameters the registered factory does not take, at load time."""
     if component.name not in registry:
         raise ValueError(f"unknown {kind} {component.name!r}; known: {', '.join(registry.names())}")
@@ -137,7 +142,7 @@ class EvalConfig(Strict):
     @field_validator("train_data", "test_data")
     @classmethod
     def _known_data(cls, component: Component) -> Component:
-        return _check_name(component, DATASETS, "dataset")
+        return check_registered(component, DATASETS, "dataset")
 
     @model_validator(mode="after")
     def _bilevel_needs_training(self) -> EvalConfig:
@@ -146,13 +151,25 @@ class EvalConfig(Strict):
         return self
 
 
-class ExperimentConfig(Strict):
-    """One experiment: data, backbone, transform set, pretext training and evaluation."""
+class RunConfig(Strict):
+    """What every run kind has: its kind, seed, device, output folder and training data."""
 
+    kind: str
     seed: int = 0
-    device: str = "auto"
+    device: str = Field("auto", description="auto (CUDA when available), cpu, cuda or cuda:N")
     output_dir: str = "runs/experiment"
     data: Component = Field(default_factory=lambda: Component(name="upright_objects"))
+
+    @field_validator("data")
+    @classmethod
+    def _known_dataset(cls, component: Component) -> Component:
+        return check_registered(component, DATASETS, "dataset")
+
+
+class ExperimentConfig(RunConfig):
+    """One pretext experiment: data, backbone, transform set, pretext training and evaluation."""
+
+    kind: Literal["pretext"] = "pretext"
     backbone: Component = Field(default_factory=lambda: Component(name="alexnet_bn"))
     transforms: list[Component] = Field(
         default_factory=lambda: [Component(name=n) for n in ("identity", "rotation", "warp")], min_length=1
@@ -160,17 +177,12 @@ class ExperimentConfig(Strict):
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluation: EvalConfig = Field(default_factory=EvalConfig)
 
-    @field_validator("data")
-    @classmethod
-    def _known_dataset(cls, component: Component) -> Component:
-        return _check_name(component, DATASETS, "dataset")
-
     @field_validator("backbone")
     @classmethod
     def _known_backbone(cls, component: Component) -> Component:
-        return _check_name(component, BACKBONES, "backbone")
+        return check_registered(component, BACKBONES, "backbone")
 
     @field_validator("transforms")
     @classmethod
     def _known_transforms(cls, components: list[Component]) -> list[Component]:
-        return [_check_name(c, TRANSFORMS, "transform") for c in components]
+        return [check_registered(c, TRANSFORMS, "transform") for c in components]

@@ -165,7 +165,11 @@ class Trainer(TrainingTask):
         self.update: GradientUpdate | BilevelUpdate
         if bilevel is not None:
             self.update = BilevelUpdate(
-                self.model, self.optimizer, self.bilevel_options, balanced=self.bilevel_balanced, generator=self.generator
+                self.model,
+                self.optimizer,
+                self.bilevel_options,
+                balanced=self.bilevel_balanced,
+                generator=self.generator,
             )
         else:
             self.update = GradientUpdate(self.optimizer, self.context, amp=self.amp, channels_last=self.channels_last)

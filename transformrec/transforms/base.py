@@ -21,7 +21,6 @@ from transformrec.targets import IGNORE_INDEX
 __all__ = ["IGNORE_INDEX", "LearnedTransform", "Transform"]
 
 
-
 class Transform(ABC):
     """A (possibly multi-class) data transformation the classifier learns to recognise.
 

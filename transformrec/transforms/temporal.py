@@ -10,8 +10,12 @@ speed and periodic; random and warp use κ = 0 (sec. 5.2.1).
 
 from __future__ import annotations
 
-import torch
+from typing import Any
 
+import torch
+from torch.utils.data import Dataset
+
+from transformrec.data.temporal_clips import TemporalClips
 from transformrec.functional.frame_samplers import (
     CLIP_LENGTH,
     MAX_WARP_SKIP,
@@ -21,11 +25,6 @@ from transformrec.functional.frame_samplers import (
     sample_speed,
     sample_warp,
 )
-from typing import Any
-
-from torch.utils.data import Dataset
-
-from transformrec.data.temporal_clips import TemporalClips
 from transformrec.transforms.base import Transform
 from transformrec.transforms.registry import register_transform
 

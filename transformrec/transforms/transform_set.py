@@ -108,7 +108,9 @@ class TransformSet:
         adapters = {type(t).adapt_data: t for t in self.transforms}
         if len(adapters) > 1:
             kinds = ", ".join(f"{type(t).__name__} ({t.modality})" for t in adapters.values())
-            raise ValueError(f"transforms prepare their data in different ways and cannot share a TransformSet: {kinds}")
+            raise ValueError(
+                f"transforms prepare their data in different ways and cannot share a TransformSet: {kinds}"
+            )
         adapted = self.transforms[0].adapt_data(data, self, seed=seed, augment=augment)
         if adapted is None:
             return DataPath(data, augment, prepared=False)

@@ -1,0 +1,82 @@
+"""The ``kind: gan`` run of the experiment schema: one chapter-7 GAN run, defaults from sec. 7.3.1.
+
+Defaults follow the thesis (Adam, lr 1e-4, β₁ = 0.5, batch 64, 100K generator iterations,
+table 7.2 networks) and expose the settings the robustness study varies (table 7.4: lr, BN in G,
+optimiser, activation, n_disc, n_train). ``data`` is any registered image data set (Fashion-MNIST
+by default); its images are mapped to [−1, 1], the range of G's tanh, and FID / IS compare
+samples with the same data set's ``split: test`` (or ``eval.real_data``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from transformrec.adversarial.filter_config import NoiseConfig
+from transformrec.adversarial.objectives import list_gan_objectives
+from transformrec.config.schema import Component, RunConfig, Strict, check_registered
+from transformrec.data.registry import DATASETS
+
+
+class GANEvalConfig(Strict):
+    """FID / IS every ``every`` generator steps from ``start`` on, on ``samples`` images (10K in sec. 7.3).
+
+    ``extractor``: ``classifier`` (a small CNN trained once on the training data's labels, the
+    offline stand-in for Inception), ``inception`` (Inception-v3 from ``inception_weights``, a local
+    file) or ``none``. ``fashion_mnist`` is read as ``classifier`` (its name before any data set could
+    be used). ``real_data``: the images samples are compared with (default: ``data`` with ``split: test``).
+    """
+
+    every: int = Field(10_000, ge=1)
+    start: int = Field(0, ge=0, description="no evaluation before this step (the thesis scores the last 10%)")
+    samples: int = Field(10_000, ge=2)
+    extractor: Literal["classifier", "inception", "none"] = "classifier"
+    inception_weights: str | None = None
+    extractor_cache: str | None = Field(None, description="where the offline classifier is stored once trained")
+    extractor_steps: int = Field(600, ge=1)
+    real_data: Component | None = None
+
+    @field_validator("extractor", mode="before")
+    @classmethod
+    def _old_extractor_name(cls, name: Any) -> Any:
+        return "classifier" if name == "fashion_mnist" else name
+
+    @field_validator("real_data")
+    @classmethod
+    def _known_real_data(cls, component: Component | None) -> Component | None:
+        return None if component is None else check_registered(component, DATASETS, "dataset")
+
+
+class GANConfig(RunConfig):
+    """One chapter-7 GAN run (``kind: gan``); defaults follow sec. 7.3.1 and table 7.2."""
+
+    kind: Literal["gan"] = "gan"
+    output_dir: str = "runs/ch7_dfgan"
+    data: Component = Field(default_factory=lambda: Component(name="fashion_mnist", params={"split": "train"}))
+    image_size: Literal[32, 64] = 32
+    train_images: int | None = Field(None, ge=1, description="n_train of table 7.4 (None: the whole split)")
+    width: float = Field(1.0, gt=0, description="channel multiplier of table 7.2's networks")
+    latent_dim: int = Field(128, ge=1)
+    objective: str = "non_saturating"
+    spectral_norm: bool = False
+    g_batch_norm: bool = True
+    activation: Literal["relu", "tanh"] = "relu"
+    optimizer: Literal["adam", "sgd"] = "adam"
+    lr: float = Field(1e-4, gt=0)
+    betas: tuple[float, float] = (0.5, 0.999)
+    n_disc: int = Field(1, ge=1)
+    batch_size: int = Field(64, ge=2)
+    steps: int = Field(100_000, ge=1, description="generator iterations")
+    checkpoint_every: int = Field(1000, ge=1)
+    sample_every: int = Field(5000, ge=1)
+    log_every: int = Field(10, ge=1)
+    noise: NoiseConfig = NoiseConfig()
+    eval: GANEvalConfig = GANEvalConfig()
+
+    @field_validator("objective")
+    @classmethod
+    def _known_objective(cls, name: str) -> str:
+        if name not in list_gan_objectives():
+            raise ValueError(f"objective {name!r} is not one of {', '.join(list_gan_objectives())}")
+        return name
