@@ -173,3 +173,17 @@ def test_probe_gain_line_reports_best_layer_and_per_layer_points():
     assert "conv1 +5.0  conv5 +35.0" in line
     knn_like = {k: {"per_tap": {"fc7": {"test_acc": {"1": 0.5}}}} for k in ("pretrained", "random")}
     assert _probe_gain(knn_like) is None  # per-k accuracies: no single number per layer
+
+
+def test_a_gan_config_given_to_pretrain_is_refused_in_one_line_naming_the_command(capsys):
+    assert main(["pretrain", "configs/ch7_dfgan_fashion_mnist.yaml"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "run it with `transformrec gan`" in err
+
+
+def test_gan_on_the_embedded_image_set_from_the_command_line(tmp_path, capsys):
+    sets = [f"output_dir={tmp_path / 'gan'}", "data.name=upright_objects", "data.params.num_samples=64"]
+    sets += ["width=0.125", "batch_size=8", "steps=2", "sample_every=2", "eval.extractor=none", "device=cpu"]
+    assert main(["gan", "configs/ch7_dfgan_fashion_mnist.yaml"] + [a for s in sets for a in ("--set", s)]) == 0
+    assert "trained 2 generator steps" in capsys.readouterr().out
+    assert json.loads((tmp_path / "gan" / "summary.json").read_text())["data"] == "upright_objects"

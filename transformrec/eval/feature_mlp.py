@@ -13,6 +13,7 @@ import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 
 from transformrec.eval.features import standardization_stats
+from transformrec.eval.fitting import fit_epochs, gradient_step, shuffled_index_batches
 from transformrec.training.schedule import build_cosine_schedule
 
 
@@ -49,26 +50,26 @@ def train_feature_classifier(
     batch_size: int = 128,
     weight_decay: float = 1e-4,
     seed: int = 0,
+    progress: bool = False,
 ) -> nn.Module:
-    """Fit :func:`three_layer_classifier` on ``N×D`` features; returns it in eval mode."""
+    """Fit :func:`three_layer_classifier` on ``N×D`` features; returns it in eval mode.
+
+    The loop is :func:`~transformrec.eval.fitting.fit_epochs` (``progress``: a bar over epochs).
+    """
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = three_layer_classifier(features.shape[1], num_classes)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=weight_decay)
     steps_per_epoch = max(1, -(-features.shape[0] // batch_size))
     scheduler = build_cosine_schedule(optimizer, epochs * steps_per_epoch, lr, lr * 1e-3)
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(features.shape[0], generator=generator)
-        for start in range(0, features.shape[0], batch_size):
-            batch = order[start : start + batch_size]
-            if batch.numel() < 2:  # BatchNorm needs two samples
-                continue
-            loss = F.cross_entropy(model(features[batch]), labels[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
+
+    def update(batch: torch.Tensor) -> tuple[torch.Tensor, int] | None:
+        if batch.numel() < 2:  # BatchNorm needs two samples
+            return None
+        return gradient_step(optimizer, F.cross_entropy(model(features[batch]), labels[batch])), batch.numel()
+
+    batches = shuffled_index_batches(features.shape[0], batch_size, generator)
+    fit_epochs(batches, update, epochs, scheduler=scheduler, model=model, progress=progress, desc="feature classifier")
     return model.eval()
 
 

@@ -20,8 +20,9 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
-from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options, stack_minibatches
+from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options
 from transformrec.eval.features import dataset_labels, dataset_num_classes
+from transformrec.eval.fitting import bilevel_cross_entropy_step, epochs_of, fit_epochs, gradient_step
 from transformrec.eval.low_shot import low_shot_indices
 from transformrec.eval.registry import register_evaluation
 
@@ -91,6 +92,7 @@ def finetune(
     freeze: Sequence[str] = (),
     num_workers: int = 0,
     bilevel: dict[str, Any] | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune a copy of ``backbone`` plus a linear head; report train/test accuracy (sec. 4.4).
 
@@ -142,31 +144,24 @@ def finetune(
                 generator=torch.Generator().manual_seed(seed),
             )
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs * len(loader)))
-        epoch_loss: list[float] = []
-        for epoch in range(epochs):
-            model.train()
-            for module in frozen:
-                module.eval()
-            if sampler is not None:
-                sampler.set_epoch(epoch)
-            total, count = 0.0, 0
-            for images, targets in loader:
-                targets = torch.as_tensor(targets, dtype=torch.long, device=device)
-                optimizer.zero_grad(set_to_none=True)
-                if bilevel_optimizer is not None:
-                    k = bilevel_optimizer.k
-                    step = bilevel_optimizer.step(
-                        F.cross_entropy, stack_minibatches(images.to(device), k), stack_minibatches(targets, k)
-                    )
-                    loss = step.losses.mean()
-                else:
-                    loss = F.cross_entropy(model(images.to(device)), targets)
-                    loss.backward()
-                    optimizer.step()
-                scheduler.step()
-                total += float(loss.detach()) * len(targets)
-                count += len(targets)
-            epoch_loss.append(total / max(1, count))
+
+        def update(batch: tuple[torch.Tensor, Any]) -> tuple[torch.Tensor, int]:
+            images, targets = batch[0].to(device), torch.as_tensor(batch[1], dtype=torch.long, device=device)
+            if bilevel_optimizer is not None:
+                return bilevel_cross_entropy_step(bilevel_optimizer, images, targets), len(targets)
+            return gradient_step(optimizer, F.cross_entropy(model(images), targets)), len(targets)
+
+        batches = epochs_of(loader, sampler.set_epoch if sampler is not None else None)
+        epoch_loss = fit_epochs(
+            batches,
+            update,
+            epochs,
+            scheduler=scheduler,
+            model=model,
+            frozen=frozen,
+            progress=progress,
+            desc="fine-tune",
+        )
 
         eval_loader = DataLoader(train_set, batch_size=batch_size, shuffle=False, num_workers=num_workers)
         test_loader = DataLoader(test_set, batch_size=batch_size, shuffle=False, num_workers=num_workers)

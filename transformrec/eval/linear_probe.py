@@ -9,7 +9,7 @@ matrices, which is much cheaper than re-running the backbone every epoch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,8 +21,9 @@ from tqdm.auto import tqdm
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
-from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options, stack_minibatches
+from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options
 from transformrec.eval.features import dataset_labels, dataset_num_classes, extract_features, standardization_stats
+from transformrec.eval.fitting import bilevel_cross_entropy_step, fit_epochs, gradient_step, shuffled_index_batches
 from transformrec.eval.low_shot import low_shot_indices
 from transformrec.eval.probe_augmentation import AugmentedViews
 from transformrec.eval.registry import register_evaluation
@@ -64,6 +65,7 @@ def fit_linear_classifier(
     batch_size: int = 256,
     seed: int = 0,
     bilevel: dict[str, Any] | None = None,
+    progress: bool = False,
 ) -> nn.Linear:
     """Train a multinomial logistic regression on (already standardized) ``N×D`` features.
 
@@ -73,7 +75,8 @@ def fit_linear_classifier(
 
     ``bilevel`` (options of :class:`~transformrec.bilevel.BilevelOptimizer`) trains with the
     chapter 8 re-weighting around the same Adam: k label-balanced mini-batches of ``batch_size``
-    per step, so an epoch still visits every sample once.
+    per step, so an epoch still visits every sample once. The loop is
+    :func:`~transformrec.eval.fitting.fit_epochs` (``progress``: a bar over epochs).
     """
     if features.shape[0] != labels.shape[0]:
         raise ValueError(f"{features.shape[0]} feature rows but {labels.shape[0]} labels")
@@ -87,26 +90,22 @@ def fit_linear_classifier(
         options, balanced = split_bilevel_options(bilevel)
         wrapper = BilevelOptimizer(classifier, optimizer, **options)
         sampler = BalancedBatchSampler(labels.cpu(), batch_size, wrapper.k, seed=seed, balanced=balanced)
-        for epoch in range(epochs):
+
+        def batches(epoch: int) -> Iterator[torch.Tensor]:
             sampler.set_epoch(epoch)
-            for indices in sampler:
-                batch = torch.as_tensor(indices, device=device)
-                k = wrapper.k
-                optimizer.zero_grad(set_to_none=True)
-                wrapper.step(
-                    F.cross_entropy, stack_minibatches(features[batch], k), stack_minibatches(labels[batch], k)
-                )
-        return classifier
-    generator = torch.Generator().manual_seed(seed)
-    num = features.shape[0]
-    for _ in range(epochs):
-        order = torch.randperm(num, generator=generator).to(device)
-        for start in range(0, num, batch_size):
-            batch = order[start : start + batch_size]
+            return (torch.as_tensor(indices, device=device) for indices in sampler)
+
+        def update(batch: torch.Tensor) -> tuple[torch.Tensor, int]:
+            return bilevel_cross_entropy_step(wrapper, features[batch], labels[batch]), batch.numel()
+
+    else:
+        batches = shuffled_index_batches(features.shape[0], batch_size, torch.Generator().manual_seed(seed), device)
+
+        def update(batch: torch.Tensor) -> tuple[torch.Tensor, int]:
             loss = F.cross_entropy(classifier(features[batch]), labels[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            return gradient_step(optimizer, loss), batch.numel()
+
+    fit_epochs(batches, update, epochs, progress=progress, desc="linear probe")
     return classifier
 
 

@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.eval.finetune import freeze_modules
+from transformrec.eval.fitting import epochs_of, fit_epochs, gradient_step
 from transformrec.eval.pose_metrics import pose_errors
 from transformrec.eval.registry import register_evaluation
 from transformrec.functional.skeleton import NUM_JOINTS, ROOT, mirror_pose
@@ -90,6 +91,7 @@ def pose3d_transfer(
     seed: int = 0,
     num_workers: int = 0,
     return_model: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Fine-tune a copy of the backbone's trunk with a linear pose head; MPJPE / NMPJPE / PMPJPE.
 
@@ -123,26 +125,27 @@ def pose3d_transfer(
         trainable = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
         scheduler = build_cosine_schedule(optimizer, max(1, epochs * len(loader)), lr, final_lr)
-        epoch_loss = []
-        for _ in range(epochs):
-            model.train()
-            for module in frozen:
-                module.eval()  # frozen batch norms keep their statistics
-            total, count = 0.0, 0
-            for images, poses in loader:
-                if hflip:
-                    mirror = torch.rand(images.shape[0], generator=generator) < 0.5
-                    images = torch.where(mirror[:, None, None, None], images.flip(-1), images)
-                    poses = torch.where(mirror[:, None, None], mirror_pose(poses), poses)
-                target = model.normalise(poses.to(device))
-                loss = (model(images.to(device)) - target).pow(2).sum(dim=(1, 2)).mean()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                total += float(loss.detach()) * images.shape[0]
-                count += images.shape[0]
-            epoch_loss.append(total / max(count, 1))
+
+        def update(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, int]:
+            images, poses = batch
+            if hflip:
+                mirror = torch.rand(images.shape[0], generator=generator) < 0.5
+                images = torch.where(mirror[:, None, None, None], images.flip(-1), images)
+                poses = torch.where(mirror[:, None, None], mirror_pose(poses), poses)
+            target = model.normalise(poses.to(device))
+            loss = (model(images.to(device)) - target).pow(2).sum(dim=(1, 2)).mean()
+            return gradient_step(optimizer, loss), images.shape[0]
+
+        epoch_loss = fit_epochs(
+            epochs_of(loader),
+            update,
+            epochs,
+            scheduler=scheduler,
+            model=model,
+            frozen=frozen,  # frozen batch norms keep their statistics
+            progress=progress,
+            desc="pose fine-tune",
+        )
         train_predicted, train_true = predict_poses(model, train_set, device)
         test_predicted, test_true = predict_poses(model, test_set, device)
     result: dict[str, Any] = {

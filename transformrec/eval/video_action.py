@@ -21,6 +21,7 @@ from transformrec.backbones.base import TappedBackbone
 from transformrec.data.item_seeding import item_seed
 from transformrec.eval.feature_mlp import standardize, train_feature_classifier, video_accuracy
 from transformrec.eval.finetune import _Classifier, freeze_modules
+from transformrec.eval.fitting import epochs_of, fit_epochs, gradient_step
 from transformrec.eval.registry import register_evaluation
 from transformrec.eval.video_features import spread_clip_indices, video_clip_features
 from transformrec.functional.frame_samplers import sample_speed
@@ -122,6 +123,7 @@ def finetune_action_classification(
     seed: int = 0,
     num_workers: int = 0,
     return_backbone: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Table 5.1, fine-tuned column: the whole network plus a new linear head on random clips.
 
@@ -146,21 +148,22 @@ def finetune_action_classification(
         trainable = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(trainable, lr=lr, betas=(0.9, 0.99), weight_decay=weight_decay)
         scheduler = build_cosine_schedule(optimizer, max(1, epochs * len(loader)), lr, lr * 1e-3)
-        epoch_loss = []
-        for epoch in range(epochs):
-            clips.epoch = epoch
-            model.train()
-            for module in frozen:
-                module.eval()
-            total = 0.0
-            for batch, targets in loader:
-                loss = F.cross_entropy(model(batch.to(device)), targets.to(device))
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                total += float(loss.detach()) * len(targets)
-            epoch_loss.append(total / len(clips))
+
+        def update(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, int]:
+            loss = F.cross_entropy(model(batch[0].to(device)), batch[1].to(device))
+            return gradient_step(optimizer, loss), len(batch[1])
+
+        batches = epochs_of(loader, lambda epoch: setattr(clips, "epoch", epoch))
+        epoch_loss = fit_epochs(
+            batches,
+            update,
+            epochs,
+            scheduler=scheduler,
+            model=model,
+            frozen=frozen,
+            progress=progress,
+            desc="fine-tune",
+        )
         train_acc, _ = _video_predictions(model, train_set, test_clips, speed, device)
         test_acc, test_clip_acc = _video_predictions(model, test_set, test_clips, speed, device)
     result = {
