@@ -58,17 +58,9 @@ class _FrameOrder(Transform):
 
 def test_a_toy_modality_trains_a_step_through_its_own_adapter(tmp_path):
     transform = _FrameOrder()
+    quiet = {"device": "cpu", "progress": False, "tensorboard": False, "output_dir": tmp_path}
     trainer = Trainer(
-        transforms=TransformSet([transform]),
-        backbone=TinyNet(),
-        data=TinyImages(n=32),
-        epochs=1,
-        batch_size=8,
-        max_steps=1,
-        device="cpu",
-        progress=False,
-        tensorboard=False,
-        output_dir=tmp_path,
+        TransformSet([transform]), TinyNet(), TinyImages(n=32), epochs=1, batch_size=8, max_steps=1, **quiet
     )
     assert trainer.data is transform.adapted[-1] and trainer.prepared and trainer.augment is None
     before = [p.detach().clone() for p in trainer.model.parameters()]

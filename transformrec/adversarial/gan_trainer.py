@@ -161,11 +161,6 @@ class GANTrainer(TrainingTask):
         )
 
     @property
-    def step(self) -> int:
-        """Generator iterations done so far."""
-        return self.engine.step
-
-    @property
     def total_steps(self) -> int:
         return self.config.steps
 
@@ -313,13 +308,6 @@ class GANTrainer(TrainingTask):
         self.history = list(state["history"])
         self.step_seconds = state["step_seconds"]
         self.last_losses = dict(state["last_losses"])
-
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.out / "checkpoint.pt"
-
-    def save_checkpoint(self) -> Path | None:
-        return self.engine.save_checkpoint()
 
     def fit(self, resume: bool = False) -> dict[str, Any]:
         """Train to ``config.steps`` generator iterations; returns (and writes) a JSON summary."""

@@ -10,7 +10,7 @@ by several protocols in a row.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import torch
@@ -64,6 +64,47 @@ def freeze_modules(backbone: nn.Module, prefixes: Sequence[str]) -> list[nn.Modu
         if _matches(name, prefixes):
             parameter.requires_grad_(False)
     return frozen_modules
+
+
+def shuffled_loader(dataset: Dataset, batch_size: int, seed: int, num_workers: int = 0) -> DataLoader:
+    """A seeded shuffling loader; a lone last sample, which would break BatchNorm in training mode, is dropped."""
+    size = len(dataset)  # type: ignore[arg-type]
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        drop_last=size % batch_size == 1 and size > batch_size,
+        num_workers=num_workers,
+        generator=torch.Generator().manual_seed(seed),
+    )
+
+
+def fit_classifier(
+    model: nn.Module,
+    batches: Callable[[int], Iterable[Any]],
+    epochs: int,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    device: torch.device,
+    *,
+    frozen: Sequence[nn.Module] = (),
+    bilevel_optimizer: BilevelOptimizer | None = None,
+    progress: bool = False,
+) -> list[float]:
+    """Fine-tune ``model`` with cross-entropy on ``(inputs, labels)`` batches; returns the mean loss per epoch.
+
+    With ``bilevel_optimizer`` each batch holds k equal mini-batches weighted by eq. 8.10 (ch. 8).
+    """
+
+    def update(batch: tuple[torch.Tensor, Any]) -> tuple[torch.Tensor, int]:
+        inputs, targets = batch[0].to(device), torch.as_tensor(batch[1], dtype=torch.long, device=device)
+        if bilevel_optimizer is not None:
+            return bilevel_cross_entropy_step(bilevel_optimizer, inputs, targets), len(targets)
+        return gradient_step(optimizer, F.cross_entropy(model(inputs), targets)), len(targets)
+
+    return fit_epochs(
+        batches, update, epochs, scheduler=scheduler, model=model, frozen=frozen, progress=progress, desc="fine-tune"
+    )
 
 
 @torch.no_grad()
@@ -133,34 +174,19 @@ def finetune(
             sampler = BalancedBatchSampler(labels, batch_size, bilevel_optimizer.k, seed=seed, balanced=balanced)
             loader = DataLoader(train_set, batch_sampler=sampler, num_workers=num_workers)
         else:
-            # A lone last sample would break batch-norm in training mode; drop it in that case only.
-            drop_last = len(train_set) % batch_size == 1 and len(train_set) > batch_size  # type: ignore[arg-type]
-            loader = DataLoader(
-                train_set,
-                batch_size=batch_size,
-                shuffle=True,
-                drop_last=drop_last,
-                num_workers=num_workers,
-                generator=torch.Generator().manual_seed(seed),
-            )
+            loader = shuffled_loader(train_set, batch_size, seed, num_workers)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs * len(loader)))
-
-        def update(batch: tuple[torch.Tensor, Any]) -> tuple[torch.Tensor, int]:
-            images, targets = batch[0].to(device), torch.as_tensor(batch[1], dtype=torch.long, device=device)
-            if bilevel_optimizer is not None:
-                return bilevel_cross_entropy_step(bilevel_optimizer, images, targets), len(targets)
-            return gradient_step(optimizer, F.cross_entropy(model(images), targets)), len(targets)
-
         batches = epochs_of(loader, sampler.set_epoch if sampler is not None else None)
-        epoch_loss = fit_epochs(
+        epoch_loss = fit_classifier(
+            model,
             batches,
-            update,
             epochs,
-            scheduler=scheduler,
-            model=model,
+            optimizer,
+            scheduler,
+            device,
             frozen=frozen,
+            bilevel_optimizer=bilevel_optimizer,
             progress=progress,
-            desc="fine-tune",
         )
 
         eval_loader = DataLoader(train_set, batch_size=batch_size, shuffle=False, num_workers=num_workers)

@@ -14,14 +14,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F  # noqa: N812 - the conventional alias
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.data.item_seeding import item_seed
 from transformrec.eval.feature_mlp import standardize, train_feature_classifier, video_accuracy
-from transformrec.eval.finetune import _Classifier, freeze_modules
-from transformrec.eval.fitting import epochs_of, fit_epochs, gradient_step
+from transformrec.eval.finetune import _Classifier, fit_classifier, freeze_modules, shuffled_loader
+from transformrec.eval.fitting import epochs_of
 from transformrec.eval.registry import register_evaluation
 from transformrec.eval.video_features import spread_clip_indices, video_clip_features
 from transformrec.functional.frame_samplers import sample_speed
@@ -137,32 +136,13 @@ def finetune_action_classification(
         model = _Classifier(copy.deepcopy(backbone), train_set.num_classes).to(device)
         frozen = freeze_modules(model.backbone, freeze)
         clips = _RandomSpeedClips(train_set, speed, seed)
-        loader = DataLoader(
-            clips,
-            batch_size=batch_size,
-            shuffle=True,
-            drop_last=len(clips) % batch_size == 1 and len(clips) > batch_size,
-            num_workers=num_workers,
-            generator=torch.Generator().manual_seed(seed),
-        )
+        loader = shuffled_loader(clips, batch_size, seed, num_workers)
         trainable = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(trainable, lr=lr, betas=(0.9, 0.99), weight_decay=weight_decay)
         scheduler = build_cosine_schedule(optimizer, max(1, epochs * len(loader)), lr, lr * 1e-3)
-
-        def update(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, int]:
-            loss = F.cross_entropy(model(batch[0].to(device)), batch[1].to(device))
-            return gradient_step(optimizer, loss), len(batch[1])
-
         batches = epochs_of(loader, lambda epoch: setattr(clips, "epoch", epoch))
-        epoch_loss = fit_epochs(
-            batches,
-            update,
-            epochs,
-            scheduler=scheduler,
-            model=model,
-            frozen=frozen,
-            progress=progress,
-            desc="fine-tune",
+        epoch_loss = fit_classifier(
+            model, batches, epochs, optimizer, scheduler, device, frozen=frozen, progress=progress
         )
         train_acc, _ = _video_predictions(model, train_set, test_clips, speed, device)
         test_acc, test_clip_acc = _video_predictions(model, test_set, test_clips, speed, device)

@@ -67,6 +67,26 @@ class TrainingTask(ABC):
 
     progress_label: str = "train"
     postfix_keys: tuple[str, ...] = ("loss",)
+    engine: TrainingEngine
+    """The engine running this task; a task creates it in its constructor."""
+
+    @property
+    def step(self) -> int:
+        """Steps performed so far (skipped non-finite ones included)."""
+        return self.engine.step
+
+    @property
+    def skipped_steps(self) -> int:
+        """Steps skipped because their loss was not finite."""
+        return self.engine.skipped_steps
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return self.engine.checkpoint_path
+
+    def save_checkpoint(self) -> Path | None:
+        """Write the run's checkpoint now (atomically, main process only)."""
+        return self.engine.save_checkpoint()
 
     @property
     @abstractmethod

@@ -194,19 +194,6 @@ class Trainer(TrainingTask):
         return self._total_steps
 
     @property
-    def step(self) -> int:
-        """Steps performed so far (including skipped non-finite ones)."""
-        return self.engine.step
-
-    @property
-    def skipped_steps(self) -> int:
-        return self.engine.skipped_steps
-
-    @property
-    def checkpoint_path(self) -> Path | None:
-        return self.engine.checkpoint_path
-
-    @property
     def bilevel(self) -> BilevelUpdate | None:
         return self.update if isinstance(self.update, BilevelUpdate) else None
 
@@ -235,9 +222,6 @@ class Trainer(TrainingTask):
         for learned, learned_state in zip(self.transform_set.learned_transforms, state["learned"], strict=True):
             learned.load_checkpoint_state(learned_state)
         self.epoch, self.batch_in_epoch = state["epoch"], state["batch_in_epoch"]
-
-    def save_checkpoint(self) -> None:
-        self.engine.save_checkpoint()
 
     # ------------------------------------------------------------------ training
     def fit(self) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from transformrec.targets import IGNORE_INDEX
 
-__all__ = ["IGNORE_INDEX", "LearnedTransform", "Transform"]
+__all__ = ["IGNORE_INDEX", "LearnedTransform", "PreDecodingTransform", "Transform"]
 
 
 class Transform(ABC):
@@ -77,6 +77,23 @@ class Transform(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+class PreDecodingTransform(Transform):
+    """A transform that chooses *which* frames or views to decode: it works only through its adapter.
+
+    The temporal samplers of ch. 5 and the view pairs of ch. 6 are index samplers; there is no
+    batch of decoded tensors for them to transform, so :meth:`apply` refuses, naming the data set
+    (``data_kind``) that :meth:`adapt_data` turns into transformed samples.
+    """
+
+    data_kind: ClassVar[str] = "a data set its adapt_data accepts"
+
+    def apply(self, batch, variant, generator=None):
+        raise TypeError(
+            f"{type(self).__name__} chooses its samples before decoding; train it on {self.data_kind} "
+            f"({type(self).__name__}.adapt_data prepares them), not on a batch of decoded tensors"
+        )
 
 
 class LearnedTransform(Transform, nn.Module):

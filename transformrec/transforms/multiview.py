@@ -28,16 +28,17 @@ from torch.utils.data import Dataset
 
 from transformrec.data.multiview_pairs import MultiViewPairs
 from transformrec.functional.pair_sampling import D_MAX, D_MIN, FLIPPED, POSITIVE, UNSYNCHRONIZED
-from transformrec.transforms.base import Transform
+from transformrec.transforms.base import PreDecodingTransform
 from transformrec.transforms.registry import register_transform
 
 __all__ = ["FLIPPED", "POSITIVE", "UNSYNCHRONIZED", "Flip", "PairTransform", "Synchronization"]
 
 
-class PairTransform(Transform):
+class PairTransform(PreDecodingTransform):
     """A transform of a pair of views; :meth:`pair_kind` says which pair each of its classes is."""
 
     modality = "pair"
+    data_kind = "a multi-view data set (a MultiViewFolder)"
 
     def __init__(self, single_view: bool = False) -> None:
         self.single_view = single_view
@@ -55,12 +56,6 @@ class PairTransform(Transform):
         if isinstance(data, MultiViewPairs):
             return data
         return MultiViewPairs(data, transform_set, seed=seed, hflip=augment.hflip if augment is not None else False)
-
-    def apply(self, batch, variant, generator=None):
-        raise TypeError(
-            f"{type(self).__name__} chooses frames and views before decoding; train it on a multi-view data set "
-            "(PairTransform.adapt_data wraps a MultiViewFolder in MultiViewPairs), not on a batch of decoded tensors"
-        )
 
 
 @register_transform("sync")

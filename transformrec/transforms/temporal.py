@@ -25,14 +25,15 @@ from transformrec.functional.frame_samplers import (
     sample_speed,
     sample_warp,
 )
-from transformrec.transforms.base import Transform
+from transformrec.transforms.base import PreDecodingTransform
 from transformrec.transforms.registry import register_transform
 
 
-class TemporalTransform(Transform):
+class TemporalTransform(PreDecodingTransform):
     """A transform of the time axis: samples frame indices for a video of ``num_frames`` frames."""
 
     modality = "video-indices"
+    data_kind = "a video data set (a VideoFolder)"
     head = "motion"
 
     def __init__(self, clip_length: int = CLIP_LENGTH) -> None:
@@ -58,12 +59,6 @@ class TemporalTransform(Transform):
             seed=seed,
             crop_padding=augment.padding if augment is not None else 0,
             hflip=augment.hflip if augment is not None else False,
-        )
-
-    def apply(self, batch, variant, generator=None):
-        raise TypeError(
-            f"{type(self).__name__} picks frame indices before decoding; train it on a video data set "
-            "(TemporalTransform.adapt_data wraps a VideoFolder in TemporalClips), not on a batch of decoded tensors"
         )
 
 
