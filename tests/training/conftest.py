@@ -58,3 +58,23 @@ class TinyPlainNet(TappedBackbone):
         out = {"conv1": self.conv1(x)}
         out["pool"] = self.fc(out["conv1"].flatten(1))
         return {t: out[t] for t in taps}
+
+
+QUIET = {"device": "cpu", "progress": False, "tensorboard": False}
+"""Trainer options of every test run: CPU, no progress bar, CSV logs only."""
+
+
+def interrupted_and_resumed(make_trainer, tmp_path, cut_at: int):
+    """An uninterrupted run, and one stopped after ``cut_at`` steps (checkpoint every step) then resumed.
+
+    ``make_trainer(out, **options)`` builds a fresh Trainer writing to ``out``. Returns both
+    trainers after training; the resumed one must say where it resumed from.
+    """
+    full = make_trainer(tmp_path / "full")
+    full.fit()
+    make_trainer(tmp_path / "cut", max_steps=cut_at, checkpoint_every=1).fit()
+    resumed = make_trainer(tmp_path / "cut", resume=True)
+    assert resumed.fit()["resumed_from_step"] == cut_at
+    for name, tensor in full.model.state_dict().items():
+        assert torch.equal(tensor, resumed.model.state_dict()[name]), name
+    return full, resumed

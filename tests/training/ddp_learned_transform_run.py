@@ -8,7 +8,7 @@ import sys
 
 import torch
 import torch.distributed as dist
-from conftest import TinyImages, TinyNet, TinyPlainNet
+from conftest import QUIET, TinyImages, TinyNet, TinyPlainNet
 
 from transformrec.training import Trainer
 from transformrec.transforms import DamageRepair, Identity, LimitedContextInpainting, Rotation
@@ -32,9 +32,7 @@ def main(name: str, out: str) -> None:
         data=TinyImages(n=32),
         epochs=1,
         batch_size=8,
-        device="cpu",
-        progress=False,
-        tensorboard=False,
+        **QUIET,
     )
     trainer.fit()
     rank = dist.get_rank() if dist.is_initialized() else 0

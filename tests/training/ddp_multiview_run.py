@@ -8,6 +8,7 @@ import sys
 
 import torch
 import torch.distributed as dist
+from conftest import QUIET
 
 from transformrec.backbones import build_backbone
 from transformrec.data.multiview_folder import MultiViewFolder
@@ -22,9 +23,7 @@ def main(root: str, out: str) -> None:
         data=MultiViewFolder(root, subjects=["S1"], actions=["walk"], background="remove"),
         epochs=1,
         batch_size=4,
-        device="cpu",
-        progress=False,
-        tensorboard=False,
+        **QUIET,
     )
     trainer.fit()
     rank = dist.get_rank() if dist.is_initialized() else 0

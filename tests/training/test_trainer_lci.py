@@ -1,7 +1,7 @@
 """The Trainer with the learned LCI transform: exact resume, and the frozen-F pre-training phase."""
 
 import torch
-from conftest import TinyImages, TinyNet
+from conftest import TinyImages, TinyNet, interrupted_and_resumed
 
 from transformrec.training import Trainer
 from transformrec.transforms import Identity, LimitedContextInpainting, Rotation
@@ -16,13 +16,7 @@ def _trainer(tmp_path, lci_options=None, **kwargs):
 
 
 def test_resume_restores_inpainter_discriminator_and_their_optimisers_exactly(tmp_path):
-    full = _trainer(tmp_path / "full")
-    full.fit()
-    _trainer(tmp_path / "cut", max_steps=3, checkpoint_every=1).fit()
-    resumed = _trainer(tmp_path / "cut", resume=True)
-    assert resumed.fit()["resumed_from_step"] == 3
-    for name, tensor in full.model.state_dict().items():
-        assert torch.equal(tensor, resumed.model.state_dict()[name]), name
+    full, resumed = interrupted_and_resumed(_trainer, tmp_path, cut_at=3)
     full_lci, resumed_lci = full.transform_set.transforms[2], resumed.transform_set.transforms[2]
     for name, tensor in full_lci.state_dict().items():
         assert torch.equal(tensor, resumed_lci.state_dict()[name]), name

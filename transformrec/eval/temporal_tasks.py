@@ -107,37 +107,39 @@ def _temporal_task(task, backbone, train_set, test_set, tap, grid, pairs_per_vid
     }
 
 
-@register_evaluation("video_sync")
-def synchronization(
-    backbone: TappedBackbone,
-    train_set,
-    test_set,
-    tap: str = "conv5",
-    grid: Sequence[int] = (1, 2, 2),
-    pairs_per_video: int = 4,
-    epochs: int = 50,
-    lr: float = 1e-3,
-    device: str | torch.device = "cpu",
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Table 5.3 (sync): classify the offset −6…+6 between two clips from the difference of their features."""
-    return _temporal_task("sync", backbone, train_set, test_set, tap, grid, pairs_per_video, epochs, lr, device, seed)
+def _protocol(task: str, default_grid: tuple[int, int, int], summary: str):
+    """The registered protocol of one temporal task; the two differ only in the task and the pooling grid."""
+
+    def protocol(
+        backbone: TappedBackbone,
+        train_set,
+        test_set,
+        tap: str = "conv5",
+        grid: Sequence[int] = default_grid,
+        pairs_per_video: int = 4,
+        epochs: int = 50,
+        lr: float = 1e-3,
+        device: str | torch.device = "cpu",
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        return _temporal_task(task, backbone, train_set, test_set, tap, grid, pairs_per_video, epochs, lr, device, seed)
+
+    protocol.__doc__ = summary
+    protocol.__name__ = protocol.__qualname__ = {"sync": "synchronization"}.get(task, task)
+    return protocol
 
 
-@register_evaluation("video_before_after")
-def before_after(
-    backbone: TappedBackbone,
-    train_set,
-    test_set,
-    tap: str = "conv5",
-    grid: Sequence[int] = (2, 2, 2),
-    pairs_per_video: int = 4,
-    epochs: int = 50,
-    lr: float = 1e-3,
-    device: str | torch.device = "cpu",
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Table 5.3 (before/after): is the first 8-frame piece earlier or later than the second?"""
-    return _temporal_task(
-        "before_after", backbone, train_set, test_set, tap, grid, pairs_per_video, epochs, lr, device, seed
+synchronization = register_evaluation("video_sync")(
+    _protocol(
+        "sync",
+        (1, 2, 2),
+        "Table 5.3 (sync): classify the offset −6…+6 between two clips from the difference of their features.",
     )
+)
+before_after = register_evaluation("video_before_after")(
+    _protocol(
+        "before_after",
+        (2, 2, 2),
+        "Table 5.3 (before/after): is the first 8-frame piece earlier or later than the second?",
+    )
+)
