@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from transformrec.backbones.base import TappedBackbone
+from transformrec.backbones.base import StagedBackbone
 from transformrec.backbones.registry import register_backbone
 
 # Krizhevsky et al. channel counts of conv1..conv5 (before width scaling).
@@ -110,7 +110,7 @@ def _fc_stage(in_features: int, out_features: int, prefix: Sequence[tuple[str, n
     return nn.Sequential(layers)
 
 
-class AlexNetBN(TappedBackbone):
+class AlexNetBN(StagedBackbone):
     """Two-stream AlexNet with batch normalization and no LRN (thesis section 4.4).
 
     ``stages`` holds one ``nn.Sequential`` per tap; each stage maps the previous tap to its
@@ -177,40 +177,14 @@ class AlexNetBN(TappedBackbone):
         stages["fc7"] = _fc_stage(fc_dim, fc_dim)
         self.stages = nn.ModuleDict(stages)
 
-    def forward_taps(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Run the stages up to the last requested tap only (cheap per-layer evaluation, tables 4.2-4.6)."""
-        self.check_taps(taps)
-        wanted = set(taps)
-        last = max(self.tap_names.index(t) for t in taps) if taps else -1
-        found: dict[str, torch.Tensor] = {}
-        for name in self.tap_names[: last + 1]:
-            if name == "fc6" and tuple(x.shape[1:]) != self.conv5_shape:
-                raise ValueError(
-                    f"conv5 output {tuple(x.shape[1:])} does not match {self.conv5_shape}: this AlexNetBN was "
-                    f"built for image_size={self.image_size}, got an input of different size"
-                )
-            x = self.stages[name](x)
-            if name in wanted:
-                found[name] = x
-        return {t: found[t] for t in taps}
+    def run_stage(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        if name == "fc6" and tuple(x.shape[1:]) != self.conv5_shape:
+            raise ValueError(
+                f"conv5 output {tuple(x.shape[1:])} does not match {self.conv5_shape}: this AlexNetBN was "
+                f"built for image_size={self.image_size}, got an input of different size"
+            )
+        return self.stages[name](x)
 
 
-@register_backbone("alexnet_bn")
-def alexnet_bn(
-    *,
-    in_channels: int = 3,
-    width: float = 1.0,
-    fc_dim: int = 4096,
-    groups: int = 2,
-    low_resolution: bool = True,
-    image_size: int = 64,
-) -> AlexNetBN:
-    """The thesis classifier C (section 4.4); defaults match the 64 px STL-10 experiments."""
-    return AlexNetBN(
-        in_channels=in_channels,
-        width=width,
-        fc_dim=fc_dim,
-        groups=groups,
-        low_resolution=low_resolution,
-        image_size=image_size,
-    )
+alexnet_bn = register_backbone("alexnet_bn")(AlexNetBN)
+"""The thesis classifier C (section 4.4), registered as ``alexnet_bn``; defaults match the 64 px STL-10 experiments."""

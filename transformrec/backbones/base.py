@@ -47,11 +47,16 @@ class StagedBackbone(TappedBackbone):
 
     stages: nn.ModuleDict
 
+    def run_stage(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """The stage that maps the previous tap (or the input) to tap ``name``."""
+        return self.stages[name](x)
+
     def forward_taps(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Run the stages up to the last requested tap only (cheap per-layer evaluation, tables 4.2-4.6)."""
         self.check_taps(taps)
         last = max(self.tap_names.index(t) for t in taps) if taps else -1
         found: dict[str, torch.Tensor] = {}
         for name in self.tap_names[: last + 1]:
-            x = self.stages[name](x)
+            x = self.run_stage(name, x)
             found[name] = x
         return {t: found[t] for t in taps}

@@ -9,13 +9,13 @@ children, so our ``state_dict`` *is* a torchvision ``state_dict`` without ``fc``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import torch
 import torchvision
 from torch import nn
 
-from transformrec.backbones.base import TappedBackbone
+from transformrec.backbones.base import StagedBackbone
 from transformrec.backbones.registry import register_backbone
 
 # Architecture name → (torchvision constructor, width of the pooled feature).
@@ -27,7 +27,7 @@ RESNET_ARCHS: dict[str, tuple[Callable[..., torchvision.models.ResNet], int]] = 
 RESNET_TAPS: tuple[str, ...] = ("stem", "layer1", "layer2", "layer3", "layer4", "pool")
 
 
-class TorchvisionResNet(TappedBackbone):
+class TorchvisionResNet(StagedBackbone):
     """A torchvision ResNet without its classifier, exposing every stage as a tap.
 
     Args:
@@ -76,24 +76,12 @@ class TorchvisionResNet(TappedBackbone):
         """True when conv1/maxpool differ from torchvision's, so its stock model cannot take our weights."""
         return self.low_resolution or self.in_channels != 3
 
-    def _stage(self, name: str, x: torch.Tensor) -> torch.Tensor:
+    def run_stage(self, name: str, x: torch.Tensor) -> torch.Tensor:
         if name == "stem":
             return self.maxpool(self.relu(self.bn1(self.conv1(x))))
         if name == "pool":
             return torch.flatten(self.avgpool(x), 1)
         return getattr(self, name)(x)
-
-    def forward_taps(self, x: torch.Tensor, taps: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Run the network up to the last requested tap only."""
-        self.check_taps(taps)
-        wanted = set(taps)
-        last = max(self.tap_names.index(t) for t in taps) if taps else -1
-        found: dict[str, torch.Tensor] = {}
-        for name in self.tap_names[: last + 1]:
-            x = self._stage(name, x)
-            if name in wanted:
-                found[name] = x
-        return {t: found[t] for t in taps}
 
 
 @register_backbone("resnet18")

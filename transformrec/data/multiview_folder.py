@@ -44,6 +44,7 @@ import torch.nn.functional as F  # noqa: N812 (torch convention)
 from PIL import Image
 from torch.utils.data import Dataset
 
+from transformrec.data.corrupt_items import first_decodable
 from transformrec.data.registry import register_dataset
 from transformrec.functional.background import median_background, remove_background, substitute_background
 from transformrec.functional.camera import world_to_camera
@@ -363,11 +364,9 @@ class MultiViewPoses(Dataset):
         return torch.stack([self.pose(i) for i in range(len(self))])
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        for attempt in range(len(self.items)):
-            current = (index + attempt) % len(self.items)
-            try:
-                return self.folder.frame(*self.items[current]), self.pose(current)
-            except CorruptFrameError as error:
-                self.skipped[str(self.items[current])] = str(error)
-                log.warning("skipping %s", error)
-        raise CorruptFrameError("no decodable frame left")
+        def load(current: int) -> tuple[torch.Tensor, torch.Tensor]:
+            return self.folder.frame(*self.items[current]), self.pose(current)
+
+        return first_decodable(
+            index, len(self.items), load, CorruptFrameError, self.skipped, self.items.__getitem__, "frame"
+        )

@@ -16,13 +16,13 @@ mirrored together with probability 1/2 ("performed before preparing the flipped 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch.utils.data import Dataset
 
+from transformrec.data.corrupt_items import first_decodable
 from transformrec.data.item_seeding import item_seed
 from transformrec.data.multiview_folder import CorruptFrameError, MultiViewFolder
 from transformrec.functional.pair_sampling import (
@@ -36,8 +36,6 @@ from transformrec.functional.pair_sampling import (
 )
 from transformrec.functional.similarity import random_similarity
 from transformrec.targets import IGNORE_INDEX
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -134,14 +132,8 @@ class MultiViewPairs(Dataset):
         return pairs, {head: torch.tensor(values) for head, values in self.targets.items()}
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        for attempt in range(len(self.anchors)):
-            current = (index + attempt) % len(self.anchors)
-            try:
-                return self._item(current)
-            except CorruptFrameError as error:
-                self.skipped[str(self.anchors[current])] = str(error)
-                log.warning("skipping %s", error)
-        raise CorruptFrameError("no decodable frame left")
+        names = self.anchors.__getitem__
+        return first_decodable(index, len(self.anchors), self._item, CorruptFrameError, self.skipped, names, "frame")
 
 
 __all__ = ["FLIPPED", "POSITIVE", "UNSYNCHRONIZED", "MultiViewPairs", "PairPlan"]

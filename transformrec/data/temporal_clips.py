@@ -10,18 +10,16 @@ DataLoader worker and every ``torchrun`` rank, and replayed exactly on resume.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import torch
 from torch.utils.data import Dataset
 
+from transformrec.data.corrupt_items import first_decodable
 from transformrec.data.item_seeding import item_seed
 from transformrec.data.video_io import CorruptVideoError
 from transformrec.functional.crop_flip import crop_and_flip
 from transformrec.targets import IGNORE_INDEX
-
-log = logging.getLogger(__name__)
 
 
 class TemporalClips(Dataset):
@@ -83,11 +81,5 @@ class TemporalClips(Dataset):
         return crop_and_flip(folded, top, left, flip, self.crop_padding).reshape(clips.shape)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        for attempt in range(len(self.videos)):
-            current = (index + attempt) % len(self.videos)
-            try:
-                return self._item(current)
-            except CorruptVideoError as error:
-                self.skipped[str(self.videos.files[current])] = str(error)
-                log.warning("skipping %s", error)
-        raise CorruptVideoError("no decodable video left")
+        names = self.videos.files.__getitem__
+        return first_decodable(index, len(self.videos), self._item, CorruptVideoError, self.skipped, names, "video")

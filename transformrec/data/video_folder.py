@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 (torch convention)
 from torch.utils.data import Dataset
 
+from transformrec.data.corrupt_items import first_decodable
 from transformrec.data.registry import register_dataset
 from transformrec.data.video_io import CorruptVideoError, decode_frames, probe_video
 from transformrec.functional.frame_samplers import CLIP_LENGTH, max_speed, speed_indices, speed_span
@@ -107,14 +108,18 @@ class VideoFolder(Dataset):
         return speed_indices(kappa, start, self.clip_length)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        for attempt in range(len(self.files)):
-            current = (index + attempt) % len(self.files)
-            try:
-                return self.clip(current, self.centre_clip_indices(current)), int(self.labels[current])
-            except CorruptVideoError as error:
-                self.skipped[str(self.files[current])] = str(error)
-                log.warning("skipping %s", error)
-        raise CorruptVideoError(f"no decodable video left under {self.root}")
+        def load(current: int) -> tuple[torch.Tensor, int]:
+            return self.clip(current, self.centre_clip_indices(current)), int(self.labels[current])
+
+        return first_decodable(
+            index,
+            len(self.files),
+            load,
+            CorruptVideoError,
+            self.skipped,
+            self.files.__getitem__,
+            f"video under {self.root}",
+        )
 
     def __repr__(self) -> str:
         return (
