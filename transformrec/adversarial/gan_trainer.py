@@ -34,7 +34,7 @@ from transformrec.data.in_memory import stack_images
 from transformrec.data.registry import DATASETS
 from transformrec.errors import ConfigError
 from transformrec.eval.fid import FeatureExtractor, mean_and_std, score_samples
-from transformrec.training.distributed import resolve_device
+from transformrec.training.distributed import single_process_context
 from transformrec.training.engine import StepOutcome, TrainingEngine, TrainingTask
 
 __all__ = [
@@ -141,7 +141,8 @@ class GANTrainer(TrainingTask):
         self.d_opt = _optimizer(config, self.discriminator.parameters())
         noise_params = [p for p in self.filter.parameters() if p.requires_grad]
         self.noise_opt = _optimizer(config, noise_params, config.noise.lr) if noise_params else None
-        self.device = resolve_device(config.device)
+        self.context = single_process_context(config.device, "GAN training")
+        self.device = self.context.device
         for module in (self.generator, self.discriminator, self.filter):
             module.to(self.device)
         self.real = real.pin_memory() if self.device.type == "cuda" else real
@@ -155,6 +156,7 @@ class GANTrainer(TrainingTask):
         self.engine = TrainingEngine(
             self,
             output_dir=self.out,
+            context=self.context,
             checkpoint_every=config.checkpoint_every,
             log_every=config.log_every,
             progress=progress,

@@ -53,6 +53,17 @@ def init_distributed(device: str = "auto") -> DistributedContext:
     return DistributedContext(rank, world_size, local_rank, chosen)
 
 
+def single_process_context(device: str = "auto", what: str = "this run") -> DistributedContext:
+    """The context of a run that does not shard over processes; refuses a ``torchrun`` launch by name.
+
+    Why refuse: N processes would each train their own copy and write the same files.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size > 1:
+        raise RuntimeError(f"{what} runs in a single process; launch it without torchrun (WORLD_SIZE={world_size})")
+    return DistributedContext(0, 1, 0, resolve_device(device))
+
+
 def _destroy_process_group() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from transformrec.atomic_save import save_atomic
 from transformrec.training.checkpoint import load_checkpoint
+from transformrec.training.distributed import DistributedContext
 from transformrec.training.run_logger import RunLogger
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,9 @@ class TrainingEngine:
     Args:
         task: the trainer-specific part.
         output_dir: checkpoints, ``metrics.csv``, TensorBoard logs and ``summary.json`` (None: nowhere).
-        is_main: only the main process of a ``torchrun`` launch writes files and shows progress.
+        context: the process and its device (:func:`~transformrec.training.distributed.init_distributed`
+            for runs that shard over ``torchrun`` processes, ``single_process_context`` for those that do
+            not); only the main process writes files and shows progress.
         checkpoint_every: steps between checkpoints (one is also written at every epoch end and at the end).
         log_every: steps between logged rows of step metrics.
         max_steps: stop early after this many steps (the task's schedule still spans ``total_steps``).
@@ -139,7 +142,7 @@ class TrainingEngine:
         task: TrainingTask,
         *,
         output_dir: str | Path | None,
-        is_main: bool = True,
+        context: DistributedContext,
         checkpoint_every: int | None = None,
         log_every: int = 10,
         max_steps: int | None = None,
@@ -148,7 +151,8 @@ class TrainingEngine:
     ) -> None:
         self.task = task
         self.output_dir = Path(output_dir) if output_dir is not None else None
-        self.is_main = is_main
+        self.context = context
+        self.is_main = context.is_main
         self.checkpoint_every, self.log_every, self.max_steps = checkpoint_every, log_every, max_steps
         self.progress, self.tensorboard = progress, tensorboard
         self.step = 0
@@ -198,17 +202,21 @@ class TrainingEngine:
             return None
         return save_atomic(self.state_dict(), self.checkpoint_path)
 
-    def resume(self, map_location: str | torch.device = "cpu") -> bool:
-        """Load ``output_dir/checkpoint.pt`` if there is one; returns whether it was loaded."""
+    def resume(self, map_location: str | torch.device | None = None) -> bool:
+        """Load ``output_dir/checkpoint.pt`` (onto the context's device by default) if there is one.
+
+        Returns whether a checkpoint was loaded.
+        """
         if self.checkpoint_path is None or not self.checkpoint_path.exists():
             return False
-        self.load_state_dict(load_checkpoint(self.checkpoint_path, map_location=map_location))
+        location = self.context.device if map_location is None else map_location
+        self.load_state_dict(load_checkpoint(self.checkpoint_path, map_location=location))
         self.resumed_from = self.step
         log.info("resumed from %s at step %d", self.checkpoint_path, self.step)
         return True
 
     # ------------------------------------------------------------------ loop
-    def fit(self, resume: bool = False, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    def fit(self, resume: bool = False, map_location: str | torch.device | None = None) -> dict[str, Any]:
         """Run the task to its end (or ``max_steps``); returns the JSON summary it also writes."""
         resumed = self.resume(map_location) if resume else False
         self.task.start(resumed)

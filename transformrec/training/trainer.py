@@ -178,7 +178,7 @@ class Trainer(TrainingTask):
         self.engine = TrainingEngine(
             self,
             output_dir=self.output_dir,
-            is_main=self.context.is_main,
+            context=self.context,
             checkpoint_every=checkpoint_every,
             log_every=log_every,
             max_steps=max_steps,
@@ -226,7 +226,7 @@ class Trainer(TrainingTask):
     # ------------------------------------------------------------------ training
     def fit(self) -> dict[str, Any]:
         """Run training to the end (or ``max_steps``); returns the JSON summary."""
-        return self.engine.fit(resume=self.resume, map_location=self.device)
+        return self.engine.fit(resume=self.resume)
 
     def start(self, resumed: bool) -> None:
         if not resumed and self.engine.step == 0:
