@@ -34,6 +34,7 @@ from transformrec.data.in_memory import stack_images
 from transformrec.data.registry import DATASETS
 from transformrec.errors import ConfigError
 from transformrec.eval.fid import FeatureExtractor, mean_and_std, score_samples
+from transformrec.eval.gan_features import classifier_extractor, inception_extractor
 from transformrec.training.distributed import single_process_context
 from transformrec.training.engine import StepOutcome, TrainingEngine, TrainingTask
 
@@ -249,8 +250,6 @@ class GANTrainer(TrainingTask):
 
     def extractor(self) -> FeatureExtractor | None:
         if self._extractor is None and self.config.eval.extractor != "none":
-            from transformrec.eval.gan_features import classifier_extractor, inception_extractor
-
             ev = self.config.eval
             if ev.extractor == "inception":
                 if ev.inception_weights is None:
