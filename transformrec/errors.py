@@ -9,8 +9,26 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 
-class ConfigError(ValueError):
+class TransformrecError(Exception):
+    """Base of the errors a user can act on; the CLI prints them as one line, without a traceback."""
+
+
+class ConfigError(TransformrecError, ValueError):
     """A config file that cannot be read or does not validate; the message says where and why."""
+
+
+class RunExistsError(TransformrecError):
+    """The output folder already holds a run, and neither resuming nor overwriting it was asked for."""
+
+
+class CheckpointMismatchError(TransformrecError):
+    """A checkpoint or weights file does not fit the model the config describes (another width, other heads)."""
+
+
+class TrainingInterruptedError(TransformrecError):
+    """SIGINT / SIGTERM stopped training after a step; a checkpoint was saved to continue from."""
+
+    exit_code = 130
 
 
 def validation_problems(error: ValidationError) -> list[str]:

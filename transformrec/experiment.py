@@ -16,6 +16,7 @@ from transformrec.backbones.base import TappedBackbone
 from transformrec.config.build import build_backbone_for, build_data, build_trainer
 from transformrec.config.loading import dump_config
 from transformrec.config.schema import ExperimentConfig
+from transformrec.errors import CheckpointMismatchError, ConfigError
 from transformrec.eval.registry import get_evaluation
 from transformrec.training.checkpoint import load_checkpoint
 from transformrec.training.distributed import resolve_device
@@ -24,9 +25,15 @@ from transformrec.training.trainer import BACKBONE_NAME
 log = logging.getLogger(__name__)
 
 
-def pretrain(config: ExperimentConfig, resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train the pretext task of ``config``; returns the trainer's JSON summary."""
-    trainer = build_trainer(config, resume=resume, progress=progress)
+def pretrain(
+    config: ExperimentConfig, resume: bool = False, progress: bool = True, overwrite: bool = False
+) -> dict[str, Any]:
+    """Train the pretext task of ``config``; returns the trainer's JSON summary.
+
+    A run already in ``config.output_dir`` is continued with ``resume``, replaced with ``overwrite``,
+    and otherwise refused (:class:`~transformrec.errors.RunExistsError`).
+    """
+    trainer = build_trainer(config, resume=resume, progress=progress, overwrite=overwrite)
     if trainer.context.is_main:  # under torchrun only rank 0 writes files
         dump_config(config, Path(config.output_dir) / "config.yaml")
     return trainer.fit()
@@ -36,7 +43,14 @@ def load_backbone(config: ExperimentConfig, weights: str | Path | None, dataset)
     """The config's backbone, with ``weights`` loaded (``weights_only=True``) or randomly initialised."""
     backbone = build_backbone_for(config.backbone, dataset, config.seed)
     if weights is not None:
-        backbone.load_state_dict(load_checkpoint(weights))
+        try:
+            backbone.load_state_dict(load_checkpoint(weights))
+        except RuntimeError as error:  # another width or architecture: say so in one line
+            first = next((line.strip() for line in str(error).splitlines() if "size mismatch" in line), "")
+            raise CheckpointMismatchError(
+                f"{weights}: does not fit backbone {config.backbone.name} as configured"
+                + (f" ({first.rstrip('.')})" if first else "")
+            ) from None
     return backbone
 
 
@@ -56,7 +70,8 @@ def evaluate(
     weights = Path(weights) if weights is not None else Path(config.output_dir) / BACKBONE_NAME
     if not weights.is_file():
         raise FileNotFoundError(f"no pretrained backbone at {weights}: run `transformrec pretrain` first")
-    train_set, test_set = build_data(spec.train_data), build_data(spec.test_data)
+    train_set = build_data(spec.train_data, "evaluation.train_data")
+    test_set = build_data(spec.test_data, "evaluation.test_data")
     protocol = get_evaluation(spec.protocol)
     options = dict(spec.options)
     accepted = inspect.signature(protocol).parameters
@@ -75,7 +90,11 @@ def evaluate(
         candidates["random"] = None
     for label, candidate in candidates.items():
         log.info("evaluating %s backbone with %s", label, spec.protocol)
-        results[label] = protocol(load_backbone(config, candidate, train_set), train_set, test_set, **options)
+        backbone = load_backbone(config, candidate, train_set)
+        try:
+            results[label] = protocol(backbone, train_set, test_set, **options)
+        except ValueError as error:  # e.g. labels_per_class larger than a class of the data
+            raise ConfigError(f"evaluation ({spec.protocol}): {error}") from None
     out = Path(config.output_dir) / f"eval_{spec.protocol}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

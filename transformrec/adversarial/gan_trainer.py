@@ -119,7 +119,13 @@ class GANTrainer(TrainingTask):
     progress_label = "gan"
     postfix_keys = ("d_loss", "g_loss")
 
-    def __init__(self, config: GANConfig, extractor: FeatureExtractor | None = None, progress: bool = True) -> None:
+    def __init__(
+        self,
+        config: GANConfig,
+        extractor: FeatureExtractor | None = None,
+        progress: bool = True,
+        overwrite: bool = False,
+    ) -> None:
         self.config = config
         self.out = Path(config.output_dir)
         torch.manual_seed(config.seed)
@@ -161,6 +167,7 @@ class GANTrainer(TrainingTask):
             checkpoint_every=config.checkpoint_every,
             log_every=config.log_every,
             progress=progress,
+            overwrite=overwrite,
         )
 
     @property
@@ -313,6 +320,11 @@ class GANTrainer(TrainingTask):
     def fit(self, resume: bool = False) -> dict[str, Any]:
         """Train to ``config.steps`` generator iterations; returns (and writes) a JSON summary."""
         return self.engine.fit(resume=resume, map_location="cpu")
+
+    def run_signature(self) -> dict[str, Any]:
+        """The config without what may change between a run and its resumption (length, outputs, device)."""
+        loose = {"output_dir", "device", "steps", "checkpoint_every", "sample_every", "log_every", "eval"}
+        return {k: v for k, v in self.config.model_dump(mode="json").items() if k not in loose}
 
     def summary(self) -> dict[str, Any]:
         summary: dict[str, Any] = {

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from transformrec.config.loading import ConfigError, load_config
+from transformrec.config.loading import load_config
+from transformrec.errors import TransformrecError
 from transformrec.training.distributed import is_main_process
+
+HELP_FORMAT = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,26 +27,45 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a config field, e.g. --set train.epochs=5 (repeatable)",
     )
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a Python module first, so the components it registers can be named in the config (repeatable)",
+    )
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser, resume: bool = True) -> None:
+    if resume:
+        parser.add_argument("--resume", action="store_true", help="continue from <output_dir>/checkpoint.pt")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace a run already in output_dir (otherwise it is refused)"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="transformrec", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser = argparse.ArgumentParser(prog="transformrec", description=__doc__, **HELP_FORMAT)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level; show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    pretrain = commands.add_parser("pretrain", help="train the pretext task of a config")
+    pretrain = commands.add_parser("pretrain", help="train the pretext task of a config", **HELP_FORMAT)
     _add_config_arguments(pretrain)
-    pretrain.add_argument("--resume", action="store_true", help="continue from <output_dir>/checkpoint.pt")
+    _add_run_arguments(pretrain)
 
-    evaluate = commands.add_parser("eval", help="evaluate a pretrained backbone (and a random-init baseline)")
+    evaluate = commands.add_parser(
+        "eval", help="evaluate a pretrained backbone (and a random-init baseline)", **HELP_FORMAT
+    )
     _add_config_arguments(evaluate)
     evaluate.add_argument("--weights", help="backbone weights (default: <output_dir>/backbone.pt)")
     evaluate.add_argument("--no-baseline", action="store_true", help="skip the random-init baseline")
 
-    demo = commands.add_parser("demo", help="pretrain, then evaluate against a random-init baseline")
+    demo = commands.add_parser("demo", help="pretrain, then evaluate against a random-init baseline", **HELP_FORMAT)
     _add_config_arguments(demo)
+    _add_run_arguments(demo, resume=False)
 
-    show = commands.add_parser("show", help="write a PNG grid of every transform applied to real images")
+    show = commands.add_parser("show", help="write a PNG grid of every transform applied to real images", **HELP_FORMAT)
     _add_config_arguments(show)
     show.add_argument("--out", default=None, help="PNG path (default: <output_dir>/transforms.png)")
     show.add_argument("--num-images", type=int, default=6)
@@ -53,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     audit = commands.add_parser(
-        "audit", help="can local patches recognise each transform, and which transforms are confusable? (sec. 4.3)"
+        "audit",
+        help="can local patches recognise each transform, and which transforms are confusable? (sec. 4.3)",
+        **HELP_FORMAT,
     )
     _add_config_arguments(audit)
     audit.add_argument("--patch-size", type=int, default=None, help="local patch side (default: image side / 4)")
@@ -62,12 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--out", default=None, help="JSON report path (default: <output_dir>/audit.json)")
 
     gan = commands.add_parser(
-        "gan", help="train a (distribution-filtering) GAN of chapter 7 with sample grids and FID / IS"
+        "gan", help="train a (distribution-filtering) GAN of chapter 7 with sample grids and FID / IS", **HELP_FORMAT
     )
     _add_config_arguments(gan)
-    gan.add_argument("--resume", action="store_true", help="continue from <output_dir>/checkpoint.pt")
+    _add_run_arguments(gan)
 
-    videos = commands.add_parser("make-videos", help="write procedural motion videos (H.264 mp4) for chapter 5")
+    videos = commands.add_parser(
+        "make-videos", help="write procedural motion videos (H.264 mp4) for chapter 5", **HELP_FORMAT
+    )
     videos.add_argument("root", help="output folder; videos go to <root>/<motion>/<split>_<index>.mp4")
     videos.add_argument("--num", type=int, default=500, help="videos per split")
     videos.add_argument("--splits", nargs="+", default=["train", "test"])
@@ -79,7 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     multiview = commands.add_parser(
-        "make-multiview", help="write the procedural multi-view studio (17-joint figure, 4 cameras) for chapter 6"
+        "make-multiview",
+        help="write the procedural multi-view studio (17-joint figure, 4 cameras) for chapter 6",
+        **HELP_FORMAT,
     )
     multiview.add_argument("root", help="output folder; frames go to <root>/<subject>/<action>/cam<k>/<frame>.png")
     multiview.add_argument(
@@ -194,7 +223,9 @@ def _audit(config, args: argparse.Namespace) -> None:
 def _gan(args: argparse.Namespace) -> None:
     from transformrec.adversarial.gan_trainer import GANTrainer, load_gan_config
 
-    summary = GANTrainer(load_gan_config(args.config, args.overrides)).fit(resume=args.resume)
+    config = load_gan_config(args.config, args.overrides)
+    _use_threads(config.threads)
+    summary = GANTrainer(config, overwrite=args.overwrite).fit(resume=args.resume)
     line = f"trained {summary['steps']} generator steps, {summary['seconds_per_step'] * 1e3:.1f} ms/step"
     if "fid_last5" in summary:
         (fid, fid_std), (score, score_std) = summary["fid_last5"], summary["is_last5"]
@@ -202,67 +233,98 @@ def _gan(args: argparse.Namespace) -> None:
     print(line)
 
 
+def _use_threads(threads: int | None) -> None:
+    """The config's ``threads``: torch's intra-op threads (two processes sharing 2 cores each want 1)."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _import_modules(names: Sequence[str]) -> None:
+    """``--import MODULE``: user code that registers transforms, backbones or data sets before the config is read."""
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            raise TransformrecError(f"--import {name}: {error}") from None
+
+
+def _run(args: argparse.Namespace) -> None:
+    from transformrec import experiment
+
+    if args.command == "list":
+        from transformrec.registry_listing import all_registries
+
+        for kind, names in all_registries().items():
+            print(f"{kind}: {', '.join(names)}")
+        return
+    if args.command == "make-videos":
+        _make_videos(args)
+        return
+    if args.command == "make-multiview":
+        _make_multiview(args)
+        return
+    _import_modules(args.imports)
+    if args.command == "gan":
+        _gan(args)
+        return
+    config = load_config(args.config, args.overrides)
+    _use_threads(config.threads)
+    # Under torchrun every rank trains; only rank 0 evaluates, prints and writes.
+    main_process = is_main_process()
+    if args.command == "pretrain":
+        summary = experiment.pretrain(config, resume=args.resume, overwrite=args.overwrite)
+        if main_process:
+            print(json.dumps(summary, indent=2))
+    elif args.command == "eval":
+        if main_process:
+            _print_evaluation(
+                experiment.evaluate(config, args.weights, False if args.no_baseline else None, progress=True)
+            )
+    elif args.command == "demo":
+        summary = experiment.pretrain(config, overwrite=args.overwrite)
+        if main_process:
+            print(
+                f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
+                f"final pretext metrics: {json.dumps(summary['final_metrics'])}"
+            )
+            _print_evaluation(experiment.evaluate(config, progress=True))
+    elif args.command == "show" and main_process:
+        from transformrec.cli.show import render_transform_grid
+
+        checkpoint = args.checkpoint
+        if checkpoint is None and (Path(config.output_dir) / "checkpoint.pt").exists():
+            checkpoint = Path(config.output_dir) / "checkpoint.pt"
+        out = render_transform_grid(
+            config, args.out or f"{config.output_dir}/transforms.png", args.num_images, checkpoint=checkpoint
+        )
+        if checkpoint is not None:
+            print(f"learned transforms loaded from {checkpoint}")
+        print(f"wrote {out} (columns listed in {out.with_suffix('.txt')})")
+    elif args.command == "audit" and main_process:
+        _audit(config, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``transformrec`` command."""
+    """Entry point of the ``transformrec`` command.
+
+    The project's own errors (a config field, a file, an existing run, an interrupted run, a
+    diverged loss) and file-system errors print as one line naming the field or file, with a
+    non-zero exit code; ``-v`` shows their tracebacks instead.
+    """
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     # Imported late so that ``transformrec --help`` stays fast.
     import transformrec  # noqa: F401  (registers every component)
-    from transformrec import experiment
 
     try:
-        if args.command == "list":
-            from transformrec.registry_listing import all_registries
-
-            for kind, names in all_registries().items():
-                print(f"{kind}: {', '.join(names)}")
-            return 0
-        if args.command == "make-videos":
-            _make_videos(args)
-            return 0
-        if args.command == "make-multiview":
-            _make_multiview(args)
-            return 0
-        if args.command == "gan":
-            _gan(args)
-            return 0
-        config = load_config(args.config, args.overrides)
-        # Under torchrun every rank trains; only rank 0 evaluates, prints and writes.
-        main_process = is_main_process()
-        if args.command == "pretrain":
-            summary = experiment.pretrain(config, resume=args.resume)
-            if main_process:
-                print(json.dumps(summary, indent=2))
-        elif args.command == "eval":
-            if main_process:
-                _print_evaluation(
-                    experiment.evaluate(config, args.weights, False if args.no_baseline else None, progress=True)
-                )
-        elif args.command == "demo":
-            summary = experiment.pretrain(config)
-            if main_process:
-                print(
-                    f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
-                    f"final pretext metrics: {json.dumps(summary['final_metrics'])}"
-                )
-                _print_evaluation(experiment.evaluate(config, progress=True))
-        elif args.command == "show" and main_process:
-            from transformrec.cli.show import render_transform_grid
-
-            checkpoint = args.checkpoint
-            if checkpoint is None and (Path(config.output_dir) / "checkpoint.pt").exists():
-                checkpoint = Path(config.output_dir) / "checkpoint.pt"
-            out = render_transform_grid(
-                config, args.out or f"{config.output_dir}/transforms.png", args.num_images, checkpoint=checkpoint
-            )
-            if checkpoint is not None:
-                print(f"learned transforms loaded from {checkpoint}")
-            print(f"wrote {out} (columns listed in {out.with_suffix('.txt')})")
-        elif args.command == "audit" and main_process:
-            _audit(config, args)
-    except (ConfigError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        _run(args)
+    except (TransformrecError, OSError) as error:
+        if args.verbose:
+            raise
+        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
+        return getattr(error, "exit_code", 2)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 
 import torch
@@ -19,9 +20,15 @@ from transformrec.transforms.registry import TRANSFORMS, build_transform
 from transformrec.transforms.transform_set import TransformSet
 
 
-def build_data(component: Component) -> Dataset:
-    """Build a dataset from its config component."""
-    return build_dataset(component.name, **component.params)
+def build_data(component: Component, field: str = "data") -> Dataset:
+    """Build a dataset from its config component; a bad parameter or an empty set names ``field``."""
+    try:
+        dataset = build_dataset(component.name, **component.params)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"{field} ({component.name}): {error}") from None
+    if len(dataset) == 0:  # type: ignore[arg-type]
+        raise ConfigError(f"{field} ({component.name}): the data set is empty")
+    return dataset
 
 
 def build_backbone_for(component: Component, dataset: Dataset, seed: int = 0) -> TappedBackbone:
@@ -36,7 +43,10 @@ def build_backbone_for(component: Component, dataset: Dataset, seed: int = 0) ->
         if key in accepted and key not in params and hasattr(dataset, attribute):
             params[key] = getattr(dataset, attribute)
     torch.manual_seed(seed)
-    return BACKBONES.build(component.name, **params)
+    try:
+        return BACKBONES.build(component.name, **params)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"backbone ({component.name}): {error}") from None
 
 
 def build_transform_set(config: ExperimentConfig, dataset: Dataset | None = None) -> TransformSet:
@@ -60,10 +70,23 @@ def build_transform_set(config: ExperimentConfig, dataset: Dataset | None = None
     return TransformSet(transforms, mode=config.train.mode)
 
 
-def build_trainer(config: ExperimentConfig, resume: bool = False, progress: bool = True) -> Trainer:
+def build_trainer(
+    config: ExperimentConfig, resume: bool = False, progress: bool = True, overwrite: bool = False
+) -> Trainer:
     """A Trainer for the pretext task of ``config``, writing to ``config.output_dir``."""
     data = build_data(config.data)
     train = config.train
+    processes = int(os.environ.get("WORLD_SIZE", "1"))
+    if train.batch_size % processes:
+        raise ConfigError(
+            f"train.batch_size: {train.batch_size} is not divisible by the {processes} torchrun processes"
+        )
+    per_step = train.batch_size * (train.bilevel.k if train.bilevel is not None else 1)
+    if len(data) < per_step:  # type: ignore[arg-type]
+        raise ConfigError(
+            f"data ({config.data.name}): {len(data)} items, fewer than the {per_step} one step uses "  # type: ignore[arg-type]
+            "(train.batch_size, times bilevel.k)"
+        )
     augment = RandomCropFlip(train.augment.padding, train.augment.hflip) if train.augment is not None else None
     return Trainer(
         transforms=build_transform_set(config, data),
@@ -89,4 +112,5 @@ def build_trainer(config: ExperimentConfig, resume: bool = False, progress: bool
         sync_batchnorm=train.sync_batchnorm,
         channels_last=train.channels_last,
         bilevel=train.bilevel.model_dump() if train.bilevel is not None else None,
+        overwrite=overwrite,
     )

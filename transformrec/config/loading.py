@@ -31,8 +31,13 @@ def apply_override(tree: dict[str, Any], assignment: str) -> None:
     key, raw = assignment.split("=", 1)
     parts = key.strip().split(".")
     node = tree
-    for part in parts[:-1]:
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+    for depth, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                where = ".".join(parts[:depth]) or key
+                raise ConfigError(
+                    f"--set {assignment}: {where} is a list of {len(node)} items; {part} is not an index of it"
+                )
             node = node[int(part)]
             continue
         child = node.get(part) if isinstance(node, dict) else None
@@ -41,7 +46,12 @@ def apply_override(tree: dict[str, Any], assignment: str) -> None:
             node[part] = child
         node = child
     value = yaml.safe_load(raw)
-    if isinstance(node, list) and parts[-1].isdigit():
+    if isinstance(node, list):
+        if not parts[-1].isdigit() or int(parts[-1]) >= len(node):
+            where = ".".join(parts[:-1])
+            raise ConfigError(
+                f"--set {assignment}: {where} is a list of {len(node)} items; {parts[-1]} is not an index of it"
+            )
         node[int(parts[-1])] = value
     else:
         node[parts[-1]] = value

@@ -145,6 +145,16 @@ class EvalConfig(Strict):
         return check_registered(component, DATASETS, "dataset")
 
     @model_validator(mode="after")
+    def _options_the_protocol_takes(self) -> EvalConfig:
+        parameters = inspect.signature(EVALUATIONS.get(self.protocol)).parameters
+        fixed = {"backbone", "train_set", "test_set"}
+        unknown = sorted(set(self.options) - set(parameters) | (set(self.options) & fixed))
+        if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            accepted = ", ".join(name for name in parameters if name not in fixed)
+            raise ValueError(f"evaluation {self.protocol!r} has no option {', '.join(unknown)}; accepted: {accepted}")
+        return self
+
+    @model_validator(mode="after")
     def _bilevel_needs_training(self) -> EvalConfig:
         if self.bilevel is not None and "bilevel" not in inspect.signature(EVALUATIONS.get(self.protocol)).parameters:
             raise ValueError(f"evaluation {self.protocol!r} trains nothing, so it cannot use bilevel")
@@ -159,6 +169,9 @@ class RunConfig(Strict):
     device: str = Field("auto", description="auto (CUDA when available), cpu, cuda or cuda:N")
     output_dir: str = "runs/experiment"
     data: Component = Field(default_factory=lambda: Component(name="upright_objects"))
+    threads: int | None = Field(
+        None, ge=1, description="torch intra-op threads (None: torch's default); two runs sharing 2 cores want 1 each"
+    )
 
     @field_validator("data")
     @classmethod

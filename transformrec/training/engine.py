@@ -10,8 +10,12 @@ networks, optimisers and generators, and yields one :class:`StepOutcome` per ste
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import shutil
+import signal
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -23,6 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 from transformrec.atomic_save import save_atomic
+from transformrec.errors import CheckpointMismatchError, RunExistsError, TrainingInterruptedError, TransformrecError
 from transformrec.training.checkpoint import load_checkpoint
 from transformrec.training.distributed import DistributedContext
 from transformrec.training.run_logger import RunLogger
@@ -31,12 +36,15 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_NAME = "checkpoint.pt"
 SUMMARY_NAME = "summary.json"
+RUN_FILES = (CHECKPOINT_NAME, SUMMARY_NAME, "metrics.csv", "tensorboard")
+"""What a run writes into its output folder (and ``overwrite`` removes)."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 MAX_CONSECUTIVE_BAD_STEPS = 10
 ENGINE_KEYS = ("step", "engine")
 """Checkpoint keys the engine owns; a task's own state sits beside them at the top level."""
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(TransformrecError, FloatingPointError):
     """Raised when the loss stays NaN/inf for many consecutive steps (training has diverged)."""
 
 
@@ -121,6 +129,13 @@ class TrainingTask(ABC):
         """Write final artefacts (exported weights) on the main process; returns summary fields."""
         return {}
 
+    def run_signature(self) -> dict[str, Any]:
+        """Settings a resumed run should share with its checkpoint (learning rate, seed, data size...).
+
+        Stored in checkpoints; resuming with other values is allowed but warned about, by name.
+        """
+        return {}
+
 
 class TrainingEngine:
     """Runs a :class:`TrainingTask` with checkpoints, exact resume, logs, progress and a summary.
@@ -135,6 +150,11 @@ class TrainingEngine:
         log_every: steps between logged rows of step metrics.
         max_steps: stop early after this many steps (the task's schedule still spans ``total_steps``).
         progress, tensorboard: show a progress bar; mirror the CSV to TensorBoard.
+        overwrite: a fresh run (no resume) into a folder that already holds one replaces it; without
+            it such a run is refused (:class:`~transformrec.errors.RunExistsError`), so nothing is lost.
+
+    SIGINT (Ctrl-C) and SIGTERM stop training after the current step: a checkpoint is written and
+    :class:`~transformrec.errors.TrainingInterruptedError` says where (a second signal acts at once).
     """
 
     def __init__(
@@ -148,8 +168,11 @@ class TrainingEngine:
         max_steps: int | None = None,
         progress: bool = True,
         tensorboard: bool = True,
+        overwrite: bool = False,
     ) -> None:
         self.task = task
+        self.overwrite = overwrite
+        self._stop_signal: int | None = None
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.context = context
         self.is_main = context.is_main
@@ -179,6 +202,7 @@ class TrainingEngine:
             "epoch_count": self._epoch_count,
             "last_epoch_means": self.last_epoch_means,
             "torch_rng": torch.get_rng_state(),
+            "signature": self.task.run_signature(),
         }
         if torch.cuda.is_available():
             engine["cuda_rng"] = torch.cuda.get_rng_state_all()
@@ -187,7 +211,15 @@ class TrainingEngine:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict`."""
         engine = state["engine"]
-        self.task.load_state_dict({k: v for k, v in state.items() if k not in ENGINE_KEYS})
+        self._warn_about_changed_settings(engine.get("signature", {}))
+        try:
+            self.task.load_state_dict({k: v for k, v in state.items() if k not in ENGINE_KEYS})
+        except RuntimeError as error:  # state_dict size mismatches: say which, in one line
+            first = next((line.strip() for line in str(error).splitlines() if "size mismatch" in line), str(error))
+            raise CheckpointMismatchError(
+                f"{self.checkpoint_path}: does not fit this run's model ({first.rstrip('.')}); "
+                "resume with the settings it was trained with, or start a new output_dir"
+            ) from None
         self.step = state["step"]
         self.skipped_steps = engine["skipped_steps"]
         self._epoch_sums, self._epoch_count = dict(engine["epoch_sums"]), engine["epoch_count"]
@@ -195,6 +227,62 @@ class TrainingEngine:
         torch.set_rng_state(engine["torch_rng"])
         if "cuda_rng" in engine and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(engine["cuda_rng"])
+
+    def _warn_about_changed_settings(self, saved: dict[str, Any]) -> None:
+        current = self.task.run_signature()
+        changed = [
+            f"{key}: {saved.get(key)!r} -> {current.get(key)!r}"
+            for key in sorted(set(saved) | set(current))
+            if saved.get(key) != current.get(key)
+        ]
+        if changed:
+            log.warning(
+                "resuming %s with settings that differ from its checkpoint: %s", self.output_dir, "; ".join(changed)
+            )
+
+    def _claim_output_dir(self) -> None:
+        """Refuse to start a fresh run over an existing one, unless ``overwrite`` (which clears it first)."""
+        if self.output_dir is None:
+            return
+        found = [name for name in RUN_FILES if (self.output_dir / name).exists()]
+        if CHECKPOINT_NAME not in found and SUMMARY_NAME not in found:
+            return
+        if not self.overwrite:
+            raise RunExistsError(
+                f"{self.output_dir} already holds a run ({', '.join(found)}); pass --resume to continue it, "
+                "--overwrite to replace it, or choose another output_dir"
+            )
+        if self.is_main:
+            for name in found:
+                path = self.output_dir / name
+                shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def _stop_on_signals(self) -> Iterator[None]:
+        """Turn SIGINT / SIGTERM into "stop after this step" while the loop runs (main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+
+        def request_stop(number: int, _frame: Any) -> None:
+            self._stop_signal = number
+            for other, handler in previous.items():  # a second signal interrupts at once
+                signal.signal(other, handler)
+
+        for number in STOP_SIGNALS:
+            signal.signal(number, request_stop)
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+    def _interrupted(self) -> TrainingInterruptedError:
+        path = self.save_checkpoint()
+        name = signal.Signals(self._stop_signal).name if self._stop_signal is not None else "a signal"
+        where = f"checkpoint saved to {path}; continue with --resume" if path else "no output_dir, nothing saved"
+        return TrainingInterruptedError(f"interrupted by {name} after step {self.step}: {where}")
 
     def save_checkpoint(self) -> Path | None:
         """Write the checkpoint atomically (main process only); returns its path."""
@@ -218,7 +306,13 @@ class TrainingEngine:
     # ------------------------------------------------------------------ loop
     def fit(self, resume: bool = False, map_location: str | torch.device | None = None) -> dict[str, Any]:
         """Run the task to its end (or ``max_steps``); returns the JSON summary it also writes."""
-        resumed = self.resume(map_location) if resume else False
+        resumed = False
+        if resume:
+            resumed = self.resume(map_location)
+            if not resumed and self.checkpoint_path is not None:
+                log.warning("resume: no checkpoint at %s; starting from scratch", self.checkpoint_path)
+        if not resumed:
+            self._claim_output_dir()
         self.task.start(resumed)
         logger = None
         if self.output_dir is not None and self.is_main:
@@ -230,29 +324,37 @@ class TrainingEngine:
             disable=not (self.progress and self.is_main),
             desc=self.task.progress_label,
         )
-        started, samples = time.perf_counter(), 0
+        started = time.perf_counter()
+        self._stop_signal, self._samples = None, 0
         try:
             if self.step < last_step:
-                for outcome in self.task.steps():
-                    samples += outcome.samples
-                    self._record(outcome, logger, started, samples)
-                    bar.update(1)
-                    if outcome.metrics:
-                        shown = {k: f"{outcome.metrics[k]:.3f}" for k in self.task.postfix_keys if k in outcome.metrics}
-                        bar.set_postfix(shown)
-                    if outcome.end_of_epoch:
-                        self._finish_epoch(logger)
-                        self.save_checkpoint()
-                    elif self.checkpoint_every and self.step % self.checkpoint_every == 0:
-                        self.save_checkpoint()
-                    if self.step >= last_step:
-                        break
+                with self._stop_on_signals():
+                    self._loop(logger, bar, last_step, started)
             self.save_checkpoint()
         finally:
             bar.close()
             if logger is not None:
                 logger.close()
-        return self._write_summary(time.perf_counter() - started, samples)
+        return self._write_summary(time.perf_counter() - started, self._samples)
+
+    def _loop(self, logger: RunLogger | None, bar: Any, last_step: int, started: float) -> None:
+        """Steps until ``last_step``, checkpoints, epoch ends, and a stop requested by a signal."""
+        for outcome in self.task.steps():
+            self._samples += outcome.samples
+            self._record(outcome, logger, started, self._samples)
+            bar.update(1)
+            if outcome.metrics:
+                shown = {k: f"{outcome.metrics[k]:.3f}" for k in self.task.postfix_keys if k in outcome.metrics}
+                bar.set_postfix(shown)
+            if outcome.end_of_epoch:
+                self._finish_epoch(logger)
+                self.save_checkpoint()
+            elif self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                self.save_checkpoint()
+            if self._stop_signal is not None:
+                raise self._interrupted()
+            if self.step >= last_step:
+                break
 
     def _record(self, outcome: StepOutcome, logger: RunLogger | None, started: float, samples: int) -> None:
         if outcome.metrics is None:

@@ -61,7 +61,10 @@ class Trainer(TrainingTask):
         augment: random crop + flip before transforming (sec. 4.4); ``None`` disables it.
         output_dir: where checkpoints, logs, the summary and exported weights go (None: nowhere).
         checkpoint_every: steps between checkpoints (a checkpoint also ends every epoch).
-        resume: continue from ``output_dir/checkpoint.pt`` if it exists, bit-for-bit on CPU.
+        resume: continue from ``output_dir/checkpoint.pt`` if it exists, bit-for-bit on CPU (a warning
+            names any setting that differs from the checkpoint's; without a checkpoint it says so).
+        overwrite: replace a run already in ``output_dir``; without it (and without ``resume``) such a
+            run is refused, so a finished run is never silently overwritten.
         max_steps: stop early after this many steps (the schedule still spans ``epochs``).
         amp: bfloat16/float16 autocast on CUDA; ignored on CPU (and with ``bilevel``).
         channels_last: keep the model and image batches in NHWC memory layout (faster convolutions
@@ -108,6 +111,7 @@ class Trainer(TrainingTask):
         sync_batchnorm: bool = False,
         bilevel: dict[str, Any] | None = None,
         channels_last: bool = False,
+        overwrite: bool = False,
     ) -> None:
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -132,7 +136,7 @@ class Trainer(TrainingTask):
         path = transforms.data_path(data, seed=seed, augment=augment)
         self.data, self.augment, self.prepared = path.dataset, path.batch_augment, path.prepared
         self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
-        self.lr, self.final_lr = lr, final_lr
+        self.lr, self.final_lr, self.betas, self.weight_decay = lr, final_lr, tuple(betas), weight_decay
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.resume = resume
         self.amp = amp and self.device.type == "cuda" and bilevel is None
@@ -184,6 +188,7 @@ class Trainer(TrainingTask):
             max_steps=max_steps,
             progress=progress,
             tensorboard=tensorboard,
+            overwrite=overwrite,
         )
 
     # ------------------------------------------------------------------ state
@@ -316,6 +321,22 @@ class Trainer(TrainingTask):
             "backbone": type(self.backbone).__name__,
             "device": str(self.device),
             "world_size": self.context.world_size,
+            "bilevel": {**self.bilevel_options, "balanced": self.bilevel_balanced} if self.bilevel else None,
+        }
+
+    def run_signature(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed,
+            "lr": self.lr,
+            "final_lr": self.final_lr,
+            "betas": list(self.betas),
+            "weight_decay": self.weight_decay,
+            "batch_size": self.batch_size,
+            "epochs": self.epochs,
+            "num_samples": len(self.data),
+            "mode": self.transform_set.mode,
+            "transforms": [repr(t) for t in self.transform_set.transforms],
+            "backbone": type(self.backbone).__name__,
             "bilevel": {**self.bilevel_options, "balanced": self.bilevel_balanced} if self.bilevel else None,
         }
 
