@@ -90,3 +90,21 @@ def test_built_by_name_through_the_registry(class_root):
     dataset = build_dataset("image_folder", root=str(class_root), image_size=8)
     assert isinstance(dataset, ImageFolderDataset) and dataset[0][0].shape == (3, 8, 8)
     assert torch.equal(dataset.labels, torch.tensor([0, 0, 1, 1]))
+
+
+def test_a_truncated_jpeg_that_passes_the_header_check_is_skipped_when_read_and_counted(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    for name in "abc":  # noise: the pixel data, not the header, is most of the file
+        path = tmp_path / "cls" / f"{name}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(path, quality=95)
+    whole = (tmp_path / "cls" / "b.jpg").read_bytes()
+    (tmp_path / "cls" / "b.jpg").write_bytes(whole[: len(whole) // 2])  # header intact, pixels cut off
+    dataset = ImageFolderDataset(str(tmp_path), image_size=16)
+    assert len(dataset) == 3 and dataset.skipped == []  # the header check cannot see it
+    with caplog.at_level(logging.WARNING):
+        batch, labels = next(iter(torch.utils.data.DataLoader(dataset, batch_size=3)))
+    assert batch.shape == (3, 3, 16, 16) and labels.tolist() == [0, 0, 0]
+    assert torch.equal(batch[1], dataset[2][0])  # item 1 is replaced by the next decodable item, every time
+    assert dataset.skipped == [str(tmp_path / "cls" / "b.jpg")] and list(dataset.undecodable) == dataset.skipped
+    assert "truncated" in dataset.undecodable[dataset.skipped[0]] and "skipping" in caplog.text

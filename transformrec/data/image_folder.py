@@ -20,6 +20,7 @@ import torch
 from PIL import Image, ImageOps
 from torch.utils.data import Dataset
 
+from transformrec.data.corrupt_items import first_decodable
 from transformrec.data.registry import register_dataset
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,10 @@ def _verifies(path: Path) -> bool:
     return True
 
 
+class CorruptImageError(OSError):
+    """An image file whose header reads but whose pixel data does not decode (a truncated JPEG)."""
+
+
 @register_dataset("image_folder")
 class ImageFolderDataset(Dataset):
     """``root/<class>/**/<image>`` with classes sorted by folder name, or flat ``root/<image>`` with label -1.
@@ -100,6 +105,7 @@ class ImageFolderDataset(Dataset):
                 "in root/<class>/ or directly in root)"
             )
         self.skipped: list[str] = [os.fspath(p) for p, _ in candidates if not _verifies(p)]
+        self.undecodable: dict[str, str] = {}  # passed the header check, failed to decode when read
         skipped = set(self.skipped)
         kept = [(p, label) for p, label in candidates if os.fspath(p) not in skipped]
         if self.skipped:
@@ -121,15 +127,29 @@ class ImageFolderDataset(Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+    def _decode(self, index: int) -> tuple[torch.Tensor, int]:
         path = self.paths[index]
         try:
             with Image.open(path) as image:
                 image = ImageOps.exif_transpose(image)
                 tensor = to_contract_image(image, self.image_size, self.channels)
         except OSError as error:  # passed verify() but the pixel data is damaged (e.g. truncated JPEG)
-            raise OSError(f"cannot decode image {os.fspath(path)!r}: {error}") from error
+            raise CorruptImageError(f"cannot decode image {os.fspath(path)!r}: {error}") from error
         return tensor, int(self.labels[index])
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        """Image ``index``; one whose pixel data fails to decode is replaced by the next that decodes.
+
+        The failure is counted in ``skipped`` (and ``undecodable``, with its message) and logged, so
+        a truncated file costs one warning, not the run; the replacement depends on the index only.
+        """
+        known = len(self.undecodable)
+        item = first_decodable(
+            index, len(self.paths), self._decode, CorruptImageError, self.undecodable, self.paths.__getitem__, "image"
+        )
+        if len(self.undecodable) != known:
+            self.skipped.extend(path for path in self.undecodable if path not in self.skipped)
+        return item
 
     def __repr__(self) -> str:
         layout = f"{self.num_classes} classes" if self.class_names else "flat, unlabelled"
