@@ -112,6 +112,25 @@ def run_benchmark(module, suite: str, seeds: int | None = None) -> dict:
     return module.run(quick=suite != "full")
 
 
+def store_result(name: str, suite: str, payload: dict, replace: bool = False) -> Path:
+    """Write a benchmark's JSON where RESULTS.md reads it, unless that would replace a larger suite's.
+
+    Why: a smoke or quick run (minutes, numbers that mean little) must never silently replace the
+    committed full-suite results. Its JSON then goes beside them, as ``<name>.<suite>.json``, and
+    RESULTS.md keeps showing the larger suite; ``replace`` overrides this.
+    """
+    path = RESULTS_DIR / f"{name}.json"
+    if path.exists() and not replace:
+        stored = json.loads(path.read_text()).get("suite", "smoke")
+        if SUITES.index(stored) > SUITES.index(suite):
+            path = RESULTS_DIR / f"{name}.{suite}.json"
+            print(
+                f"kept the {stored}-suite {name} results; this {suite} run went to {path} (--replace to replace them)"
+            )
+    path.write_text(json.dumps(payload, indent=2))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
     run.add_argument("--no-write", action="store_true", help="print the tables without touching RESULTS.md")
+    run.add_argument(
+        "--replace", action="store_true", help="let a smaller suite replace stored results of a larger one"
+    )
     run.add_argument("--seeds", type=int, help="seeds per row (quality benchmarks that take seeds; default per suite)")
     commands.add_parser("render", help="rebuild RESULTS.md from the stored JSON results without running anything")
     args = parser.parse_args(argv)
@@ -144,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         print(BENCHMARKS[name].to_markdown(result), flush=True)
         if not args.no_write:
             payload = {"suite": args.suite, "environment": describe_environment(), "result": result}
-            (RESULTS_DIR / f"{name}.json").write_text(json.dumps(payload, indent=2))
+            store_result(name, args.suite, payload, args.replace)
     if not args.no_write:
         (HERE / "RESULTS.md").write_text(render_results())
     return 0

@@ -36,3 +36,18 @@ def test_benchmark_smoke_suite_runs_and_renders_without_writing(name):
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"running {name} (smoke)" in done.stdout and "|" in done.stdout  # a markdown table was rendered
     assert _fingerprint() == before
+
+
+def test_a_smoke_run_never_replaces_stored_full_suite_results(tmp_path, monkeypatch):
+    import json
+
+    import benchmarks.__main__ as runner
+
+    monkeypatch.setattr(runner, "RESULTS_DIR", tmp_path)
+    full = {"suite": "full", "result": {"accuracy": 0.9}}
+    (tmp_path / "demo.json").write_text(json.dumps(full))
+    kept = runner.store_result("demo", "smoke", {"suite": "smoke", "result": {"accuracy": 0.1}})
+    assert kept == tmp_path / "demo.smoke.json" and json.loads((tmp_path / "demo.json").read_text()) == full
+    assert runner.store_result("demo", "full", {"suite": "full", "result": {"accuracy": 0.8}}) == tmp_path / "demo.json"
+    assert runner.store_result("demo", "quick", {"suite": "quick"}, replace=True) == tmp_path / "demo.json"
+    assert json.loads((tmp_path / "demo.json").read_text())["suite"] == "quick"
