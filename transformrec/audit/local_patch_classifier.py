@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
 
 class PatchNet(nn.Module):
@@ -59,6 +60,8 @@ def train_and_test(
     batch_size: int = 128,
     lr: float = 2e-3,
     seed: int = 0,
+    progress: bool = False,
+    desc: str = "probe",
 ) -> torch.Tensor:
     """Train a PatchNet and return its held-out logits (``N_test × num_classes``).
 
@@ -77,7 +80,7 @@ def train_and_test(
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     model.train()
-    for _ in range(steps):
+    for _ in tqdm(range(steps), desc=desc, disable=not progress, leave=False):
         index = torch.randint(len(train_inputs), (batch_size,), generator=generator).to(train_inputs.device)
         inputs = train_inputs[index]
         if patch_size is not None:

@@ -35,6 +35,7 @@ def audit_transform_set(
     confusable_threshold: float = 0.75,
     seed: int = 0,
     device: str | torch.device = "cpu",
+    progress: bool = False,
 ) -> AuditReport:
     """Measure, per class of ``head``, how well local patches and whole images reveal it.
 
@@ -43,7 +44,8 @@ def audit_transform_set(
     side. A class is flagged as a shortcut risk when the patch classifier's held-out accuracy on
     it reaches ``local_threshold``; a pair is flagged as ambiguous when the whole-image classifier
     separates it with accuracy below ``confusable_threshold`` (0.5 is chance). Learned transforms
-    are audited as they are (untrained unless their weights were loaded).
+    are audited as they are (untrained unless their weights were loaded). ``progress`` shows a bar
+    per probe.
     """
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
@@ -79,6 +81,8 @@ def audit_transform_set(
             steps=steps,
             batch_size=batch_size,
             seed=seed,
+            progress=progress,
+            desc=f"audit: {name} probe",
         )
     test_labels = labels[test]
     local_confusion = confusion_matrix(logits["local"], test_labels, num_classes)

@@ -212,6 +212,7 @@ def _audit(config, args: argparse.Namespace) -> None:
         steps=args.steps,
         seed=config.seed,
         device=resolve_device(config.device),
+        progress=True,
     )
     out = Path(args.out or f"{config.output_dir}/audit.json")
     out.parent.mkdir(parents=True, exist_ok=True)

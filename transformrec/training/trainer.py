@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
 
 from transformrec.atomic_save import save_atomic
 from transformrec.backbones.base import TappedBackbone
@@ -236,7 +237,18 @@ class Trainer(TrainingTask):
     def start(self, resumed: bool) -> None:
         if not resumed and self.engine.step == 0:
             for learned in self.transform_set.learned_transforms:
-                learned.pretrain(self._real_batches())
+                # The bar advances with every batch the pre-training phase draws (the ch. 3 autoencoder).
+                batches = tqdm(
+                    self._real_batches(),
+                    total=getattr(learned, "pretrain_steps", None),
+                    desc=f"{learned.name} pre-training",
+                    disable=not (self.engine.progress and self.context.is_main),
+                    leave=False,
+                )
+                try:
+                    learned.pretrain(iter(batches))
+                finally:
+                    batches.close()
         self._network = self.model
         if self.context.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
