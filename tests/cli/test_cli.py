@@ -47,12 +47,13 @@ def test_pretrain_then_eval_with_random_baseline(tiny_config, tmp_path, capsys):
     assert "pretrained: best test accuracy" in capsys.readouterr().out
 
 
-def test_show_writes_one_row_per_image_and_one_column_per_class(tiny_config, tmp_path):
+def test_show_writes_one_row_per_image_and_one_column_per_class(tiny_config, tmp_path, capsys):
     out = tmp_path / "grid.png"
     assert main(["show", str(tiny_config), "--out", str(out), "--num-images", "3", *TINY]) == 0
+    assert "3 rows × columns identity, rot90, rot180, rot270, warp" in capsys.readouterr().out
     width, height = Image.open(out).size
-    assert (width, height) == (5 * 34 + 2, 3 * 34 + 2)  # 32 px tiles, 2 px padding
-    assert out.with_suffix(".txt").read_text().strip() == "columns: identity, rot90, rot180, rot270, warp"
+    assert width >= 5 * 100 and height >= 3 * 100  # a labelled figure, not a strip of 32 px tiles
+    assert "learned transforms loaded" not in capsys.readouterr().out
 
 
 def test_bad_config_exits_with_code_2_and_names_the_field(tmp_path, capsys):
@@ -80,9 +81,9 @@ def test_show_loads_a_trained_lci_inpainter_from_the_run_checkpoint(tiny_config,
     assert main(["pretrain", str(tiny_config), *TINY, *lci]) == 0
     out = tmp_path / "lci.png"
     assert main(["show", str(tiny_config), "--out", str(out), "--num-images", "2", *TINY, *lci]) == 0
-    assert f"learned transforms loaded from {tmp_path / 'run' / 'checkpoint.pt'}" in capsys.readouterr().out
-    assert Image.open(out).size == (2 * 34 + 2, 2 * 34 + 2)
-    assert out.with_suffix(".txt").read_text().strip() == "columns: identity, lci"
+    printed = capsys.readouterr().out
+    assert f"learned transforms loaded from {tmp_path / 'run' / 'checkpoint.pt'}" in printed
+    assert "2 rows × columns identity, lci" in printed and Image.open(out).size[0] >= 2 * 100
 
 
 def test_audit_prints_a_table_and_writes_json(tiny_config, tmp_path, capsys):
@@ -150,15 +151,14 @@ def test_gan_bad_config_exits_with_code_2(tmp_path, capsys):
     assert f"{bad}: n_disc:" in capsys.readouterr().err
 
 
-def test_pretrain_and_show_damage_repair_from_the_command_line(tiny_config, tmp_path):
+def test_pretrain_and_show_damage_repair_from_the_command_line(tiny_config, tmp_path, capsys):
     dr = ["--set", "transforms=[{name: damage_repair, width: 4, drop_rate: 0.5, pretrain_steps: 2}]"]
     assert main(["pretrain", str(tiny_config), *TINY, *dr]) == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["heads"] == {"transform": ["real", "damaged"]} and "loss/mask" in summary["final_metrics"]
     out = tmp_path / "grid.png"
     assert main(["show", str(tiny_config), "--out", str(out), "--num-images", "2", *TINY, *dr]) == 0
-    assert Image.open(out).size == (2 * 34 + 2, 2 * 34 + 2)
-    assert out.with_suffix(".txt").read_text().strip() == "columns: real, damaged"
+    assert "2 rows × columns real, damaged" in capsys.readouterr().out
 
 
 def test_probe_gain_line_reports_best_layer_and_per_layer_points():

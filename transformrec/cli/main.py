@@ -65,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_config_arguments(demo)
     _add_run_arguments(demo, resume=False)
 
-    show = commands.add_parser("show", help="write a PNG grid of every transform applied to real images", **HELP_FORMAT)
+    show = commands.add_parser(
+        "show", help="write a labelled figure of every transform applied to real data (any modality)", **HELP_FORMAT
+    )
     _add_config_arguments(show)
     show.add_argument("--out", default=None, help="PNG path (default: <output_dir>/transforms.png)")
     show.add_argument("--num-images", type=int, default=6)
@@ -297,12 +299,12 @@ def _run(args: argparse.Namespace) -> None:
         checkpoint = args.checkpoint
         if checkpoint is None and (Path(config.output_dir) / "checkpoint.pt").exists():
             checkpoint = Path(config.output_dir) / "checkpoint.pt"
-        out = render_transform_grid(
+        figure = render_transform_grid(
             config, args.out or f"{config.output_dir}/transforms.png", args.num_images, checkpoint=checkpoint
         )
-        if checkpoint is not None:
+        if figure.learned_loaded:
             print(f"learned transforms loaded from {checkpoint}")
-        print(f"wrote {out} (columns listed in {out.with_suffix('.txt')})")
+        print(f"wrote {figure.path}: {len(figure.rows)} rows × columns {', '.join(figure.columns)}")
     elif args.command == "audit" and main_process:
         _audit(config, args)
 
