@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Subset
 
+from benchmarks.plots import probe_accuracy_per_layer
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_ordering
 from transformrec import experiment
 from transformrec.config.build import build_data
@@ -172,8 +173,18 @@ def _claims(runs: list[dict], taps: list[str]) -> dict[str, dict]:
     }
 
 
+PLOT = Path(__file__).resolve().parent / "results" / "rot_warp_probe_layers.png"
+
+
+def plot(result: dict) -> Path:
+    """The per-layer probe accuracies of every data set as one labelled figure."""
+    return probe_accuracy_per_layer(result, PLOT)
+
+
 def to_markdown(result: dict) -> str:
     lines = [
+        f"![probe accuracy per layer, pretrained vs random init]({PLOT.relative_to(PLOT.parents[1]).as_posix()})",
+        "",
         f"Seeds: {', '.join(map(str, result['seeds']))} ({len(result['seeds'])} per row"
         + ("; every row is single-seed" if len(result["seeds"]) < 2 else "")
         + "). Cells: linear-probe test accuracy in %, mean ± sd over seeds. Paired differences in points, "
