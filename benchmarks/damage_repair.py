@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torchvision.utils import save_image
 
 from benchmarks.lci_tables import order_disagreements
+from benchmarks.plots import image_grid
 from benchmarks.probing import TAPS, probe_conv_layers
 from transformrec import experiment
 from transformrec.config.build import build_data, build_transform_set
@@ -174,7 +174,11 @@ def run(suite: str = "quick") -> dict:
     picture = None
     # Only the full suite draws the committed picture, so a quick or --no-write run cannot replace it.
     if suite == "full" and pictures and columns:
-        save_image(torch.cat(pictures), PICTURE, nrow=len(columns), padding=2, pad_value=1.0)
+        per_set = len(pictures[0]) // len(columns)
+        sets = ["Fashion-MNIST", "procedural"][: len(pictures)]
+        rows = [f"{name} test #{i}" for name in sets for i in range(per_set)]
+        title = "Damage & repair: test images rendered by the baseline's trained networks at each drop rate θ"
+        image_grid(torch.cat(pictures), columns, rows, title, PICTURE)
         picture = str(PICTURE.relative_to(ROOT))
     for leftover in RESULTS.glob(f"damage_repair.{suite}.*.partial"):
         leftover.unlink()

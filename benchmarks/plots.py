@@ -44,3 +44,25 @@ def probe_accuracy_per_layer(result: dict, path: Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def image_grid(images, columns: list[str], rows: list[str], title: str, path: Path) -> Path:
+    """A grid of images (``len(rows) × len(columns)``, row-major ``N×C×H×W`` in [0, 1]) with titles and labels."""
+    fig, axes = plt.subplots(
+        len(rows), len(columns), figsize=(1.3 * len(columns) + 1.2, 1.3 * len(rows) + 0.8), squeeze=False
+    )
+    for index, ax in enumerate(axes.flat):
+        picture = images[index].detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+        ax.imshow(picture[..., 0] if picture.shape[-1] == 1 else picture, cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for c, name in enumerate(columns):
+        axes[0, c].set_title(name, fontsize=9)
+    for r, name in enumerate(rows):
+        axes[r, 0].set_ylabel(name, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
