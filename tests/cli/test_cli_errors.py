@@ -195,3 +195,11 @@ def test_an_option_the_evaluation_protocol_does_not_take_fails_at_load_time(conf
     assert main(["eval", str(config), *TINY, "--set", "evaluation.protocol=linear_probe"]) == 2
     err = capsys.readouterr().err
     assert "evaluation: Value error, evaluation 'linear_probe' has no option ks; accepted: taps" in err
+
+
+def test_progress_bars_show_on_request_and_stay_out_of_logs_by_default(config, tmp_path, capsys):
+    assert main(["pretrain", str(config), *TINY]) == 0  # stderr is not a terminal here: no bar
+    assert "it/s" not in capsys.readouterr().err
+    again = [*TINY, "--set", "progress=true", "--set", f"output_dir={tmp_path / 'shown'}"]
+    assert main(["pretrain", str(config), *again]) == 0
+    assert "pretrain: 100%" in capsys.readouterr().err

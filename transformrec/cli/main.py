@@ -214,7 +214,7 @@ def _audit(config, args: argparse.Namespace) -> None:
         steps=args.steps,
         seed=config.seed,
         device=resolve_device(config.device),
-        progress=True,
+        progress=_progress(config),
     )
     out = Path(args.out or f"{config.output_dir}/audit.json")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -228,12 +228,17 @@ def _gan(args: argparse.Namespace) -> None:
 
     config = load_gan_config(args.config, args.overrides)
     _use_threads(config.threads)
-    summary = GANTrainer(config, overwrite=args.overwrite).fit(resume=args.resume)
+    summary = GANTrainer(config, progress=_progress(config), overwrite=args.overwrite).fit(resume=args.resume)
     line = f"trained {summary['steps']} generator steps, {summary['seconds_per_step'] * 1e3:.1f} ms/step"
     if "fid_last5" in summary:
         (fid, fid_std), (score, score_std) = summary["fid_last5"], summary["is_last5"]
         line += f"; last 5 evaluations: FID {fid:.2f} ± {fid_std:.2f}, IS {score:.2f} ± {score_std:.2f}"
     print(line)
+
+
+def _progress(config) -> bool:
+    """The config's ``progress``; by default bars are shown only on a terminal, never in CI logs."""
+    return sys.stderr.isatty() if config.progress is None else config.progress
 
 
 def _use_threads(threads: int | None) -> None:
@@ -277,22 +282,22 @@ def _run(args: argparse.Namespace) -> None:
     # Under torchrun every rank trains; only rank 0 evaluates, prints and writes.
     main_process = is_main_process()
     if args.command == "pretrain":
-        summary = experiment.pretrain(config, resume=args.resume, overwrite=args.overwrite)
+        summary = experiment.pretrain(config, resume=args.resume, progress=_progress(config), overwrite=args.overwrite)
         if main_process:
             print(json.dumps(summary, indent=2))
     elif args.command == "eval":
         if main_process:
             _print_evaluation(
-                experiment.evaluate(config, args.weights, False if args.no_baseline else None, progress=True)
+                experiment.evaluate(config, args.weights, False if args.no_baseline else None, _progress(config))
             )
     elif args.command == "demo":
-        summary = experiment.pretrain(config, overwrite=args.overwrite)
+        summary = experiment.pretrain(config, progress=_progress(config), overwrite=args.overwrite)
         if main_process:
             print(
                 f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
                 f"final pretext metrics: {json.dumps(summary['final_metrics'])}"
             )
-            _print_evaluation(experiment.evaluate(config, progress=True))
+            _print_evaluation(experiment.evaluate(config, progress=_progress(config)))
     elif args.command == "show" and main_process:
         from transformrec.cli.show import render_transform_grid
 

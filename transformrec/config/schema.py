@@ -172,6 +172,9 @@ class RunConfig(Strict):
     threads: int | None = Field(
         None, ge=1, description="torch intra-op threads (None: torch's default); two runs sharing 2 cores want 1 each"
     )
+    progress: bool | None = Field(
+        None, description="progress bars on long steps; None: only when stderr is a terminal (quiet in CI logs)"
+    )
 
     @field_validator("data")
     @classmethod
