@@ -24,10 +24,12 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from benchmarks.plots import fid_curves
 from transformrec.adversarial.gan_trainer import GANConfig, GANTrainer
 from transformrec.eval.gan_features import fashion_mnist_extractor
 
@@ -136,6 +138,7 @@ def _train(config: GANConfig, extractor) -> dict[str, Any]:
         "evaluations": len(last),
         "wall_seconds": time.perf_counter() - start,
         "final_sigma": summary.get("final_sigma"),
+        "history": summary["history"],  # every evaluation, for the FID curves
     }
 
 
@@ -215,9 +218,19 @@ def _run(cfg: dict[str, Any], root: str) -> dict[str, Any]:
     }
 
 
+PLOT = Path(__file__).resolve().parent / "results" / "dfgan_fid_curves.png"
+
+
+def plot(result: dict[str, Any]) -> Path | None:
+    """FID curves of the table 7.1 rows (runs that stored their evaluation history)."""
+    return fid_curves(result["table_71"], "Table 7.1 rows at small scale: FID during training", PLOT)
+
+
 def to_markdown(result: dict[str, Any]) -> str:
     s = result["settings"]
+    curves = any(row.get("history") for row in result["table_71"])
     lines = [
+        *([f"![FID during training]({PLOT.relative_to(PLOT.parents[1]).as_posix()})", ""] if curves else []),
         f"Data: Fashion-MNIST (Debian `dataset-fashion-mnist`) at 32 px in [−1, 1], {s['train_images']} training "
         f"images; DCGAN of table 7.2 at width {s['width']}, non-saturating loss, Adam β₁ = 0.5, lr {s['lr']}, batch "
         f"{s['batch']}, {s['steps']} generator steps; {result.get('torch_threads', 1)} torch thread. FID / IS: "

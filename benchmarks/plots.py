@@ -66,3 +66,25 @@ def image_grid(images, columns: list[str], rows: list[str], title: str, path: Pa
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def fid_curves(rows: list[dict], title: str, path: Path) -> Path | None:
+    """FID over generator steps, one line per row that stored its evaluation history; None when none did."""
+    with_history = [row for row in rows if row.get("history")]
+    if not with_history:
+        return None
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for row in with_history:
+        steps = [point["step"] for point in row["history"]]
+        ax.plot(steps, [point["fid"] for point in row["history"]], marker=".", label=row["label"])
+    ax.set_xlabel("generator step")
+    ax.set_ylabel("FID (offline classifier features; lower is better)")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

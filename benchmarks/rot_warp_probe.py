@@ -176,9 +176,9 @@ def _claims(runs: list[dict], taps: list[str]) -> dict[str, dict]:
 PLOT = Path(__file__).resolve().parent / "results" / "rot_warp_probe_layers.png"
 
 
-def plot(result: dict) -> Path:
+def plot(result: dict) -> Path | None:
     """The per-layer probe accuracies of every data set as one labelled figure."""
-    return probe_accuracy_per_layer(result, PLOT)
+    return probe_accuracy_per_layer(result, PLOT) if result.get("datasets") else None
 
 
 def to_markdown(result: dict) -> str:
