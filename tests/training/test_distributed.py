@@ -41,8 +41,11 @@ def test_two_processes_match_one_process_step_for_step(tmp_path, mode):
         torch.load(sharded / "final.pt", weights_only=True),
     )
     torch.testing.assert_close(got["shift"], expected["shift"], rtol=1e-5, atol=1e-6)
+    # Weights to 1e-5: Adam divides by √v, so a weight whose gradient is at rounding level (a feature
+    # that is almost never active) moves by a visible fraction of lr on a difference of summation order
+    # alone; a sharding error moves weights by orders of magnitude more.
     for name, tensor in expected["model"].items():
-        torch.testing.assert_close(got["model"][name], tensor, rtol=1e-5, atol=1e-6, msg=name)
+        torch.testing.assert_close(got["model"][name], tensor, rtol=1e-5, atol=1e-5, msg=name)
 
 
 def test_each_rank_keeps_its_source_images_under_every_class():

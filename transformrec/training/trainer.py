@@ -37,6 +37,7 @@ from transformrec.training.schedule import build_cosine_schedule, build_optimize
 from transformrec.training.update import GradientUpdate, UpdateResult
 from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.base import Transform
+from transformrec.transforms.classifier_feedback import MixedBatchFeedback
 from transformrec.transforms.registry import build_transform
 from transformrec.transforms.transform_set import TransformSet
 
@@ -309,11 +310,14 @@ class Trainer(TrainingTask):
             images = gather_global_batch(shard, self.context)  # the global batch; ``shard`` in one process
             if self.augment is not None:
                 images = self.augment(images, self.generator)
-            for learned in self.transform_set.learned_transforms:
-                metrics.update(learned.update(images[own_slice(images.shape[0], self.context)], self.model))
             inputs, targets = self.transform_set(images, self.generator)
             inputs = take_own_samples(inputs, images.shape[0], self.context)
             targets = {head: take_own_samples(t, images.shape[0], self.context) for head, t in targets.items()}
+            if self.transform_set.learned_transforms:
+                # Learned transforms are fed back by C as it is trained: inside this step's mixed batch.
+                feedback = MixedBatchFeedback(self.model, inputs, targets)
+                for learned in self.transform_set.learned_transforms:
+                    metrics.update(learned.update(images[own_slice(images.shape[0], self.context)], feedback))
         result: UpdateResult | None = self.update(network, inputs, targets)
         with warnings.catch_warnings():  # the schedule advances with the step count, update or not
             warnings.simplefilter("ignore", UserWarning)

@@ -100,7 +100,10 @@ class LearnedTransform(Transform, nn.Module):
     """A transform with trainable parts (the LCI inpainter of ch. 4, damage & repair of ch. 3).
 
     The trainer calls :meth:`update` once per iteration with the real batch and the
-    transformation classifier, because the learned transform's loss includes fooling it.
+    transformation classifier, because the learned transform's loss includes fooling it. The
+    classifier comes as a :class:`~transformrec.transforms.classifier_feedback.MixedBatchFeedback`
+    of the step's transformed batch (callable like the classifier), so that
+    :func:`~transformrec.transforms.classifier_feedback.classifier_loss` sees C as it is trained.
     Its networks *and* optimisers travel in checkpoints through :meth:`checkpoint_state`.
     """
 
@@ -116,8 +119,11 @@ class LearnedTransform(Transform, nn.Module):
         Needed by transforms whose loss asks the classifier about their own class (−L_SSL).
         """
 
-    def update(self, real_batch: torch.Tensor, classifier: nn.Module) -> dict[str, float]:
-        """One optimisation step of the transform's own networks; returns scalars to log."""
+    def update(self, real_batch: torch.Tensor, classifier: Any) -> dict[str, float]:
+        """One optimisation step of the transform's own networks; returns scalars to log.
+
+        ``classifier``: the Trainer's ``MixedBatchFeedback``, or a bare classifier module.
+        """
         return {}
 
     def make_decoys(self, batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -207,6 +207,11 @@ class LimitedContextInpainting(LearnedTransform):
         Parts: ``adversarial`` (hinge ℓ_GAN), ``border`` (mean squared border error, weighted by
         λ_border), ``ssl`` (C's cross-entropy on T₅ ∘ x, *subtracted*) and ``autoencoding``
         (|F(e) − e|², weighted by λ_AE). Parts switched off by the ablation flags are absent.
+
+        ``ssl`` is eq. 4.1's term for the LCI class as the formula reads it: given the Trainer's
+        ``MixedBatchFeedback``, C sees T₅ ∘ x inside the step's mixed batch (its BatchNorm statistics
+        are the batch's), and the summed cross-entropy is divided by the size of the whole batch
+        (6N in the 6-way task), not by the N LCI images (which would weigh it (K+1)× the formula).
         """
         terms = {"adversarial": self.filter.generator_loss(self.discriminator, self.objective, inpainted)}
         frame = 1 - centre_mask(side, self.border, inpainted.device)
