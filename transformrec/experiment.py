@@ -18,7 +18,7 @@ from transformrec.config.loading import dump_config
 from transformrec.config.schema import ExperimentConfig
 from transformrec.errors import CheckpointMismatchError, ConfigError
 from transformrec.eval.registry import get_evaluation
-from transformrec.training.checkpoint import load_checkpoint
+from transformrec.training.checkpoint import load_checkpoint, state_dict_mismatch
 from transformrec.training.distributed import resolve_device
 from transformrec.training.trainer import BACKBONE_NAME
 
@@ -46,10 +46,8 @@ def load_backbone(config: ExperimentConfig, weights: str | Path | None, dataset)
         try:
             backbone.load_state_dict(load_checkpoint(weights))
         except RuntimeError as error:  # another width or architecture: say so in one line
-            first = next((line.strip() for line in str(error).splitlines() if "size mismatch" in line), "")
             raise CheckpointMismatchError(
-                f"{weights}: does not fit backbone {config.backbone.name} as configured"
-                + (f" ({first.rstrip('.')})" if first else "")
+                f"{weights}: does not fit backbone {config.backbone.name} as configured ({state_dict_mismatch(error)})"
             ) from None
     return backbone
 

@@ -27,6 +27,7 @@ from transformrec.adversarial.dcgan import DCGANDiscriminator, DCGANGenerator, n
 from transformrec.adversarial.distribution_filtering import DistributionFilter, GaussianNoise
 from transformrec.adversarial.filter_config import build_distribution_filter
 from transformrec.adversarial.objectives import gan_objective
+from transformrec.config.build import build_data
 from transformrec.config.gan_schema import GANConfig, GANEvalConfig
 from transformrec.config.loading import load_config
 from transformrec.config.schema import Component
@@ -86,10 +87,7 @@ def gan_images(
     params = dict(component.params)
     if "image_size" in inspect.signature(DATASETS.get(component.name)).parameters:
         params.setdefault("image_size", image_size)
-    try:
-        dataset = DATASETS.build(component.name, **params)
-    except (ValueError, TypeError) as error:
-        raise ConfigError(f"{field} ({component.name}): {error}") from None
+    dataset = build_data(Component(name=component.name, params=params), field)
     images, labels = stack_images(dataset, count)
     if tuple(images.shape[-2:]) != (image_size, image_size):
         raise ConfigError(

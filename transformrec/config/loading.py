@@ -33,12 +33,7 @@ def apply_override(tree: dict[str, Any], assignment: str) -> None:
     node = tree
     for depth, part in enumerate(parts[:-1]):
         if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                where = ".".join(parts[:depth]) or key
-                raise ConfigError(
-                    f"--set {assignment}: {where} is a list of {len(node)} items; {part} is not an index of it"
-                )
-            node = node[int(part)]
+            node = node[_list_index(node, part, ".".join(parts[:depth]) or key, assignment)]
             continue
         child = node.get(part) if isinstance(node, dict) else None
         if not isinstance(child, dict | list):
@@ -47,14 +42,16 @@ def apply_override(tree: dict[str, Any], assignment: str) -> None:
         node = child
     value = yaml.safe_load(raw)
     if isinstance(node, list):
-        if not parts[-1].isdigit() or int(parts[-1]) >= len(node):
-            where = ".".join(parts[:-1])
-            raise ConfigError(
-                f"--set {assignment}: {where} is a list of {len(node)} items; {parts[-1]} is not an index of it"
-            )
-        node[int(parts[-1])] = value
+        node[_list_index(node, parts[-1], ".".join(parts[:-1]), assignment)] = value
     else:
         node[parts[-1]] = value
+
+
+def _list_index(node: list, part: str, where: str, assignment: str) -> int:
+    """``part`` as an index into the list at ``where``; past the end (or not a number) names both."""
+    if not part.isdigit() or int(part) >= len(node):
+        raise ConfigError(f"--set {assignment}: {where} is a list of {len(node)} items; {part} is not an index of it")
+    return int(part)
 
 
 def read_config_tree(path: str | Path | None) -> dict[str, Any]:

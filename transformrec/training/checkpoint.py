@@ -9,7 +9,7 @@ import torch
 
 from transformrec.atomic_save import save_atomic
 
-__all__ = ["load_checkpoint", "save_atomic"]
+__all__ = ["load_checkpoint", "save_atomic", "state_dict_mismatch"]
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -21,3 +21,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # unpickling errors come in many types
         raise RuntimeError(f"cannot load checkpoint {path}: {error}") from error
+
+
+def state_dict_mismatch(error: RuntimeError) -> str:
+    """The line of a ``load_state_dict`` error that says what does not fit (a size mismatch, a missing key).
+
+    Why: torch lists every mismatching tensor, dozens of lines for a model of another width; one
+    line naming the first is what a person needs to see which setting differs.
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    telling = ("size mismatch", "Missing key", "Unexpected key")
+    return next((line for line in lines if line.startswith(telling)), lines[0] if lines else "").rstrip(".:")

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from transformrec.atomic_save import save_atomic
 from transformrec.errors import CheckpointMismatchError, RunExistsError, TrainingInterruptedError, TransformrecError
-from transformrec.training.checkpoint import load_checkpoint
+from transformrec.training.checkpoint import load_checkpoint, state_dict_mismatch
 from transformrec.training.distributed import DistributedContext
 from transformrec.training.run_logger import RunLogger
 
@@ -214,10 +214,9 @@ class TrainingEngine:
         self._warn_about_changed_settings(engine.get("signature", {}))
         try:
             self.task.load_state_dict({k: v for k, v in state.items() if k not in ENGINE_KEYS})
-        except RuntimeError as error:  # state_dict size mismatches: say which, in one line
-            first = next((line.strip() for line in str(error).splitlines() if "size mismatch" in line), str(error))
+        except RuntimeError as error:  # state_dict mismatches: say which, in one line
             raise CheckpointMismatchError(
-                f"{self.checkpoint_path}: does not fit this run's model ({first.rstrip('.')}); "
+                f"{self.checkpoint_path}: does not fit this run's model ({state_dict_mismatch(error)}); "
                 "resume with the settings it was trained with, or start a new output_dir"
             ) from None
         self.step = state["step"]
@@ -341,7 +340,7 @@ class TrainingEngine:
         """Steps until ``last_step``, checkpoints, epoch ends, and a stop requested by a signal."""
         for outcome in self.task.steps():
             self._samples += outcome.samples
-            self._record(outcome, logger, started, self._samples)
+            self._record(outcome, logger, started)
             bar.update(1)
             if outcome.metrics:
                 shown = {k: f"{outcome.metrics[k]:.3f}" for k in self.task.postfix_keys if k in outcome.metrics}
@@ -356,7 +355,7 @@ class TrainingEngine:
             if self.step >= last_step:
                 break
 
-    def _record(self, outcome: StepOutcome, logger: RunLogger | None, started: float, samples: int) -> None:
+    def _record(self, outcome: StepOutcome, logger: RunLogger | None, started: float) -> None:
         if outcome.metrics is None:
             # Skip and count: one bad batch should not poison the weights; many in a row mean divergence.
             self.skipped_steps += 1
@@ -379,7 +378,7 @@ class TrainingEngine:
         row: dict[str, float] = {}
         if outcome.metrics and self.step % self.log_every == 0:
             elapsed = max(time.perf_counter() - started, 1e-9)
-            row.update(outcome.metrics, **outcome.log, images_per_second=samples / elapsed)
+            row.update(outcome.metrics, **outcome.log, images_per_second=self._samples / elapsed)
         row.update(extra)
         if row:
             logger.log(self.step, row)

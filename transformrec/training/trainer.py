@@ -1,9 +1,10 @@
 """The generic N-way, multi-head transformation-classifier trainer.
 
 Every pretext task is a TransformSet plus a backbone: the trainer never knows which chapter it
-runs. Each step it augments the real batch, lets learned transforms take their own step
-(their loss includes fooling the classifier), builds the transformed batch with per-head
-targets, and minimises the summed cross-entropy (eq. 4.1) with AdamW and cosine decay (sec. 4.4).
+runs. Each step it augments the real batch, builds the transformed batch with per-head targets,
+lets learned transforms take their own step against the classifier as it sees that very batch
+(their loss includes fooling it), and minimises the summed cross-entropy (eq. 4.1) with AdamW and
+cosine decay (sec. 4.4).
 Where the samples come from is the TransformSet's business (:meth:`TransformSet.data_path`: a
 modality that picks frames or views before decoding provides its own data set), how a batch
 becomes an update is an update strategy's (``training/update.py``; the bilevel step of ch. 8),
