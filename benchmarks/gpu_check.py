@@ -14,7 +14,9 @@ Stages, each timed and each allowed to fail on its own (the error is recorded, t
   * ``video``: procedural H.264 videos, then C3D-small pretext steps (AMP) with loader workers;
   * ``gan``: standard vs DFGAN vs alternative-batch step times at widths 0.5 and 1.0 (needs
     Fashion-MNIST: Debian's package, or a copy under ``data/fashion-mnist`` that the shell
-    wrapper links into place).
+    wrapper links into place);
+  * ``bilevel_grads``: the k per-batch gradients of a bilevel step by vmap and by a loop, against
+    one plain backward (CifarNet, k = 8), which decides the device's default ``method``.
 
 ``--device cpu --tiny`` runs the same stages at toy sizes on the CPU (CUDA-only stages say
 "skipped"), which is how the tests keep this script from rotting.
@@ -215,12 +217,23 @@ def stage_gan(device: torch.device, tiny: bool) -> dict:
     return results
 
 
+def stage_bilevel_grads(device: torch.device, tiny: bool) -> dict:
+    """Milliseconds of one plain backward vs the k per-batch gradients by vmap and by loop (chapter 8)."""
+    from benchmarks.bilevel_noise import BATCH, time_gradients
+
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(8 * BATCH, 1, 28, 28, generator=generator)
+    labels = torch.randint(0, 10, (8 * BATCH,), generator=generator)
+    return time_gradients(images, labels, 0.25, BATCH, repeats=2 if tiny else 50, device=device)
+
+
 STAGES: dict[str, Callable[[torch.device, bool], dict]] = {
     "pretext_step": stage_pretext_step,
     "demo": stage_demo,
     "sync_batchnorm": stage_sync_batchnorm,
     "video": stage_video,
     "gan": stage_gan,
+    "bilevel_grads": stage_bilevel_grads,
 }
 
 

@@ -68,21 +68,63 @@ def image_grid(images, columns: list[str], rows: list[str], title: str, path: Pa
     return path
 
 
-def fid_curves(rows: list[dict], title: str, path: Path) -> Path | None:
-    """FID over generator steps, one line per row that stored its evaluation history; None when none did."""
-    with_history = [row for row in rows if row.get("history")]
-    if not with_history:
-        return None
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    for row in with_history:
-        steps = [point["step"] for point in row["history"]]
-        ax.plot(steps, [point["fid"] for point in row["history"]], marker=".", label=row["label"])
-    ax.set_xlabel("generator step")
-    ax.set_ylabel("FID (offline classifier features; lower is better)")
-    ax.set_yscale("log")
-    ax.set_title(title)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+def noisy_label_curves(runs: dict[str, dict[str, list[dict]]], labels: dict[str, str], title: str, path: Path) -> Path:
+    """bilevel_noise: per noise level, clean test accuracy (top) and fit to the relabelled samples (bottom)
+    per epoch, one line per method, mean over seeds with a ± sd band (figure 8.3's shape)."""
+    noises = list(runs)
+    fig, axes = plt.subplots(2, len(noises), figsize=(4.4 * len(noises), 6.4), squeeze=False, sharex=True)
+    colours = {"sgd": "tab:grey", "bilevel": "tab:blue", "sgd_kb": "tab:orange", "bilevel_over_lr": "tab:green"}
+    for column, noise in enumerate(noises):
+        for method, method_runs in runs[noise].items():
+            epochs = [point["epoch"] for point in method_runs[0]["curve"]]
+            for row, key in enumerate(("test_acc", "relabelled_fit")):
+                if method_runs[0]["curve"][0][key] is None:
+                    continue
+                values = 100 * np.array([[point[key] for point in r["curve"]] for r in method_runs])
+                mean = values.mean(axis=0)
+                sd = values.std(axis=0, ddof=1) if len(method_runs) > 1 else np.zeros_like(mean)
+                ax = axes[row, column]
+                ax.plot(epochs, mean, color=colours.get(method), label=labels.get(method, method))
+                ax.fill_between(epochs, mean - sd, mean + sd, color=colours.get(method), alpha=0.2)
+        seeds = len(next(iter(runs[noise].values())))
+        axes[0, column].set_title(f"label noise π = {float(noise):.0%} ({seeds} seed{'s' if seeds > 1 else ''})")
+        axes[1, column].set_xlabel("epoch")
+        if float(noise) == 0:
+            axes[1, column].text(
+                0.5, 0.5, "no relabelled samples at π = 0", ha="center", transform=axes[1, column].transAxes
+            )
+        for ax in axes[:, column]:
+            ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("clean test accuracy (%)")
+    axes[1, 0].set_ylabel("relabelled samples fit to\ntheir wrong label (%)")
+    handles: dict[str, object] = {}
+    for ax in axes.flat:  # one legend for the figure: a method may run at some noise levels only
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=len(handles), fontsize=8)
+    fig.suptitle(f"{title}: mean ± sd over seeds")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def fid_per_seed(tables: dict[str, list[dict]], title: str, path: Path) -> Path:
+    """dfgan: the final FID of every run, one panel per data set, rows on the x axis, a bar at each row's mean."""
+    fig, axes = plt.subplots(1, len(tables), figsize=(5.6 * len(tables), 4.4), squeeze=False)
+    for ax, (dataset, rows) in zip(axes[0], tables.items(), strict=True):
+        for x, row in enumerate(rows):
+            fids = [r["fid"] for r in row["runs"]]
+            ax.scatter([x] * len(fids), fids, color="tab:blue", zorder=3, label="one seed" if x == 0 else None)
+            ax.hlines(np.mean(fids), x - 0.3, x + 0.3, color="tab:red", label="mean over seeds" if x == 0 else None)
+        ax.set_xticks(range(len(rows)), [row["label"] for row in rows], rotation=25, ha="right", fontsize=8)
+        seeds = len(rows[0]["runs"])
+        ax.set_title(f"{dataset} ({seeds} seed{'s' if seeds > 1 else ''} per row)")
+        ax.set_ylabel("final FID (offline classifier features; lower is better)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

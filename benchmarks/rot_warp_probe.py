@@ -20,7 +20,6 @@ interrupted run resumes where it stopped.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Subset
 
+from benchmarks.partial_results import PartialResults
 from benchmarks.plots import probe_accuracy_per_layer
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_ordering
 from transformrec import experiment
@@ -121,22 +121,16 @@ def _one_seed(dataset: str, suite: str, seed: int) -> dict:
     }
 
 
-def _load_partial() -> dict:
-    return json.loads(PARTIAL.read_text()) if PARTIAL.exists() else {}
-
-
-def _store_partial(partial: dict) -> None:
-    PARTIAL.parent.mkdir(parents=True, exist_ok=True)
-    temporary = PARTIAL.with_suffix(".tmp")
-    temporary.write_text(json.dumps(partial, indent=2))
-    os.replace(temporary, PARTIAL)
+def _timed(dataset: str, suite: str, seed: int) -> dict:
+    started = time.perf_counter()
+    return {**_one_seed(dataset, suite, seed), "seconds": time.perf_counter() - started}
 
 
 def run(suite: str = "quick", seeds: int | None = None, write_partial: bool = True) -> dict:
     """Every data set × ``seeds`` seeds (default: 3 for ``full``, 1 otherwise); see the module docstring."""
     seeds = seeds or DEFAULT_SEEDS[suite]
     have_fashion = os.path.isdir(DEBIAN_DIR)
-    partial = _load_partial() if write_partial and suite != "smoke" else {}
+    partial = PartialResults(PARTIAL, enabled=write_partial and suite != "smoke")
     result: dict = {"suite": suite, "seeds": list(range(seeds)), "datasets": {}, "skipped": []}
     for dataset, spec in DATASETS.items():
         if spec["needs_fashion_mnist"] and not have_fashion:
@@ -144,14 +138,7 @@ def run(suite: str = "quick", seeds: int | None = None, write_partial: bool = Tr
             continue
         runs = []
         for seed in range(seeds):
-            key = f"{suite}/{dataset}/{seed}"
-            if key not in partial:
-                started = time.perf_counter()
-                partial[key] = _one_seed(dataset, suite, seed)
-                partial[key]["seconds"] = time.perf_counter() - started
-                if write_partial and suite != "smoke":
-                    _store_partial(partial)
-            runs.append(partial[key])
+            runs.append(partial.get_or_run(f"{suite}/{dataset}/{seed}", lambda d=dataset, s=seed: _timed(d, suite, s)))
         result["datasets"][dataset] = {"config": spec["config"], "runs": runs}
     return result
 

@@ -54,9 +54,21 @@ def test_learned_sigma_penalty_pushes_sigma_down_with_gradient_two_lambda_sigma(
     assert noise.sigma0.grad.item() == pytest.approx(2 * 3.0 * 0.5)
 
 
-def test_noise_network_penalty_is_the_mean_squared_norm_per_image():
-    noise = torch.tensor([[[1.0, 2.0]], [[0.0, 3.0]]])  # norms² 5 and 9
-    assert NetworkNoise(nn.Identity(), 2).penalty(noise).item() == pytest.approx(7.0)
+def test_noise_network_penalty_is_the_squared_norm_per_image_or_its_per_pixel_mean():
+    noise = torch.tensor([[[1.0, 2.0]], [[0.0, 3.0]]])  # norms² 5 and 9 over 2 pixels each
+    assert NetworkNoise(nn.Identity(), 2, penalty_reduction="sum").penalty(noise).item() == pytest.approx(7.0)
+    assert NetworkNoise(nn.Identity(), 2, penalty_reduction="mean").penalty(noise).item() == pytest.approx(3.5)
+    with pytest.raises(ValueError, match="penalty_reduction"):
+        NetworkNoise(nn.Identity(), 2, penalty_reduction="max")
+
+
+def test_the_filter_records_the_rms_of_the_noise_it_drew():
+    filt = DistributionFilter(GaussianNoise(0.5), "clean_and_noisy")
+    assert filt.last_noise_rms is None
+    torch.manual_seed(0)
+    real = torch.zeros(256, 1, 8, 8)
+    filt.discriminator_losses(lambda x: x.flatten(1).mean(1), gan_objective("minimax"), real, real)
+    assert filt.last_noise_rms == pytest.approx(0.5, rel=0.03)  # σ of N(0, σ²) over 16k draws
 
 
 def test_noise_generator_makes_image_shaped_noise_with_trainable_parameters():

@@ -143,6 +143,7 @@ def test_trains_on_any_registered_image_set_with_its_channels_and_logs_like_pret
         rows = list(csv.DictReader(stream))
     assert [int(float(r["step"])) for r in rows if r.get("g_loss")] == [1, 2, 3, 4]
     assert [int(float(r["step"])) for r in rows if r.get("fid")] == [2, 4]
+    assert all(float(r["noise_rms"]) > 0 for r in rows if r.get("g_loss"))  # ‖ε‖ of the noise network, per step
     assert (tmp_path / "run" / "tensorboard").is_dir()
 
 

@@ -41,6 +41,23 @@ def test_a_gradient_that_disagrees_with_validation_gets_a_negative_weight(method
     torch.testing.assert_close(model.weight.detach(), torch.tensor([[float(update), 0.0]]))
 
 
+def test_over_lr_reads_mu_and_lambda_as_the_thesis_mu_and_lambda_divided_by_the_learning_rate() -> None:
+    # Same gradients as above; with lr ε = 0.1, μ̂ = 0.01 / 0.1 = 0.1 and λ̂ = 1 / 0.1 = 10 (eq. 8.7):
+    # ω = (−4 / (4 / 10 + 0.1), 8 / (16 / 10 + 0.1)) = (−8, 80 / 17), then L¹-normalised.
+    model = one_weight_model()
+    bilevel = BilevelOptimizer(model, k=3, mu=0.01, lambda_=1.0, lr=0.1, momentum=0.0, over_lr=True)
+    inputs = torch.tensor([[[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]]])
+    step = bilevel.step(mse, inputs, torch.tensor([[1.0], [-1.0], [2.0]]))
+    raw = torch.tensor([-8.0, 80 / 17])
+    torch.testing.assert_close(step.weights, raw / raw.abs().sum())
+    # The reading follows the schedule: at lr 1, μ̂ = μ and λ̂ = λ, the weights of the test above.
+    bilevel.param_groups[0]["lr"] = 1.0
+    nn.init.zeros_(model.weight)
+    step = bilevel.step(mse, inputs, torch.tensor([[1.0], [-1.0], [2.0]]))
+    raw = torch.tensor([-4 / 4.01, 8 / 16.01])
+    torch.testing.assert_close(step.weights, raw / raw.abs().sum())
+
+
 def small_net() -> nn.Module:
     torch.manual_seed(0)
     return nn.Sequential(

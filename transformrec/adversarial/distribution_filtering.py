@@ -83,14 +83,31 @@ class GaussianNoise(nn.Module):
         return self.sigma.pow(2)
 
 
-class NetworkNoise(nn.Module):
-    """ε = N(w), w ~ N(0, I): the learned noise generator of sec. 7.2.1 (case 2), Γ = E_w |N(w)|²."""
+PenaltyReduction = Literal["sum", "mean"]
 
-    def __init__(self, network: nn.Module, latent_dim: int, resize_to_input: bool = False) -> None:
+
+class NetworkNoise(nn.Module):
+    """ε = N(w), w ~ N(0, I): the learned noise generator of sec. 7.2.1 (case 2), Γ = E_w |N(w)|².
+
+    ``penalty_reduction``: ``"sum"`` is the text's Γ, the squared Euclidean norm of each noise
+    image; ``"mean"`` divides it by the number of pixels × channels, as the authors' code does
+    (``MSE(noise, 0)``), so one λ means the same at every image size.
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        latent_dim: int,
+        resize_to_input: bool = False,
+        penalty_reduction: PenaltyReduction = "sum",
+    ) -> None:
         super().__init__()
+        if penalty_reduction not in ("sum", "mean"):
+            raise ValueError(f"penalty_reduction must be 'sum' or 'mean', got {penalty_reduction!r}")
         self.network = network
         self.latent_dim = latent_dim
         self.resize_to_input = resize_to_input
+        self.penalty_reduction = penalty_reduction
         """Bilinearly resize N(w) to the images' size: for discriminators whose input side varies
         (the LCI patch side follows the image size), where N(w) has one fixed output size."""
 
@@ -107,8 +124,10 @@ class NetworkNoise(nn.Module):
         return noise
 
     def penalty(self, noise: torch.Tensor) -> torch.Tensor:
-        """Γ = E|N(w)|²: squared Euclidean norm per image, averaged over the batch (Algorithm 1's L_ε / m)."""
-        return noise.flatten(1).pow(2).sum(1).mean()
+        """Γ = E|N(w)|²: squared Euclidean norm per image (``"sum"``, Algorithm 1's L_ε / m) or its
+        per-pixel mean (``"mean"``), averaged over the batch."""
+        squared = noise.flatten(1).pow(2)
+        return (squared.sum(1) if self.penalty_reduction == "sum" else squared.mean(1)).mean()
 
 
 def batch_standardize(images: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
@@ -226,6 +245,8 @@ class DistributionFilter(nn.Module):
         self.separate_normalization = separate_normalization
         self.generator: torch.Generator | None = None
         """Draws ε when set (a learned transform's own generator, for exact replay); else torch's global one."""
+        self.last_noise_rms: float | None = None
+        """Root mean square of the ε of the last discriminator update: how loud the filter is (logged)."""
 
     @property
     def learns_noise(self) -> bool:
@@ -248,6 +269,8 @@ class DistributionFilter(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(discriminator loss of eq. 7.8, noise penalty λΓ or None) for one mini-batch."""
         noise = self.sample_noise(real[: self._noisy_count(real.shape[0])])
+        if noise is not None:
+            self.last_noise_rms = float(noise.detach().pow(2).mean().sqrt())
         d_loss = discriminator_loss(
             discriminator, objective, real, fake.detach(), noise, self.mode, self.separate_normalization
         )

@@ -20,6 +20,7 @@ from transformrec.adversarial.distribution_filtering import (
     FilterMode,
     GaussianNoise,
     NetworkNoise,
+    PenaltyReduction,
 )
 from transformrec.errors import validation_problems
 
@@ -35,6 +36,11 @@ class NoiseConfig(BaseModel):
     mode: FilterMode = "clean_and_noisy"
     sigma: float = Field(1.0, ge=0)
     penalty: float = Field(1.0, ge=0, description="λ of the noise penalty λΓ (eq. 7.8); table 7.1 (g) uses 1")
+    penalty_reduction: PenaltyReduction = Field(
+        "mean",
+        description="Γ of a noise network: the per-pixel 'mean' of ε² (the authors' code; default, so λ acts) or "
+        "the 'sum' per image (the text's E|N(w)|², which at 32 px outweighs D's term for every λ in 0.1–10)",
+    )
     lr: float | None = Field(None, gt=0, description="noise-model learning rate (default: the discriminator's)")
     anneal_steps: int | None = Field(
         None, ge=1, description="steps over which an annealed σ decays to 0 (default: the whole run, where known)"
@@ -75,7 +81,7 @@ def build_distribution_filter(
         return DistributionFilter(None, "off", separate_normalization=bool(noise.separate_normalization))
     if noise.kind == "network":
         network, latent_dim = noise_network()
-        model: nn.Module = NetworkNoise(network, latent_dim, resize_noise_to_input)
+        model: nn.Module = NetworkNoise(network, latent_dim, resize_noise_to_input, noise.penalty_reduction)
     else:
         anneal = 0
         if noise.kind == "annealed":

@@ -207,7 +207,10 @@ class GANTrainer(TrainingTask):
         self.filter.step()
         if not finite:
             return None
-        return {"d_loss": d_value, "g_loss": g_value}
+        losses = {"d_loss": d_value, "g_loss": g_value}
+        if self.filter.last_noise_rms is not None:
+            losses["noise_rms"] = self.filter.last_noise_rms  # ‖ε‖ per pixel: the D-vs-penalty balance
+        return losses
 
     def steps(self) -> Iterator[StepOutcome]:
         while True:

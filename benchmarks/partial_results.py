@@ -1,0 +1,49 @@
+"""Finished runs of a long benchmark, kept on disk as they finish so an interrupted run resumes.
+
+Why: a full table takes an hour or more on 2 cores; a run cut off by the end of a session (or a
+crash) must not lose the rows it already finished. Each finished run is stored under a key that
+names everything it depends on (suite, data set, row, seed), written atomically. Several
+processes may fill one file (parts of a table run side by side, one per core): each write merges
+under a file lock, so none drops another's runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+class PartialResults:
+    """A JSON mapping ``key -> result`` at ``path``; ``enabled=False`` keeps it in memory only (smoke runs)."""
+
+    def __init__(self, path: Path, enabled: bool = True) -> None:
+        self.path = path
+        self.enabled = enabled
+        self.finished: dict[str, Any] = json.loads(path.read_text()) if enabled and path.exists() else {}
+
+    def get_or_run(self, key: str, run: Callable[[], Any]) -> Any:
+        """The stored result of ``key``, else ``run()``'s, stored before it is returned."""
+        if key not in self.finished and self.enabled and self.path.exists():
+            self.finished = {**json.loads(self.path.read_text()), **self.finished}  # another process's runs
+        if key in self.finished:
+            print(f"  {key}: reused from {self.path.name}", flush=True)
+        else:
+            self.finished[key] = run()
+            self._write()
+        return self.finished[key]
+
+    def _write(self) -> None:
+        if not self.enabled:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            on_disk = json.loads(self.path.read_text()) if self.path.exists() else {}
+            self.finished = {**on_disk, **self.finished}
+            temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(self.finished, indent=1))
+            os.replace(temporary, self.path)

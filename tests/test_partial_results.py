@@ -1,0 +1,36 @@
+"""benchmarks.partial_results: finished runs survive an interruption and two writers do not drop each other's."""
+
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.partial_results import PartialResults  # noqa: E402
+
+
+def test_a_finished_run_is_stored_at_once_and_reused_instead_of_rerun(tmp_path):
+    path = tmp_path / "table.partial.json"
+    calls = []
+    first = PartialResults(path)
+    assert first.get_or_run("row/0", lambda: calls.append(1) or {"acc": 0.5}) == {"acc": 0.5}
+    assert json.loads(path.read_text()) == {"row/0": {"acc": 0.5}}  # on disk before the next run starts
+    resumed = PartialResults(path)
+    assert resumed.get_or_run("row/0", lambda: calls.append(2) or {"acc": 0.9}) == {"acc": 0.5}
+    assert calls == [1]
+
+
+def test_two_writers_of_one_file_keep_both_of_their_runs(tmp_path):
+    path = tmp_path / "table.partial.json"
+    a, b = PartialResults(path), PartialResults(path)  # opened before either wrote
+    a.get_or_run("part71/0", lambda: 1)
+    b.get_or_run("part74/0", lambda: 2)
+    assert json.loads(path.read_text()) == {"part71/0": 1, "part74/0": 2}
+    assert b.get_or_run("part71/0", lambda: 99) == 1  # b sees a's run instead of redoing it
+
+
+def test_disabled_results_stay_in_memory(tmp_path):
+    path = tmp_path / "smoke.partial.json"
+    PartialResults(path, enabled=False).get_or_run("row", lambda: 1)
+    assert not path.exists()
