@@ -88,7 +88,7 @@ FULL = {
     "steps_64": 1500,
     "train_images": 20000,
     "eval_samples": 2000,
-    "rows_71": {"fashion_mnist": ["standard", "c", "d", "g", "i"], "upright_objects": ["standard", "d", "g"]},
+    "rows_71": {"fashion_mnist": ["standard", "d", "g", "i", "c"], "upright_objects": ["standard", "d", "g"]},
     "rows_74": ["a", "c", "f", "dcgan64"],
     "extractor_steps": 600,
     "seeds": 3,

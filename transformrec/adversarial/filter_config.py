@@ -41,7 +41,13 @@ class NoiseConfig(BaseModel):
         description="Γ of a noise network: the per-pixel 'mean' of ε² (the authors' code; default, so λ acts) or "
         "the 'sum' per image (the text's E|N(w)|², which at 32 px outweighs D's term for every λ in 0.1–10)",
     )
-    lr: float | None = Field(None, gt=0, description="noise-model learning rate (default: the discriminator's)")
+    lr: float | None = Field(
+        None,
+        gt=0,
+        description="noise-model learning rate (default: the discriminator's, as the authors' code steps N(w) with "
+        "D's optimiser; with Adam the step size, not λ, sets how fast ‖ε‖ can move, so raise it when noise_rms "
+        "lags behind D)",
+    )
     anneal_steps: int | None = Field(
         None, ge=1, description="steps over which an annealed σ decays to 0 (default: the whole run, where known)"
     )
