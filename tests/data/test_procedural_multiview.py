@@ -8,6 +8,7 @@ from transformrec.data.procedural_multiview import (
     background_images,
     render_background,
     render_figure,
+    sequence_light,
     skeleton_motion,
     studio_cameras,
 )
@@ -53,3 +54,36 @@ def test_backgrounds_are_static_per_camera_and_differ_between_cameras():
     assert torch.equal(first, again)
     assert (first[0] - first[1]).abs().mean() > 0.02
     assert (first[0] - first[0].flip(-1)).abs().mean() > 0.02  # not mirror-symmetric: flips are visible
+
+
+def _mirror_rule_accuracy(light_world_for) -> float:
+    """Accuracy of the best one-scalar rule telling a frame from its mirror image.
+
+    The scalar is the mean horizontal luminance gradient inside the figure: a light from one side
+    makes its sign consistent, and the mirror image negates it. Each frame and its mirror are one
+    pair, so the best sign rule is right on max(p, 1 − p) of them, p = share of negative scalars.
+    ``light_world_for(rng, camera)`` gives the light of a frame (world coordinates).
+    """
+    size, negative, frames = 32, 0, 0
+    black = np.zeros((size, size, 3))
+    for sequence in range(24):
+        rng = np.random.default_rng(100 + sequence)
+        joints = skeleton_motion(ACTIONS[sequence % len(ACTIONS)], 40, 1.0, rng)
+        light = sequence_light(rng)
+        for k, camera in enumerate(studio_cameras(size)):
+            world = light_world_for(light, camera)
+            frame = render_figure(joints[(7 * sequence + 11 * k) % 40], camera, black, COLOURS, light_world=world)
+            luminance, figure = frame.mean(-1), frame.max(-1) > 0
+            inside = figure[:, 1:] & figure[:, :-1]
+            negative += (luminance[:, 1:] - luminance[:, :-1])[inside].mean() < 0
+            frames += 1
+    return max(negative / frames, 1 - negative / frames)
+
+
+def test_a_single_frame_lighting_rule_cannot_tell_mirrored_frames():
+    # The studio's light, fixed in the world per sequence: 96 frames, chance 0.5 with sd 0.05.
+    assert _mirror_rule_accuracy(lambda light, camera: light) < 0.65
+    # The same rule against a light fixed relative to each camera (from its upper left, as the
+    # studio once had) reads mirrored frames off the shading, so the assertion above can fail.
+    upper_left = np.array([-0.35, -0.6, -0.72]) / np.linalg.norm([-0.35, -0.6, -0.72])
+    assert _mirror_rule_accuracy(lambda light, camera: camera["R"].numpy().T @ upper_left) > 0.65

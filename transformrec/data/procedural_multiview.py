@@ -15,9 +15,12 @@ Why: chapter 6 needs synchronized multi-view video with 3D joints and calibrated
   centre (``K``, ``R``, ``t`` per camera, OpenCV convention, millimetres).
 - **Rendering**: every bone is a capsule (the head a sphere, with hair at the back and an emblem
   on the chest so front and back differ) with a per-pixel depth test and
-  Lambert shading from a fixed light, 2× supersampled, over a **static textured background per
+  Lambert shading from a light fixed in the *world* whose direction is drawn per sequence
+  (azimuth uniform, 30–70° above the floor), 2× supersampled, over a **static textured background per
   camera** (a tiled floor projected through the camera and a patterned wall): the shortcut of
-  sec. 6.2.2 exists, and a per-view median image recovers it.
+  sec. 6.2.2 exists, and a per-view median image recovers it. A light fixed in camera coordinates
+  would light a mirrored frame from the other side and give the flip task away from one frame;
+  with the light's azimuth uniform in the world, a frame and its mirror image are equally likely.
 
 Each sequence is a pure function of ``(seed, subject, action)``.
 """
@@ -42,7 +45,7 @@ TEST_SUBJECTS = ("S9", "S11")
 ACTIONS = ("walk", "wave", "squat", "jump", "turn")
 NUM_CAMERAS = 4
 FPS = 25.0
-GENERATOR_VERSION = 3  # bumped when the rendering changes, so cached sequences are rewritten
+GENERATOR_VERSION = 4  # bumped when the rendering changes, so cached sequences are rewritten
 
 # Rest skeleton in millimetres. Body frame: x to the subject's left, y forward, z up.
 _BODY = {
@@ -97,8 +100,16 @@ _PART = {  # colour group of each bone: 0 shirt, 1 trousers, 2 skin, 3 sleeves
     (14, 15): 3,
     (15, 16): 2,
 }
-_LIGHT = np.array([-0.35, -0.6, -0.72])  # towards the light, camera coordinates (up-left, towards the camera)
-_LIGHT = _LIGHT / np.linalg.norm(_LIGHT)
+OVERHEAD_LIGHT = np.array([0.0, 0.0, 1.0])  # towards the light, world coordinates (z is up)
+
+
+def sequence_light(rng: np.random.Generator) -> np.ndarray:
+    """A unit direction towards the light in world coordinates: azimuth uniform, elevation 30–70°."""
+    azimuth = rng.uniform(0.0, 2 * math.pi)
+    elevation = math.radians(rng.uniform(30.0, 70.0))
+    return np.array(
+        [math.cos(elevation) * math.cos(azimuth), math.cos(elevation) * math.sin(azimuth), math.sin(elevation)]
+    )
 
 
 def _rx(angle: np.ndarray) -> np.ndarray:
@@ -305,13 +316,17 @@ def render_figure(
     scale: float = 1.0,
     girth: float = 1.0,
     supersample: int = 2,
+    light_world: np.ndarray | None = None,
 ) -> np.ndarray:
     """Render one frame: shaded capsules per bone and a head sphere, depth-tested, over ``background``.
 
     Returns ``H×W×3`` floats in [0, 1]. ``colours``: 6×3 (shirt, trousers, skin, sleeves, hair,
     chest emblem); hair covers the back of the head and the emblem the front of the chest.
+    ``light_world``: unit direction towards the light in world coordinates (default: overhead);
+    it is turned into the camera's frame, so every camera sees the same light.
     """
     size = background.shape[0]
+    light = camera["R"].numpy() @ (OVERHEAD_LIGHT if light_world is None else light_world)
     points = world_to_camera(torch.from_numpy(joints_world), camera["R"], camera["t"]).numpy()
     k_matrix = camera["K"].numpy()
     focal = k_matrix[0, 0]
@@ -369,7 +384,7 @@ def render_figure(
         with np.errstate(invalid="ignore", divide="ignore"):
             direction = np.where(distance[..., None] > 1e-9, offset / distance[..., None], 0.0)
         normal = np.concatenate([direction * ratio[..., None], -bulge[..., None]], -1)
-        shade = 0.3 + 0.7 * np.clip(normal @ _LIGHT, 0, None)
+        shade = 0.3 + 0.7 * np.clip(normal @ light, 0, None)
         depth[box] = np.where(closer, z_surface, depth[box])
         colour[box] = np.where(closer[..., None], rgb * shade[..., None], colour[box])
     mask = np.isfinite(depth)
@@ -431,13 +446,14 @@ def write_procedural_multiview(
             key = sum(ord(c) * 131**i for i, c in enumerate(subject)) * 17 + action_index
             rng = np.random.default_rng(item_seed(seed, "train", key))
             joints = skeleton_motion(action, num_frames, scale, rng)
+            light = sequence_light(rng)
             folder.mkdir(parents=True, exist_ok=True)
             np.save(folder / "joints3d.npy", joints.astype(np.float32))
             for k, camera in enumerate(cameras):
                 cam_dir = folder / f"cam{k}"
                 cam_dir.mkdir(exist_ok=True)
                 for t in range(num_frames):
-                    frame = render_figure(joints[t], camera, backgrounds[k], colours, scale, girth)
+                    frame = render_figure(joints[t], camera, backgrounds[k], colours, scale, girth, light_world=light)
                     Image.fromarray((frame * 255 + 0.5).astype(np.uint8)).save(cam_dir / f"{t:06d}.png")
             marker.write_text(json.dumps(expected))
             written.append(folder)
