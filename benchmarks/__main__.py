@@ -1,5 +1,7 @@
 """``python -m benchmarks run --suite quick|full [--only NAME] [--seeds N]``: regenerate benchmarks/RESULTS.md.
 
+``--finished-only`` builds a long benchmark's tables from the runs it has finished so far (kept in
+``results/<name>.<suite>.partial.json``) without training; the tables list what is missing.
 ``python -m benchmarks render`` rebuilds RESULTS.md from the stored JSON files only (after a
 merge, or after changing how a benchmark formats its table).
 
@@ -105,8 +107,15 @@ def takes_seeds(module) -> bool:
     return "seeds" in inspect.signature(module.run).parameters
 
 
-def run_benchmark(module, suite: str, seeds: int | None = None) -> dict:
+def takes_finished_only(module) -> bool:
+    """Whether ``module.run`` can render from its stored finished runs alone (``finished_only=True``)."""
+    return "finished_only" in inspect.signature(module.run).parameters
+
+
+def run_benchmark(module, suite: str, seeds: int | None = None, finished_only: bool = False) -> dict:
     """``module.run`` at ``suite``; modules that only know quick/full run their quick suite for smoke."""
+    if finished_only:
+        return module.run(suite=suite, seeds=seeds, finished_only=True)
     if seeds is not None:
         return module.run(suite=suite, seeds=seeds)
     if "suite" in inspect.signature(module.run).parameters:
@@ -149,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         "--replace", action="store_true", help="let a smaller suite replace stored results of a larger one"
     )
     run.add_argument("--seeds", type=int, help="seeds per row (quality benchmarks that take seeds; default per suite)")
+    run.add_argument(
+        "--finished-only",
+        action="store_true",
+        help="train nothing: build the tables from the runs stored in results/<name>.<suite>.partial.json "
+        "(the table lists the runs still missing)",
+    )
     commands.add_parser("render", help="rebuild RESULTS.md from the stored JSON results without running anything")
     args = parser.parse_args(argv)
     if args.command == "render":
@@ -161,10 +176,14 @@ def main(argv: list[str] | None = None) -> int:
         without = [name for name in names if not takes_seeds(BENCHMARKS[name])]
         if without:
             parser.error(f"--seeds: these benchmarks do not take seeds yet: {', '.join(without)}")
+    if args.finished_only:
+        without = [name for name in names if not takes_finished_only(BENCHMARKS[name])]
+        if without:
+            parser.error(f"--finished-only: these benchmarks keep no partial results: {', '.join(without)}")
     RESULTS_DIR.mkdir(exist_ok=True)
     for name in names:
         print(f"running {name} ({args.suite}) ...", flush=True)
-        result = run_benchmark(BENCHMARKS[name], args.suite, args.seeds)
+        result = run_benchmark(BENCHMARKS[name], args.suite, args.seeds, args.finished_only)
         print(BENCHMARKS[name].to_markdown(result), flush=True)
         if not args.no_write:
             payload = {"suite": args.suite, "environment": describe_environment(), "result": result}

@@ -38,7 +38,7 @@ from torch.utils.data import DataLoader
 
 from benchmarks.partial_results import PartialResults
 from benchmarks.plots import noisy_label_curves
-from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_ordering
+from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones.registry import build_backbone
 from transformrec.bilevel import BalancedBatchSampler, BilevelOptimizer, per_batch_grads, stack_minibatches
 from transformrec.data.fashion_mnist import FashionMNIST
@@ -214,23 +214,28 @@ def _methods_at(noise: float) -> list[str]:
     return ["sgd", "bilevel", "sgd_kb"] + (["bilevel_over_lr"] if noise == OVER_LR_NOISE else [])
 
 
-def run(suite: str = "quick", seeds: int | None = None) -> dict[str, Any]:
-    """Every π × method × seed (see the module docstring); finished runs are kept for a resumed run."""
+def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = False) -> dict[str, Any]:
+    """Every π × method × seed (see the module docstring); finished runs are kept for a resumed run.
+
+    ``finished_only``: train nothing, build the table from the stored finished runs.
+    """
     cfg = dict({"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
     cfg["seeds"] = seeds or cfg["seeds"]
     threads = torch.get_num_threads()
     # One thread: on a shared CPU, several spinning OpenMP threads are several times slower than one.
     torch.set_num_threads(1)
     try:
-        return _run(cfg, suite)
+        return _run(cfg, suite, finished_only)
     finally:
         torch.set_num_threads(threads)
 
 
-def _run(cfg: dict[str, Any], suite: str) -> dict[str, Any]:
+def _run(cfg: dict[str, Any], suite: str, finished_only: bool) -> dict[str, Any]:
     train_x, clean = _tensors("train", None, cfg["per_class"])
     test_x, test_y = _tensors("test", cfg["test"], None)
-    partial = PartialResults(RESULTS / f"{NAME}.{suite}.partial.json", enabled=suite != "smoke")
+    partial = PartialResults(
+        RESULTS / f"{NAME}.{suite}.partial.json", enabled=suite != "smoke", run_missing=not finished_only
+    )
     runs: dict[str, dict[str, list[dict]]] = {}
     for noise in cfg["noise"]:
         for seed in range(cfg["seeds"]):
@@ -243,7 +248,9 @@ def _run(cfg: dict[str, Any], suite: str) -> dict[str, Any]:
                     return _train(method, data, cfg, seed)
 
                 out = partial.get_or_run(key, one_run)
-                runs.setdefault(str(noise), {}).setdefault(method, []).append(out)
+                if out is None:
+                    continue
+                runs.setdefault(str(noise), {}).setdefault(method, []).append({**out, "seed": seed})
                 print(
                     f"  π {noise:.0%} {method} seed {seed}: test {out['test_acc']:.3f} train {out['train_acc']:.3f}",
                     flush=True,
@@ -252,6 +259,7 @@ def _run(cfg: dict[str, Any], suite: str) -> dict[str, Any]:
     return {
         "settings": {**cfg, "k": K, "batch": BATCH, "mu": MU, "lambda": LAMBDA, "lr": LR, "decay": DECAY},
         "runs": runs,
+        "missing": partial.missing,
         "gradients": timing,
         "torch_threads": 1,
         "num_train": len(clean),
@@ -259,19 +267,19 @@ def _run(cfg: dict[str, Any], suite: str) -> dict[str, Any]:
     }
 
 
+CLAIMS = (  # (claim, better method, worse method, value): fixed before the runs
+    ("bilevel > SGD (b), clean test acc", "bilevel", "sgd", "test_acc"),
+    ("bilevel > SGD (k·b), clean test acc", "bilevel", "sgd_kb", "test_acc"),
+    ("bilevel fits fewer relabelled samples than SGD (b)", "sgd", "bilevel", "relabelled_fit"),
+    ("μ̂ = μ/ε reading > μ̂ = μ reading, clean test acc", "bilevel_over_lr", "bilevel", "test_acc"),
+)
+
+
 def _claims(by_method: dict[str, list[dict]]) -> dict[str, dict]:
-    test = {m: [r["test_acc"] for r in runs] for m, runs in by_method.items()}
-    fit = {m: [r["relabelled_fit"] for r in runs] for m, runs in by_method.items()}
-    claims = {
-        "bilevel > SGD (b), clean test acc": paired_ordering(test["bilevel"], test["sgd"]),
-        "bilevel > SGD (k·b), clean test acc": paired_ordering(test["bilevel"], test["sgd_kb"]),
-    }
-    if fit["sgd"][0] is not None:
-        claims["bilevel fits fewer relabelled samples than SGD (b)"] = paired_ordering(fit["sgd"], fit["bilevel"])
-    if "bilevel_over_lr" in test:
-        claims["μ̂ = μ/ε reading > μ̂ = μ reading, clean test acc"] = paired_ordering(
-            test["bilevel_over_lr"], test["bilevel"]
-        )
+    claims = {}
+    for claim, better, worse, value in CLAIMS:
+        if better in by_method and worse in by_method and by_method[better][0][value] is not None:
+            claims[claim] = paired_by_seed(by_method[better], by_method[worse], lambda r, v=value: r[v])
     return claims
 
 
@@ -301,16 +309,17 @@ def to_markdown(result: dict[str, Any]) -> str:
         "Cells: mean ± sd over seeds at the final epoch (no early stopping). *Relabelled fit*: share of the "
         "corrupted training images predicted with their wrong label (memorisation).",
         "",
-        "| noise π | method | clean test acc | train acc (noisy labels) | relabelled fit | steps | s / run | "
+        "| noise π | method | seeds | clean test acc | train acc (noisy labels) | relabelled fit | steps | s / run | "
         "negative ω share |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for noise, by_method in result["runs"].items():
         for method, runs in by_method.items():
             fits = [r["relabelled_fit"] for r in runs]
             negative = runs[0]["negative_weight_fraction"]
             lines.append(
-                f"| {float(noise):.0%} | {METHODS[method]} | {format_mean_sd([r['test_acc'] for r in runs])} | "
+                f"| {float(noise):.0%} | {METHODS[method]} | {len(runs)} | "
+                f"{format_mean_sd([r['test_acc'] for r in runs])} | "
                 f"{format_mean_sd([r['train_acc'] for r in runs])} | "
                 f"{'-' if fits[0] is None else format_mean_sd(fits)} | {runs[0]['steps']} | "
                 f"{sum(r['seconds'] for r in runs) / len(runs):.0f} | "
@@ -329,6 +338,11 @@ def to_markdown(result: dict[str, Any]) -> str:
     for noise, by_method in result["runs"].items():
         for claim, ordering in _claims(by_method).items():
             lines.append(f"| {float(noise):.0%} | {claim} | {format_ordering(ordering)} |")
+    if result.get("missing"):
+        lines += [
+            "",
+            f"Not run yet ({len(result['missing'])} runs): " + ", ".join(f"`{k}`" for k in result["missing"]) + ".",
+        ]
     g = result["gradients"]
     ms = g["ms"]
     lines += [

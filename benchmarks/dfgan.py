@@ -43,7 +43,7 @@ import torch
 
 from benchmarks.partial_results import PartialResults
 from benchmarks.plots import fid_per_seed
-from benchmarks.seed_statistics import format_mean_sd, format_ordering, mean_sd, paired_ordering
+from benchmarks.seed_statistics import format_mean_sd, format_ordering, mean_sd, paired_by_seed
 from transformrec.adversarial.gan_trainer import GANConfig, GANTrainer, gan_images
 from transformrec.config.schema import Component
 from transformrec.eval.gan_features import classifier_extractor
@@ -218,38 +218,49 @@ def _time_steps(root: str, cfg: dict[str, Any], width: float) -> dict[str, Any]:
 PARTS = ("71", "74", "timing")
 
 
-def run(suite: str = "quick", seeds: int | None = None, parts: tuple[str, ...] = PARTS) -> dict[str, Any]:
-    """Tables 7.1 and 7.4 over ``seeds`` seeds (default: 3 for ``full``) and the step-time ratios."""
+def run(
+    suite: str = "quick", seeds: int | None = None, parts: tuple[str, ...] = PARTS, finished_only: bool = False
+) -> dict[str, Any]:
+    """Tables 7.1 and 7.4 over ``seeds`` seeds (default: 3 for ``full``) and the step-time ratios.
+
+    ``finished_only``: train nothing, build the tables from the stored finished runs.
+    """
     cfg = dict({"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
     cfg["seeds"] = seeds or cfg["seeds"]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # on a shared CPU, several spinning OpenMP threads are several times slower than one
     try:
         with tempfile.TemporaryDirectory() as root:
-            return _run(cfg, suite, root, parts)
+            return _run(cfg, suite, root, parts, finished_only)
     finally:
         torch.set_num_threads(threads)
 
 
-def _run(cfg: dict[str, Any], suite: str, root: str, parts: tuple[str, ...]) -> dict[str, Any]:
-    partial = PartialResults(RESULTS / f"{NAME}.{suite}.partial.json", enabled=suite != "smoke")
+def _run(cfg: dict[str, Any], suite: str, root: str, parts: tuple[str, ...], finished_only: bool) -> dict[str, Any]:
+    partial = PartialResults(
+        RESULTS / f"{NAME}.{suite}.partial.json", enabled=suite != "smoke", run_missing=not finished_only
+    )
     result: dict[str, Any] = {"settings": {**cfg, "width": WIDTH, "batch": BATCH, "lr": LR}}
     if "71" in parts:
         result["table_71"] = {}
         for dataset, rows in cfg["rows_71"].items():
-            extractor = _extractor(cfg, dataset, 32)
+            extractor = None if finished_only else _extractor(cfg, dataset, 32)
             for key in rows:
                 label, noise = TABLE_71[key]
                 runs = []
                 for seed in range(cfg["seeds"]):
                     config = _config(f"{root}/71_{dataset}_{key}_{seed}", cfg, dataset, noise, seed)
                     out = partial.get_or_run(f"71/{dataset}/{key}/{seed}", lambda c=config, e=extractor: _train(c, e))
-                    print(f"  7.1 {dataset} {label} seed {seed}: FID {out['fid']:.1f} IS {out['is']:.2f}", flush=True)
-                    runs.append(out)
-                result["table_71"].setdefault(dataset, []).append({"key": key, "label": label, "runs": runs})
+                    if out is not None:
+                        print(
+                            f"  7.1 {dataset} {label} seed {seed}: FID {out['fid']:.1f} IS {out['is']:.2f}", flush=True
+                        )
+                        runs.append({**out, "seed": seed})
+                if runs:
+                    result["table_71"].setdefault(dataset, []).append({"key": key, "label": label, "runs": runs})
     if "74" in parts:
         result["table_74"] = []
-        extractors = {size: _extractor(cfg, "fashion_mnist", size) for size in (32, 64)}
+        extractors = {size: None if finished_only else _extractor(cfg, "fashion_mnist", size) for size in (32, 64)}
         for seed in range(cfg["seeds"]):  # seed-major: a cut-off run has every setting at fewer seeds
             for key in cfg["rows_74"]:
                 label, changes = TABLE_74[key]
@@ -264,13 +275,17 @@ def _run(cfg: dict[str, Any], suite: str, root: str, parts: tuple[str, ...]) -> 
                     out = partial.get_or_run(
                         f"74/{key}/{method}/{seed}", lambda c=config, e=extractors[size]: _train(c, e)
                     )
-                    print(f"  7.4 {label} {method} seed {seed}: FID {out['fid']:.1f} IS {out['is']:.2f}", flush=True)
-                    result["table_74"].append({"key": key, "label": label, "method": method, "seed": seed, **out})
+                    if out is not None:
+                        print(
+                            f"  7.4 {label} {method} seed {seed}: FID {out['fid']:.1f} IS {out['is']:.2f}", flush=True
+                        )
+                        result["table_74"].append({"key": key, "label": label, "method": method, "seed": seed, **out})
     if "timing" in parts:
-        result["timing"] = [
-            partial.get_or_run(f"timing/{width}", lambda w=width: _time_steps(root, cfg, w))
-            for width in cfg["timing_widths"]
+        timings = [
+            partial.get_or_run(f"timing/{w}", lambda w=w: _time_steps(root, cfg, w)) for w in cfg["timing_widths"]
         ]
+        result["timing"] = [t for t in timings if t is not None]
+    result["missing"] = partial.missing
     return result
 
 
@@ -302,7 +317,8 @@ def to_markdown(result: dict[str, Any]) -> str:
         f"an offline classifier per data set ({s['extractor_steps']} training steps on its labels), "
         f"{s['eval_samples']} samples vs as many test images, mean of the last 5 evaluations (last 10 % of "
         f"training). Seeds: {', '.join(map(str, range(seeds)))} ({seeds} per row"
-        f"{'; every row is single-seed' if seeds < 2 else ''}); cells are mean ± sd over seeds. Lower FID and "
+        f"{'; every row is single-seed' if seeds < 2 else ''}; the seeds column counts a row's finished runs); "
+        "cells are mean ± sd over seeds. Lower FID and "
         "higher IS are better; thesis FIDs (CIFAR-10, Inception, 100K steps) are given for the shape only. "
         "‖ε‖: RMS per pixel of the noise at the last step.",
     ]
@@ -313,14 +329,14 @@ def to_markdown(result: dict[str, Any]) -> str:
             "",
             f"### Table 7.1 on {dataset}",
             "",
-            "| experiment | FID | IS | ‖ε‖ at the end | thesis CIFAR-10 FID | s / run |",
-            "|---|---|---|---|---|---|",
+            "| experiment | seeds | FID | IS | ‖ε‖ at the end | thesis CIFAR-10 FID | s / run |",
+            "|---|---|---|---|---|---|---|",
         ]
         for row in rows:
             runs = row["runs"]
             rms = [r["final_noise_rms"] for r in runs if r.get("final_noise_rms") is not None]
             lines.append(
-                f"| {row['label']} | {format_mean_sd(_fids(row), scale=1)} | "
+                f"| {row['label']} | {len(runs)} | {format_mean_sd(_fids(row), scale=1)} | "
                 f"{format_mean_sd([r['is'] for r in runs], scale=1, digits=2)} | "
                 f"{format_mean_sd(rms, scale=1, digits=3) if rms else '-'} | {THESIS_71[row['key']]} | "
                 f"{statistics.mean(r['wall_seconds'] for r in runs):.0f} |"
@@ -329,7 +345,7 @@ def to_markdown(result: dict[str, Any]) -> str:
             baselines[dataset] = mean_sd(_fids(by_key["standard"]))["mean"]
             lines += ["", "| claim (fixed before the runs) | paired FID difference (standard − row) |", "|---|---|"]
             for key in (k for k in ("d", "g", "i", "c") if k in by_key):
-                ordering = paired_ordering(_fids(by_key["standard"]), _fids(by_key[key]))
+                ordering = paired_by_seed(by_key["standard"]["runs"], by_key[key]["runs"], lambda r: r["fid"])
                 claim = f"{by_key[key]['label']} has lower FID than the standard GAN"
                 lines.append(f"| {claim} | {format_ordering(ordering, scale=1)} |")
     if result.get("table_74"):
@@ -373,6 +389,13 @@ def to_markdown(result: dict[str, Any]) -> str:
         steps_64 = s.get("steps_64")
         if steps_64 is not None and any(r["key"] == "dcgan64" for r in result["table_74"]):
             lines += ["", f"The 64 px rows train {steps_64} generator steps (the others {s['steps']})."]
+    if result.get("missing"):
+        lines += [
+            "",
+            f"Not run yet ({len(result['missing'])} runs; the table shows the finished ones): "
+            + ", ".join(f"`{key}`" for key in result["missing"])
+            + ".",
+        ]
     for t in result.get("timing", []):
         ms = t["ms_per_step"]
         lines += [

@@ -18,19 +18,29 @@ from typing import Any
 
 
 class PartialResults:
-    """A JSON mapping ``key -> result`` at ``path``; ``enabled=False`` keeps it in memory only (smoke runs)."""
+    """A JSON mapping ``key -> result`` at ``path``; ``enabled=False`` keeps it in memory only (smoke runs).
 
-    def __init__(self, path: Path, enabled: bool = True) -> None:
+    ``run_missing=False`` runs nothing: missing keys give ``None`` and are listed in ``missing``, so
+    a table can be rendered from the runs that finished (``python -m benchmarks run --finished-only``).
+    """
+
+    def __init__(self, path: Path, enabled: bool = True, run_missing: bool = True) -> None:
         self.path = path
         self.enabled = enabled
+        self.run_missing = run_missing
+        self.missing: list[str] = []
         self.finished: dict[str, Any] = json.loads(path.read_text()) if enabled and path.exists() else {}
 
     def get_or_run(self, key: str, run: Callable[[], Any]) -> Any:
-        """The stored result of ``key``, else ``run()``'s, stored before it is returned."""
+        """The stored result of ``key``, else ``run()``'s, stored before it is returned (``None``
+        without running when ``run_missing`` is off)."""
         if key not in self.finished and self.enabled and self.path.exists():
             self.finished = {**json.loads(self.path.read_text()), **self.finished}  # another process's runs
         if key in self.finished:
             print(f"  {key}: reused from {self.path.name}", flush=True)
+        elif not self.run_missing:
+            self.missing.append(key)
+            return None
         else:
             self.finished[key] = run()
             self._write()

@@ -58,6 +58,21 @@ def format_mean_sd(values: Sequence[float], scale: float = 100.0, digits: int = 
 
 def format_ordering(ordering: dict, scale: float = 100.0, digits: int = 1) -> str:
     """``"+24.8 ± 1.2 (holds)"`` for a :func:`paired_ordering` result."""
+    if ordering["n"] == 0:
+        return ordering["label"]
     if ordering["n"] < 2:
         return f"{scale * ordering['mean']:+.{digits}f} ({ordering['label']})"
     return f"{scale * ordering['mean']:+.{digits}f} ± {scale * ordering['sd']:.{digits}f} ({ordering['label']})"
+
+
+def paired_by_seed(better: Sequence[dict], worse: Sequence[dict], value) -> dict[str, float | str]:
+    """:func:`paired_ordering` of ``value(run)`` over the seeds both rows have (runs carry ``"seed"``).
+
+    Why: a table built from the runs finished so far may have a row at fewer seeds than another;
+    pairing by position would then compare different seeds.
+    """
+    worse_by_seed = {run["seed"]: run for run in worse}
+    common = [run for run in better if run["seed"] in worse_by_seed]
+    if not common:
+        return {"mean": math.nan, "sd": math.nan, "n": 0, "label": "not run"}
+    return paired_ordering([value(run) for run in common], [value(worse_by_seed[run["seed"]]) for run in common])

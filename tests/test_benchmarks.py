@@ -51,3 +51,24 @@ def test_a_smoke_run_never_replaces_stored_full_suite_results(tmp_path, monkeypa
     assert runner.store_result("demo", "full", {"suite": "full", "result": {"accuracy": 0.8}}) == tmp_path / "demo.json"
     assert runner.store_result("demo", "quick", {"suite": "quick"}, replace=True) == tmp_path / "demo.json"
     assert json.loads((tmp_path / "demo.json").read_text())["suite"] == "quick"
+
+
+def test_finished_only_trains_nothing_and_lists_the_missing_runs(monkeypatch):
+    from benchmarks import bilevel_noise, dfgan
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("finished_only must not train")
+
+    monkeypatch.setattr(bilevel_noise, "_train", refuse)
+    monkeypatch.setattr(dfgan, "_train", refuse)
+    monkeypatch.setattr(dfgan, "_time_steps", refuse)
+    result = bilevel_noise.run("smoke", finished_only=True)  # smoke keeps no partial results: all missing
+    assert result["runs"] == {} and result["missing"] == [
+        "0.5/sgd/0",
+        "0.5/bilevel/0",
+        "0.5/sgd_kb/0",
+        "0.5/bilevel_over_lr/0",
+    ]
+    result = dfgan.run("smoke", finished_only=True)
+    assert result["table_71"] == {} and result["table_74"] == [] and len(result["missing"]) == 2 + 2 + 1
+    assert "Not run yet (5 runs" in dfgan.to_markdown(result)
