@@ -108,7 +108,12 @@ def test_discriminator_loss_equals_eq_7_8_for_a_linear_discriminator():
     assert g_loss.item() == pytest.approx(g_expected, rel=1e-6)
 
 
-def test_one_backward_gives_d_its_gradient_and_the_noise_network_minus_it_plus_the_penalty_gradient():
+@pytest.mark.parametrize("through_the_noise_tensor", [True, False])
+def test_one_backward_gives_d_its_gradient_and_the_noise_network_minus_it_plus_the_penalty_gradient(
+    through_the_noise_tensor,
+):
+    # True: the pass through D stops at ε and N(w) is reached once (losses from discriminator_losses);
+    # False: losses whose ε the filter does not hold, differentiated into N(w) directly.
     torch.manual_seed(1)
     noise = NetworkNoise(nn.Linear(2, 3), latent_dim=2)
     filt = DistributionFilter(noise, "clean_and_noisy", penalty=0.1)
@@ -122,6 +127,8 @@ def test_one_backward_gives_d_its_gradient_and_the_noise_network_minus_it_plus_t
     expected_d = torch.autograd.grad(d_loss, d_params, retain_graph=True)
     for param in noise_params + d_params:
         param.grad = torch.ones_like(param)  # gradients accumulate, as with backward()
+    if not through_the_noise_tensor:
+        filt._learned_noise = None
     filt.backward(d_loss, penalty, d_params)
     for param, grad in zip(noise_params + d_params, expected_noise + expected_d, strict=True):
         assert torch.allclose(param.grad, 1 + grad, atol=1e-6)

@@ -217,6 +217,13 @@ def generator_loss(
     return _split_terms(objective.generator, mode, fake.shape[0], scores)
 
 
+def _accumulate(params: list[torch.Tensor], grads) -> None:
+    """Add ``grads`` into the parameters' ``.grad`` (``None`` entries: no gradient)."""
+    for param, grad in zip(params, grads, strict=True):
+        if grad is not None:
+            param.grad = grad if param.grad is None else param.grad + grad
+
+
 class DistributionFilter(nn.Module):
     """Noise model + batch construction + penalty weight λ: distribution filtering as one pluggable part.
 
@@ -247,6 +254,7 @@ class DistributionFilter(nn.Module):
         """Draws ε when set (a learned transform's own generator, for exact replay); else torch's global one."""
         self.last_noise_rms: float | None = None
         """Root mean square of the ε of the last discriminator update: how loud the filter is (logged)."""
+        self._learned_noise: torch.Tensor | None = None  # the ε of the last losses, for a one-pass backward
 
     @property
     def learns_noise(self) -> bool:
@@ -276,6 +284,7 @@ class DistributionFilter(nn.Module):
         )
         if not self.learns_noise:
             return d_loss, None
+        self._learned_noise = noise
         return d_loss, self.penalty * self.noise.penalty(noise)
 
     def _noisy_count(self, m: int) -> int:
@@ -289,20 +298,26 @@ class DistributionFilter(nn.Module):
 
         Why: the noise model's loss is the negative of D's (sec. 7.3.2), so one backward of
         ``d_loss`` serves both players once the noise gradients are negated; a second backward
-        through D would cost as much as D's own. Gradients accumulate into ``.grad`` like ``backward``.
+        through D would cost as much as D's own. The pass through D stops at ε; the noise model is
+        then reached once, through the surrogate ``λΓ − ⟨∂d_loss/∂ε, ε⟩`` whose gradient is
+        ``−∇d_loss + ∇λΓ``. Gradients accumulate into ``.grad`` like ``backward``.
         """
         params = list(discriminator_params)
         if penalty is None:
             d_loss.backward(inputs=params)
             return
         noise_params = [p for p in self.noise.parameters() if p.requires_grad]
-        grads = torch.autograd.grad(d_loss, params + noise_params, retain_graph=True, allow_unused=True)
-        for index, (param, grad) in enumerate(zip(params + noise_params, grads, strict=True)):
-            if grad is None:
-                continue
-            grad = grad if index < len(params) else -grad
-            param.grad = grad if param.grad is None else param.grad + grad
-        penalty.backward(inputs=noise_params)
+        noise, self._learned_noise = self._learned_noise, None
+        if noise is None:  # losses not made by discriminator_losses: differentiate into the noise model twice
+            grads = torch.autograd.grad(d_loss, params + noise_params, retain_graph=True, allow_unused=True)
+            _accumulate(params, grads[: len(params)])
+            _accumulate(noise_params, [None if g is None else -g for g in grads[len(params) :]])
+            penalty.backward(inputs=noise_params)
+            return
+        *d_grads, d_noise = torch.autograd.grad(d_loss, [*params, noise], allow_unused=True)
+        _accumulate(params, d_grads)
+        surrogate = penalty if d_noise is None else penalty - (noise * d_noise).sum()
+        surrogate.backward(inputs=noise_params)
 
     def update_discriminator(
         self,
