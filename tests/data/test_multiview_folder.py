@@ -10,6 +10,7 @@ import torch
 from transformrec.data.multiview_folder import CorruptFrameError, MultiViewFolder, MultiViewPoses
 from transformrec.data.procedural_multiview import background_images
 from transformrec.functional.camera import project
+from transformrec.functional.subject_crop import centering_rotation, crop_square, subject_box
 
 
 def test_split_selects_human36m_subjects_and_indexes_every_frame(multiview_root):
@@ -97,3 +98,37 @@ def test_substitution_pastes_the_figure_over_another_views_background(multiview_
     assert min(float((corner - m[:, :3, :3]).abs().max()) for m in medians) < 1e-6
     with pytest.raises(ValueError, match="background"):
         MultiViewFolder(multiview_root, background="blur")
+
+
+def test_subject_crops_hold_the_figure_and_poses_are_in_the_virtual_camera(multiview_root):
+    full = MultiViewPoses(multiview_root, subjects=["S1"], stride=6)
+    cropped = MultiViewPoses(multiview_root, subjects=["S1"], stride=6, crop="subject", image_size=24)
+    backgrounds = background_images(16)  # the studio's true static backgrounds, one per camera
+    assert len(full) == len(cropped)
+    for index in range(0, len(full), 3):
+        sequence, view, t = cropped.items[index]
+        seq = cropped.folder.sequences[sequence]
+        image, pose = cropped[index]
+        assert image.shape == (3, 24, 24)
+        # The target is the camera pose turned by the rotation that centres the root, bone lengths kept.
+        joints = seq.joints_camera(view, t)
+        root_direction = centering_rotation(joints[0]) @ joints[0]
+        assert abs(float(root_direction[0])) < 1e-6 and abs(float(root_direction[1])) < 1e-6
+        turned = (joints - joints[0]) @ centering_rotation(joints[0]).T
+        torch.testing.assert_close(pose.double(), turned, atol=1e-3, rtol=0)
+        assert (pose - full.pose(index)).abs().max() > 1.0  # the virtual camera is turned: not the camera pose
+        # Every joint lies inside the crop, and the torso joints, mapped into it, land on figure pixels.
+        uv = project(joints, seq.intrinsics[view])
+        u, v, half = subject_box(uv, 0, cropped.folder.crop_margin)
+        assert (uv - torch.tensor([u, v])).abs().max() <= half
+        background = crop_square(backgrounds[int(seq.cameras[view][3:])], u, v, half, 24)
+        figure = (image - background).abs().amax(0) > 0.05
+        inside = ((uv - torch.tensor([u - half, v - half])) * (24 / (2 * half))).long().clamp(0, 23)
+        assert figure[inside[[0, 7, 8], 1], inside[[0, 7, 8], 0]].all()
+
+
+def test_crop_mode_and_margin_are_checked_by_name(multiview_root):
+    with pytest.raises(ValueError, match="crop must be one of"):
+        MultiViewFolder(multiview_root, crop="centre")
+    with pytest.raises(ValueError, match="crop_margin"):
+        MultiViewFolder(multiview_root, crop="subject", crop_margin=-1)

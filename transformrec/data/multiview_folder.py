@@ -28,6 +28,12 @@ background of a view is the per-pixel median over frames of that camera for the 
 actions), the foreground is where a pixel differs from it by more than ``threshold`` in some
 channel; ``remove`` blacks out the rest, ``substitute`` pastes the person over the median
 background of a random camera, ``mixed`` does either with probability 1/2 (the 50:50 of sec. 6.3.2).
+
+Crops (sec. 6.2.3–6.2.4): ``crop="subject"`` cuts every frame to a square centred on the
+projected root joint that holds every projected joint (plus ``crop_margin``), from the frame at
+its file's resolution, and resizes it to ``image_size``; the pose data set then expresses the
+target in the coordinates of the virtual camera turned to look at the root
+(:mod:`transformrec.functional.subject_crop`). ``crop="full"`` keeps the whole frame.
 """
 
 from __future__ import annotations
@@ -47,8 +53,9 @@ from torch.utils.data import Dataset
 from transformrec.data.corrupt_items import first_decodable
 from transformrec.data.registry import register_dataset
 from transformrec.functional.background import median_background, remove_background, substitute_background
-from transformrec.functional.camera import world_to_camera
+from transformrec.functional.camera import project, world_to_camera
 from transformrec.functional.skeleton import NUM_JOINTS, ROOT
+from transformrec.functional.subject_crop import centering_rotation, crop_square, subject_box
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +63,7 @@ TRAIN_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
 TEST_SUBJECTS = ("S9", "S11")
 FRAME_SUFFIXES = (".png", ".jpg", ".jpeg")
 BACKGROUND_MODES = ("keep", "remove", "substitute", "mixed")
+CROP_MODES = ("full", "subject")
 H36M_32_TO_17 = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
 """Indices of the 17 evaluated joints among Human3.6M's 32 ``D3_Positions`` joints."""
 
@@ -153,6 +161,8 @@ class MultiViewFolder(Dataset):
         threshold: foreground threshold on the largest per-channel difference, images in [0, 1].
         median_frames: frames per (subject, camera) spread over its sequences for the median.
         cache: keep decoded frames in memory (uint8), for small data sets read many times.
+        crop: ``full`` (the whole frame) or ``subject`` (see the module docstring).
+        crop_margin: how far beyond the farthest projected joint a subject crop reaches (fraction).
     """
 
     channels = 3
@@ -168,8 +178,15 @@ class MultiViewFolder(Dataset):
         threshold: float = 0.1,
         median_frames: int = 64,
         cache: bool = True,
+        crop: str = "full",
+        crop_margin: float = 0.15,
     ) -> None:
         self.root = Path(root)
+        if crop not in CROP_MODES:
+            raise ValueError(f"crop must be one of {CROP_MODES}, got {crop!r}")
+        if crop_margin < 0:
+            raise ValueError(f"crop_margin must be >= 0, got {crop_margin}")
+        self.crop, self.crop_margin = crop, crop_margin
         if not self.root.is_dir():
             raise FileNotFoundError(f"multi-view folder not found: {self.root}")
         if background not in BACKGROUND_MODES:
@@ -240,12 +257,13 @@ class MultiViewFolder(Dataset):
 
     # ------------------------------------------------------------------ frames
     def raw_frame(self, sequence: int, view: int, t: int) -> torch.Tensor:
-        """Frame ``t`` of camera ``view`` as it is on disk (resized), float ``3×H×W`` in [0, 1]."""
+        """Frame ``t`` of camera ``view`` as it is on disk, float ``3×H×W`` in [0, 1]; resized to
+        ``image_size`` for whole-frame use (a subject crop is resized after cropping instead)."""
         key = (sequence, view, t)
         cached = self._frames.get(key)
         if cached is None:
             cached = _decode(self.sequences[sequence].frames[view][t])
-            if self.image_size is not None and cached.shape[-1] != self.image_size:
+            if self.crop == "full" and self.image_size is not None and cached.shape[-1] != self.image_size:
                 resized = F.interpolate(
                     cached[None].float(), size=(self.image_size,) * 2, mode="bilinear", antialias=True
                 )
@@ -277,7 +295,23 @@ class MultiViewFolder(Dataset):
         return self._medians[key]
 
     def frame(self, sequence: int, view: int, t: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Frame ``t`` of view ``view`` after the background handling of ``self.background``."""
+        """Frame ``t`` of view ``view`` after the background handling of ``self.background`` and the crop."""
+        image = self._background_handled(sequence, view, t, generator)
+        if self.crop == "full":
+            return image
+        seq = self.sequences[sequence]
+        uv = project(seq.joints_camera(view, t), seq.intrinsics[view])
+        u, v, half = subject_box(uv, ROOT, self.crop_margin)
+        return crop_square(image, u, v, half, self.image_size or image.shape[-2])
+
+    def virtual_camera_rotation(self, sequence: int, view: int, t: int) -> torch.Tensor:
+        """The rotation from camera ``view``'s coordinates to the subject-centred virtual camera's
+        (identity for whole frames)."""
+        if self.crop == "full":
+            return torch.eye(3, dtype=torch.float64)
+        return centering_rotation(self.sequences[sequence].joints_camera(view, t)[ROOT])
+
+    def _background_handled(self, sequence: int, view: int, t: int, generator: torch.Generator | None) -> torch.Tensor:
         image = self.raw_frame(sequence, view, t)
         if self.background == "keep":
             return image
@@ -316,7 +350,8 @@ class MultiViewPoses(Dataset):
     camera of the chosen subjects is used (the thesis tests on one frame in 64).
 
     Args: those of :class:`MultiViewFolder` (``background``: ``keep`` or ``remove``), plus
-    ``stride`` and ``limit`` (use at most this many items, spread evenly).
+    ``stride`` and ``limit`` (use at most this many items, spread evenly). With ``crop="subject"``
+    the pose is in the coordinates of the virtual camera centred on the root joint (sec. 6.2.4).
     """
 
     channels = 3
@@ -333,11 +368,22 @@ class MultiViewPoses(Dataset):
         stride: int = 1,
         limit: int | None = None,
         cache: bool = True,
+        crop: str = "full",
+        crop_margin: float = 0.15,
     ) -> None:
         if background not in ("keep", "remove"):
             raise ValueError(f"pose data keeps or removes the background, got {background!r}")
         self.folder = MultiViewFolder(
-            root, split, subjects, actions, image_size, background=background, threshold=threshold, cache=cache
+            root,
+            split,
+            subjects,
+            actions,
+            image_size,
+            background=background,
+            threshold=threshold,
+            cache=cache,
+            crop=crop,
+            crop_margin=crop_margin,
         )
         self.items = [
             (s, v, t)
@@ -354,10 +400,11 @@ class MultiViewPoses(Dataset):
         return len(self.items)
 
     def pose(self, index: int) -> torch.Tensor:
-        """Root-relative pose of item ``index`` in its camera's coordinates, ``17×3`` float32."""
+        """Root-relative pose of item ``index`` in its (virtual) camera's coordinates, ``17×3`` float32."""
         sequence, view, t = self.items[index]
         joints = self.folder.sequences[sequence].joints_camera(view, t)
-        return (joints - joints[ROOT]).float()
+        rotation = self.folder.virtual_camera_rotation(sequence, view, t)
+        return ((joints - joints[ROOT]) @ rotation.T.to(joints.dtype)).float()
 
     def poses(self) -> torch.Tensor:
         """All poses, ``N×17×3`` (for the per-joint normalisation statistics)."""
