@@ -29,6 +29,7 @@ from benchmarks import (
     rot_warp_probe,
     temporal_tables,
     trainer_overhead,
+    video_loading,
     warp_vs_kornia,
 )
 from benchmarks.environment import describe_environment
@@ -42,6 +43,7 @@ BENCHMARKS = {
         damage_repair,
         lci_tables,
         temporal_tables,
+        video_loading,
         multiview_tables,
         bilevel_noise,
         dfgan,
@@ -56,6 +58,8 @@ TITLES = {
     "damage_repair": "Quality: table 3.1 at small scale (damage & repair ablations), renderings at several drop rates",
     "lci_tables": "Quality: tables 4.1 and 4.2 at small scale (LCI ablations, combinations of transforms)",
     "temporal_tables": "Quality and speed: table 5.1 at small scale (temporal transformations), video loading",
+    "video_loading": "Speed: feeding the video trainer (PyAV vs OpenCV decoding, loader workers, decoded-frame "
+    "caches) vs C3D-small training throughput",
     "multiview_tables": "Quality: table 6.1 at small scale (multi-view synchronization and flip, 3D pose transfer)",
     "bilevel_noise": "Bilevel vs SGD under label noise on Fashion-MNIST (table 8.1 / figure 8.3 at small scale)",
     "dfgan": "Distribution-filtering GANs on Fashion-MNIST (tables 7.1 and 7.4 at small scale), step-time ratios",

@@ -40,3 +40,34 @@ def test_a_file_that_breaks_while_decoding_is_replaced_by_the_next_one(tmp_path)
     bad.write_bytes(good.read_bytes()[:300])  # truncated after the scan
     clip, _ = folder[0]
     assert clip.shape[1] == 16 and str(bad) in folder.skipped
+
+
+def test_cached_frames_give_the_clips_of_direct_decoding_and_the_disk_cache_is_decoded_once(tmp_path, monkeypatch):
+    import pytest
+
+    import transformrec.data.video_folder as video_folder
+
+    _counter(tmp_path / "videos" / "a" / "one.mp4", 70)
+    root, cache = tmp_path / "videos", tmp_path / "cache"
+    plan = torch.tensor([3, 5, 7, 60, 61, 62])
+    direct = VideoFolder(root, image_size=24).clip(0, plan)
+    for mode in ("memory", "disk"):
+        cached = VideoFolder(root, image_size=24, frame_cache=mode, cache_dir=cache).clip(0, plan)
+        assert (cached - direct).abs().max() <= 0.5 / 255 + 1e-6  # uint8 rounding of the resized frames
+        assert read_counter((cached * 255).permute(1, 2, 3, 0)) == plan.tolist()
+    assert len(list(cache.glob("one-*.npy"))) == 1
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("a cached video must not be decoded again")
+
+    monkeypatch.setattr(video_folder, "decode_frames", no_decoding)
+    again = VideoFolder(root, image_size=24, frame_cache="disk", cache_dir=cache)
+    assert torch.equal(
+        again.clip(0, plan), VideoFolder(root, image_size=24, frame_cache="disk", cache_dir=cache).clip(0, plan)
+    )
+    monkeypatch.undo()
+    next(cache.glob("one-*.npy")).write_bytes(b"damaged")  # a damaged cache file is decoded again
+    repaired = VideoFolder(root, image_size=24, frame_cache="disk", cache_dir=cache).clip(0, plan)
+    assert read_counter((repaired * 255).permute(1, 2, 3, 0)) == plan.tolist()
+    with pytest.raises(ValueError, match="frame_cache must be one of"):
+        VideoFolder(root, frame_cache="gpu")

@@ -5,6 +5,13 @@ import torch
 
 from transformrec.data.video_io import CorruptVideoError, decode_frames, probe_video, write_video
 
+try:
+    import cv2  # noqa: F401 - only whether OpenCV is there
+except ImportError:
+    HAVE_OPENCV = False
+else:
+    HAVE_OPENCV = True
+
 
 def binary_counter(length, size=32):
     """Frame t shows t in binary: column block b is white where bit b of t is set (robust to lossy coding)."""
@@ -29,22 +36,29 @@ def test_probe_reads_length_rate_and_size(counter_video):
     assert (info.num_frames, info.fps, info.height, info.width) == (100, 25.0, 32, 32)
 
 
-def test_decodes_exactly_the_requested_frames_in_the_requested_order(counter_video):
+DECODERS = ["pyav", pytest.param("opencv", marks=pytest.mark.skipif(not HAVE_OPENCV, reason="no OpenCV"))]
+
+
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_decodes_exactly_the_requested_frames_in_the_requested_order(counter_video, decoder):
     wanted = [57, 3, 99, 57, 0, 40]  # unordered, repeated, both ends: needs seeking back and forth
-    frames = decode_frames(counter_video, torch.tensor(wanted))
+    frames = decode_frames(counter_video, torch.tensor(wanted), decoder=decoder)
     assert frames.shape == (6, 32, 32, 3) and frames.dtype == torch.uint8
     assert read_counter(frames) == wanted
 
 
-def test_decoding_a_late_clip_matches_decoding_the_whole_file(counter_video):
-    whole = decode_frames(counter_video, list(range(100)))
-    late = decode_frames(counter_video, list(range(80, 96)))
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_decoding_a_late_clip_matches_decoding_the_whole_file(counter_video, decoder):
+    whole = decode_frames(counter_video, list(range(100)), decoder=decoder)
+    late = decode_frames(counter_video, list(range(80, 96)), decoder=decoder)
     assert torch.equal(late, whole[80:96])
+    assert read_counter(late) == list(range(80, 96))  # seeking by frame number lands on the right frame
 
 
-def test_frames_past_the_end_and_broken_files_raise_errors_naming_the_file(counter_video, tmp_path):
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_frames_past_the_end_and_broken_files_raise_errors_naming_the_file(counter_video, tmp_path, decoder):
     with pytest.raises(CorruptVideoError, match="counter.mp4: frames \\[100\\]"):
-        decode_frames(counter_video, [98, 100])
+        decode_frames(counter_video, [98, 100], decoder=decoder)
     garbage = tmp_path / "garbage.mp4"
     garbage.write_bytes(b"not a video at all" * 100)
     with pytest.raises(CorruptVideoError, match="garbage.mp4"):
@@ -52,7 +66,9 @@ def test_frames_past_the_end_and_broken_files_raise_errors_naming_the_file(count
     truncated = tmp_path / "truncated.mp4"
     truncated.write_bytes(counter_video.read_bytes()[: counter_video.stat().st_size // 3])
     with pytest.raises(CorruptVideoError, match="truncated.mp4"):
-        decode_frames(truncated, [90])
+        decode_frames(truncated, [90], decoder=decoder)
+    with pytest.raises(ValueError, match="decoder must be one of"):
+        decode_frames(counter_video, [1], decoder="gstreamer")
 
 
 def test_writer_rejects_odd_sizes_and_wrong_types(tmp_path):
