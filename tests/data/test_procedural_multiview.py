@@ -87,3 +87,16 @@ def test_a_single_frame_lighting_rule_cannot_tell_mirrored_frames():
     # studio once had) reads mirrored frames off the shading, so the assertion above can fail.
     upper_left = np.array([-0.35, -0.6, -0.72]) / np.linalg.norm([-0.35, -0.6, -0.72])
     assert _mirror_rule_accuracy(lambda light, camera: camera["R"].numpy().T @ upper_left) > 0.65
+
+
+def test_repetitions_are_separate_sequences_that_start_facing_other_ways(tmp_path):
+    from transformrec.data.procedural_multiview import write_procedural_multiview
+
+    folders = write_procedural_multiview(tmp_path, ["S1"], ["walk"], num_frames=4, size=16, repetitions=3)
+    assert [f.name for f in folders] == ["walk", "walk_2", "walk_3"]
+    first = [np.load(f / "joints3d.npy")[0] for f in folders]
+    facing = [np.arctan2(*(j[11, :2] - j[14, :2])) for j in first]  # left minus right shoulder, in the floor plane
+    assert min(abs(np.angle(np.exp(1j * (a - b)))) for a, b in [(facing[0], facing[1]), (facing[1], facing[2])]) > 0.05
+    # The first repetition is the sequence a single-repetition call writes.
+    again = write_procedural_multiview(tmp_path / "one", ["S1"], ["walk"], num_frames=4, size=16)
+    assert np.array_equal(np.load(again[0] / "joints3d.npy"), np.load(folders[0] / "joints3d.npy"))

@@ -120,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     multiview.add_argument("--frames", type=int, default=160, help="frames per sequence (at 25 fps)")
     multiview.add_argument("--size", type=int, default=64, help="frame side in pixels")
     multiview.add_argument("--seed", type=int, default=0)
+    multiview.add_argument(
+        "--repetitions",
+        type=int,
+        default=1,
+        help="sequences per subject and action (start yaw, speed and light differ)",
+    )
 
     commands.add_parser("list", help="list registered transforms, backbones, datasets and evaluations")
     return parser
@@ -146,7 +152,13 @@ def _make_multiview(args: argparse.Namespace) -> None:
 
     subjects = args.subjects or [*TRAIN_SUBJECTS, *TEST_SUBJECTS]
     folders = write_procedural_multiview(
-        args.root, subjects, args.actions or ACTIONS, num_frames=args.frames, size=args.size, seed=args.seed
+        args.root,
+        subjects,
+        args.actions or ACTIONS,
+        num_frames=args.frames,
+        size=args.size,
+        seed=args.seed,
+        repetitions=args.repetitions,
     )
     print(f"{len(folders)} sequences ({len(subjects)} subjects, 4 cameras, {args.frames} frames) under {args.root}")
 

@@ -418,11 +418,17 @@ def write_procedural_multiview(
     num_frames: int = 160,
     size: int = 64,
     seed: int = 0,
+    repetitions: int = 1,
 ) -> list[Path]:
     """Write the layout of :mod:`transformrec.data.multiview_folder` under ``root``; returns sequence folders.
 
-    Existing complete sequences (same ``num_frames`` and ``size``) are kept, so repeated calls are cheap.
+    ``repetitions``: sequences per (subject, action), each with its own start orientation, speed,
+    amplitude and light, named ``walk``, ``walk_2``, … (as Human3.6M repeats each action), so one
+    subject's training frames span many orientations. Existing complete sequences (same
+    ``num_frames`` and ``size``) are kept, so repeated calls are cheap.
     """
+    if repetitions < 1:
+        raise ValueError(f"repetitions must be at least 1, got {repetitions}")
     root = Path(root)
     cameras = studio_cameras(size)
     backgrounds = [render_background(cam, size, item_seed(seed, "train", 77 + k)) for k, cam in enumerate(cameras)]
@@ -436,14 +442,15 @@ def write_procedural_multiview(
             for k, cam in enumerate(cameras)
         }
         (subject_dir / "cameras.json").write_text(json.dumps(calibration, indent=1))
-        for action_index, action in enumerate(actions):
-            folder = subject_dir / action
+        for action_index, repetition in ((a, r) for a in range(len(actions)) for r in range(repetitions)):
+            action = actions[action_index]
+            folder = subject_dir / (action if repetition == 0 else f"{action}_{repetition + 1}")
             marker = folder / "done.json"
             expected = {"num_frames": num_frames, "size": size, "seed": seed, "version": GENERATOR_VERSION}
             if marker.exists() and json.loads(marker.read_text()) == expected:
                 written.append(folder)
                 continue
-            key = sum(ord(c) * 131**i for i, c in enumerate(subject)) * 17 + action_index
+            key = sum(ord(c) * 131**i for i, c in enumerate(subject)) * 17 + action_index + 7919 * repetition
             rng = np.random.default_rng(item_seed(seed, "train", key))
             joints = skeleton_motion(action, num_frames, scale, rng)
             light = sequence_light(rng)
