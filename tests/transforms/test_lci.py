@@ -225,3 +225,14 @@ def test_learned_noise_models_are_trained_against_the_patch_discriminator(noise)
 def test_bad_distribution_filter_is_named():
     with pytest.raises(ValueError, match=r"lci.distribution_filter: mode"):
         _lci(distribution_filter={"kind": "gaussian", "mode": "sometimes"})
+
+
+def test_the_authors_options_scale_the_centre_noise_and_the_discriminator_learning_rate():
+    # The authors' code: z = 0.1·N(0, 1) in the hidden centre, D at 4× the inpainter's learning rate.
+    lci = _lci(noise_scale=0.1, discriminator_lr_factor=4.0, lr=1e-4)
+    _, _, noise = lci._random_inputs(torch.zeros(256, 1, 16, 16), torch.Generator().manual_seed(0))
+    assert abs(float(noise.std()) - 0.1) < 0.005 and abs(float(noise.mean())) < 0.005  # 16k draws
+    assert lci.discriminator_optimizer.param_groups[0]["lr"] == pytest.approx(4e-4)
+    assert lci.inpainter_optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)
+    with pytest.raises(ValueError, match="discriminator_lr_factor"):
+        _lci(discriminator_lr_factor=0)

@@ -70,6 +70,10 @@ class LimitedContextInpainting(LearnedTransform):
         width: channel width of F and D.
         lambda_border, lambda_ae: weights of border reconstruction and patch autoencoding (50, 50).
         lr, betas: Adam for F and D (2e-4, β₁ = 0.5; β₂ is not given in the thesis, Adam's 0.999).
+        discriminator_lr_factor: D's learning rate is ``lr`` times this (the authors' code: 4).
+        noise_scale: standard deviation of the noise z that replaces the patch centre (eq. 4.3: N(0, 1);
+            the authors' code: 0.1). Both are offered against local shortcuts (issue: LCI recognised
+            from 8×8 patches); the defaults follow the thesis text.
         fool_classifier: keep the −L_SSL term (table 4.1 e switches it off).
         patch_autoencoding: keep the λ_AE term and the decoys (table 4.1 f switches both off).
         frozen: train F (and D) only in a pre-training phase of ``pretrain_steps`` steps
@@ -94,6 +98,8 @@ class LimitedContextInpainting(LearnedTransform):
         lambda_ae: float = 50.0,
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
+        discriminator_lr_factor: float = 1.0,
+        noise_scale: float = 1.0,
         fool_classifier: bool = True,
         patch_autoencoding: bool = True,
         frozen: bool = False,
@@ -108,17 +114,25 @@ class LimitedContextInpainting(LearnedTransform):
             raise ValueError(f"lci border must be >= 0 pixels, got {border}")
         if patch_size <= 0:
             raise ValueError(f"lci patch_size must be > 0 (a fraction <= 1 or pixels > 1), got {patch_size}")
+        if discriminator_lr_factor <= 0 or noise_scale < 0:
+            raise ValueError(
+                f"lci discriminator_lr_factor must be > 0 and noise_scale >= 0, got {discriminator_lr_factor}, "
+                f"{noise_scale}"
+            )
         if frozen and pretrain_steps < 1:
             raise ValueError("a frozen lci inpainter needs pretrain_steps >= 1 to be trained before freezing")
         self.channels, self.patch_size, self.border, self.width = channels, patch_size, border, width
         self.lambda_border, self.lambda_ae = lambda_border, lambda_ae
+        self.noise_scale = noise_scale
         self.fool_classifier, self.patch_autoencoding = fool_classifier, patch_autoencoding
         self.frozen, self.pretrain_steps = frozen, pretrain_steps
         self.decoy_for = tuple(decoy_for) if patch_autoencoding else ()
         self.inpainter = Inpainter(channels, width)
         self.discriminator = PatchDiscriminator(channels, width)
         self.inpainter_optimizer = torch.optim.Adam(self.inpainter.parameters(), lr=lr, betas=tuple(betas))
-        self.discriminator_optimizer = torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=tuple(betas))
+        self.discriminator_optimizer = torch.optim.Adam(
+            self.discriminator.parameters(), lr=lr * discriminator_lr_factor, betas=tuple(betas)
+        )
         self.generator = torch.Generator().manual_seed(seed)
         self.class_label: dict[str, int] = {"lci": 0}
         self.objective = gan_objective(objective)
@@ -150,7 +164,7 @@ class LimitedContextInpainting(LearnedTransform):
         batch, _, height, width = images.shape
         side = patch_side(min(height, width), self.patch_size)
         corners = sample_patch_corners(batch, height, width, side, generator)
-        noise = torch.randn((batch, images.shape[1], side, side), generator=generator)
+        noise = self.noise_scale * torch.randn((batch, images.shape[1], side, side), generator=generator)
         return side, corners, noise
 
     def apply(self, batch, variant, generator=None):
