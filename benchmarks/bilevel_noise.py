@@ -3,8 +3,12 @@
 Setup, scaled down from sec. 8.4.3 to the regime where plain SGD memorises (a CPU budget): CifarNet
 (width-scaled) plus a linear classifier on 1000 Fashion-MNIST train images (100 per class) whose
 labels are corrupted with ``corrupt_labels`` (a fraction π per class moved uniformly to the other
-classes), π ∈ {0, 0.5, 0.8}; 300 epochs, SGD with momentum 0.9, lr 0.01 × 0.95 per epoch, no
-augmentation (sec. 8.4.1 for CifarNet). Methods, at equal sample visits (sec. 8.2.1):
+classes), π ∈ {0, 0.5, 0.8}; 300 epochs, SGD with momentum 0.9, lr 0.01 decayed by 0.95 per
+50,000 sample visits, no augmentation (sec. 8.4.1 for CifarNet, whose 0.95 is per CIFAR-10 epoch of
+50K images: the schedule per step is the thesis's). A first attempt decayed by 0.95 per epoch of
+these 1000 images: the rate had vanished after about 60 epochs and SGD did not memorise (train
+accuracy 43 % on the noisy labels at π = 0.5), so the regime the claim is about was never reached.
+Methods, at equal sample visits (sec. 8.2.1):
 
   * ``sgd``: SGD on mini-batches of b = 16;
   * ``bilevel``: k = 8 label-balanced mini-batches of b per step, μ̂ = 0.01, λ̂ = 1 (sec. 8.4.1
@@ -55,11 +59,12 @@ FULL = {
     "test": 2000,
     "epochs": 300,
     "eval_every": 10,
-    "noise": [0.0, 0.5, 0.8],
+    "noise": [0.5, 0.8, 0.0],  # the claims' noise levels first; tables and plots sort them
     "width": 0.25,
     "seeds": 3,
 }
 K, BATCH, MU, LAMBDA, LR, MOMENTUM, DECAY, DATA_SEED = 8, 16, 0.01, 1.0, 0.01, 0.9, 0.95, 0
+DECAY_VISITS = 50_000  # the decay is per this many sample visits (one CIFAR-10 epoch)
 METHODS = {
     "sgd": "SGD (b = 16)",
     "bilevel": "bilevel (k = 8, b = 16)",
@@ -113,7 +118,7 @@ def _train(method: str, data: dict[str, torch.Tensor], cfg: dict[str, Any], seed
         optimizer = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
         batch = K * BATCH if method == "sgd_kb" else BATCH
         loader = DataLoader(dataset, batch_size=batch, shuffle=True, generator=torch.Generator().manual_seed(seed))
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, DECAY)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, DECAY ** (len(images) / DECAY_VISITS))
     torch.manual_seed(seed)
     seconds, visits, steps, negative, curve = 0.0, 0, 0, [], []
     for epoch in range(cfg["epochs"]):
@@ -256,8 +261,18 @@ def _run(cfg: dict[str, Any], suite: str, finished_only: bool) -> dict[str, Any]
                     flush=True,
                 )
     timing = time_gradients(train_x, clean, cfg["width"], BATCH, repeats=3 if suite != "full" else 30)
+    runs = {noise: runs[noise] for noise in sorted(runs, key=float)}
     return {
-        "settings": {**cfg, "k": K, "batch": BATCH, "mu": MU, "lambda": LAMBDA, "lr": LR, "decay": DECAY},
+        "settings": {
+            **cfg,
+            "k": K,
+            "batch": BATCH,
+            "mu": MU,
+            "lambda": LAMBDA,
+            "lr": LR,
+            "decay": DECAY,
+            "decay_visits": DECAY_VISITS,
+        },
         "runs": runs,
         "missing": partial.missing,
         "gradients": timing,
@@ -301,7 +316,8 @@ def to_markdown(result: dict[str, Any]) -> str:
         f"({s['per_class']} per class) with a fraction π of each class relabelled uniformly to the other classes, "
         f"{result['num_test']} clean test images; {result.get('torch_threads', 1)} torch thread. "
         f"Model: CifarNet at width {s['width']} + linear classifier. "
-        f"All: SGD momentum 0.9, lr {s['lr']} × {s['decay']} per epoch, {s['epochs']} epochs (equal sample visits). "
+        f"All: SGD momentum 0.9, lr {s['lr']} × {s['decay']} per {s['decay_visits']} sample visits, {s['epochs']} "
+        "epochs (equal sample visits). "
         f"Bilevel: k = {s['k']} label-balanced mini-batches of {s['batch']}, μ̂ = {s['mu']}, λ̂ = {s['lambda']}, "
         "training set as validation set. Seeds: "
         f"{', '.join(map(str, range(seeds)))} ({seeds} per row{'; every row is single-seed' if seeds < 2 else ''}); "
