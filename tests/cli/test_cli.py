@@ -187,3 +187,19 @@ def test_gan_on_the_embedded_image_set_from_the_command_line(tmp_path, capsys):
     assert main(["gan", "configs/ch7_dfgan_fashion_mnist.yaml"] + [a for s in sets for a in ("--set", s)]) == 0
     assert "trained 2 generator steps" in capsys.readouterr().out
     assert json.loads((tmp_path / "gan" / "summary.json").read_text())["data"] == "upright_objects"
+
+
+def test_gan_on_an_image_folder_from_the_command_line(tmp_path, capsys):
+    # 40 px files in class folders, resized to the config's 32 px by the image folder itself.
+    generator = torch.Generator().manual_seed(0)
+    for kind in ("cats", "dogs"):
+        (tmp_path / "images" / kind).mkdir(parents=True)
+        for i in range(8):
+            pixels = (torch.rand(40, 40, 3, generator=generator) * 255).to(torch.uint8).numpy()
+            Image.fromarray(pixels).save(tmp_path / "images" / kind / f"{i}.png")
+    sets = [f"output_dir={tmp_path / 'gan'}", "data={name: image_folder, root: " + str(tmp_path / "images") + "}"]
+    sets += ["width=0.125", "batch_size=8", "steps=2", "sample_every=2", "eval.extractor=none", "device=cpu"]
+    assert main(["gan", "configs/ch7_dfgan_fashion_mnist.yaml"] + [a for s in sets for a in ("--set", s)]) == 0
+    assert "trained 2 generator steps" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "gan" / "summary.json").read_text())
+    assert summary["data"] == "image_folder" and (tmp_path / "gan" / "samples_0000002.png").is_file()
