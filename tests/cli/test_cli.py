@@ -203,3 +203,25 @@ def test_gan_on_an_image_folder_from_the_command_line(tmp_path, capsys):
     assert "trained 2 generator steps" in capsys.readouterr().out
     summary = json.loads((tmp_path / "gan" / "summary.json").read_text())
     assert summary["data"] == "image_folder" and (tmp_path / "gan" / "samples_0000002.png").is_file()
+
+
+def test_audit_audits_the_trained_lci_of_the_run_checkpoint(tiny_config, tmp_path, capsys, monkeypatch):
+    import transformrec.audit as audit_package
+    from transformrec.training.checkpoint import load_checkpoint
+
+    lci = ["--set", "transforms=[identity, {name: lci, width: 4}]", "--set", "train.max_steps=2"]
+    assert main(["pretrain", str(tiny_config), *TINY, *lci]) == 0
+    audited = {}
+
+    def capture(transform_set, data, **kwargs):
+        audited["inpainter"] = transform_set.learned_transforms[0].inpainter.state_dict()
+        raise SystemExit(0)  # the probes themselves are tested above
+
+    monkeypatch.setattr(audit_package, "audit_transform_set", capture)
+    with pytest.raises(SystemExit):
+        main(["audit", str(tiny_config), *TINY, *lci])
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    assert f"learned transforms loaded from {checkpoint}" in capsys.readouterr().out
+    trained = load_checkpoint(checkpoint)["learned"][0]
+    inpainter = {k[len("inpainter.") :]: v for k, v in trained["module"].items() if k.startswith("inpainter.")}
+    assert inpainter and all(torch.equal(audited["inpainter"][k], v) for k, v in inpainter.items())

@@ -71,11 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_config_arguments(show)
     show.add_argument("--out", default=None, help="PNG path (default: <output_dir>/transforms.png)")
     show.add_argument("--num-images", type=int, default=6)
-    show.add_argument(
-        "--checkpoint",
-        default=None,
-        help="checkpoint to load learned transforms (LCI) from (default: <output_dir>/checkpoint.pt if present)",
-    )
+    _add_checkpoint_argument(show)
 
     audit = commands.add_parser(
         "audit",
@@ -87,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--num-images", type=int, default=512, help="images of the config's data to audit on")
     audit.add_argument("--steps", type=int, default=1000, help="training steps of each probe classifier")
     audit.add_argument("--out", default=None, help="JSON report path (default: <output_dir>/audit.json)")
+    _add_checkpoint_argument(audit)
 
     gan = commands.add_parser(
         "gan", help="train a (distribution-filtering) GAN of chapter 7 with sample grids and FID / IS", **HELP_FORMAT
@@ -211,16 +208,39 @@ def _probe_gain(results: dict) -> str | None:
     )
 
 
+def _add_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--checkpoint",
+        default=None,
+        help="checkpoint to load learned transforms (LCI, damage & repair) from "
+        "(default: <output_dir>/checkpoint.pt if present)",
+    )
+
+
+def _learned_checkpoint(config, args: argparse.Namespace) -> Path | None:
+    """``--checkpoint``, else the run's own checkpoint when it exists."""
+    if args.checkpoint is not None:
+        return Path(args.checkpoint)
+    own = Path(config.output_dir) / "checkpoint.pt"
+    return own if own.exists() else None
+
+
 def _audit(config, args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from transformrec.audit import audit_transform_set
     from transformrec.config.build import build_data, build_transform_set
+    from transformrec.training.checkpoint import load_learned_transforms
     from transformrec.training.distributed import resolve_device
 
+    data = build_data(config.data)
+    transform_set = build_transform_set(config, data)
+    checkpoint = _learned_checkpoint(config, args)
+    if load_learned_transforms(transform_set, checkpoint):
+        print(f"learned transforms loaded from {checkpoint}")
     report = audit_transform_set(
-        build_transform_set(config),
-        build_data(config.data),
+        transform_set,
+        data,
         num_images=args.num_images,
         patch_size=args.patch_size,
         steps=args.steps,
@@ -313,9 +333,7 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "show" and main_process:
         from transformrec.cli.show import render_transform_grid
 
-        checkpoint = args.checkpoint
-        if checkpoint is None and (Path(config.output_dir) / "checkpoint.pt").exists():
-            checkpoint = Path(config.output_dir) / "checkpoint.pt"
+        checkpoint = _learned_checkpoint(config, args)
         figure = render_transform_grid(
             config, args.out or f"{config.output_dir}/transforms.png", args.num_images, checkpoint=checkpoint
         )

@@ -27,7 +27,7 @@ import torch  # noqa: E402
 from transformrec.config.build import build_data, build_transform_set  # noqa: E402
 from transformrec.config.schema import ExperimentConfig  # noqa: E402
 from transformrec.targets import IGNORE_INDEX  # noqa: E402
-from transformrec.training.checkpoint import load_checkpoint  # noqa: E402
+from transformrec.training.checkpoint import load_learned_transforms  # noqa: E402
 from transformrec.transforms.transform_set import TransformSet  # noqa: E402
 
 CELL_INCHES = 1.4
@@ -146,11 +146,7 @@ def render_transform_grid(
     """
     dataset = build_data(config.data)
     transform_set = build_transform_set(config, dataset)
-    learned_loaded = checkpoint is not None and bool(transform_set.learned_transforms)
-    if learned_loaded:
-        learned_states = load_checkpoint(checkpoint)["learned"]
-        for learned, state in zip(transform_set.learned_transforms, learned_states, strict=True):
-            learned.load_checkpoint_state(state)
+    learned_loaded = load_learned_transforms(transform_set, checkpoint)
     generator = torch.Generator().manual_seed(seed)
     path = transform_set.data_path(dataset, seed=seed)
     picks = torch.randperm(len(path.dataset), generator=generator)[:num_images].tolist()

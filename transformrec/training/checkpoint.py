@@ -32,3 +32,18 @@ def state_dict_mismatch(error: RuntimeError) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     telling = ("size mismatch", "Missing key", "Unexpected key")
     return next((line for line in lines if line.startswith(telling)), lines[0] if lines else "").rstrip(".:")
+
+
+def load_learned_transforms(transform_set: Any, checkpoint: str | Path | None) -> bool:
+    """Load ``transform_set``'s learned transforms (LCI, damage & repair) from a training checkpoint.
+
+    Why one helper: what a learned transform looks like (``transformrec show``) and whether it can be
+    told from local patches (``transformrec audit``) are only meaningful for the trained networks.
+    Returns whether anything was loaded (False without a checkpoint or without learned transforms).
+    """
+    if checkpoint is None or not transform_set.learned_transforms:
+        return False
+    states = load_checkpoint(checkpoint)["learned"]
+    for learned, state in zip(transform_set.learned_transforms, states, strict=True):
+        learned.load_checkpoint_state(state)
+    return True
