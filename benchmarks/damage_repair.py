@@ -21,7 +21,6 @@ from typing import Any
 
 import torch
 
-from benchmarks.lci_tables import order_disagreements
 from benchmarks.plots import image_grid
 from benchmarks.probing import TAPS, probe_conv_layers
 from transformrec import experiment
@@ -251,3 +250,16 @@ def to_markdown(result: dict) -> str:
             "nested drop masks (fig. 3.6; the last column is fig. 3.3 (c), the damaged feature decoded without R).",
         ]
     return "\n".join(lines)
+
+
+def order_disagreements(ours: dict[str, float], thesis: dict[str, float]) -> list[str]:
+    """Pairs of rows ranked one way by our numbers and the other way by the thesis's."""
+    names = [n for n in thesis if n in ours]
+    flips = []
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            if (ours[first] - ours[second]) * (thesis[first] - thesis[second]) < 0:
+                better = first if ours[first] > ours[second] else second
+                worse = second if better == first else first
+                flips.append(f"{better} > {worse}")
+    return flips

@@ -1,16 +1,30 @@
-"""Tables 4.1 and 4.2 at small scale: which transforms, and which LCI design choices, give better features.
+"""Tables 4.2 and 4.1 at small scale over seeds, with the gates that say whether a row can be trusted.
 
-Every row pretrains the same AlexNet-BN on the same Fashion-MNIST images with a different
-TransformSet (table 4.2) or a different LCI ablation (table 4.1, LCI as the only transform), then
-trains linear probes on conv1–conv5 with the same labelled subset, so rows differ only in the
-pretext task. A small procedural-scene run repeats the key rows of table 4.2 on synthetic colour
-images. The thesis's STL-10 numbers are printed beside ours, and every pair of rows whose
-conv5 order differs from the thesis's is listed.
+Every row pretrains AlexNet-BN (``configs/quickstart.yaml`` on the embedded ``upright_objects``;
+``configs/fashion_mnist_rot_warp.yaml`` on Fashion-MNIST as the second column) with another
+TransformSet (table 4.2) or LCI ablation (table 4.1, identity vs LCI, on ``upright_objects``) for a
+fixed number of pretext steps, then runs the config's linear probe on every layer (every tap
+resized to one dimension, as ``transformrec demo`` does). The seed sets the initialisation, the
+data order, the learned transforms' draws and the probe's labelled subset, so the rows of one
+seed are paired; the Random row is the random-init probe of the same seed (computed beside the
+Rot run). LCI runs with inpainter/discriminator width 16 (0.42 s per step on one thread).
+
+Claims fixed before the runs, as paired differences at conv5 and at the best layer (labels of
+:mod:`benchmarks.seed_statistics`): Rot > Random, Warp > Random, LCI > Random, and Rot + Warp + LCI
+above each single transform (table 4.2: 73.7 vs 70.1, 55.3, 68.0 at conv5 on STL-10).
+
+Gates printed beside every row (issue: local shortcuts make a pretext table meaningless):
+  * patch separability: ``transformrec audit``'s held-out accuracy of telling each transform from
+    identity on 8×8 patches, with the trained learned transforms (seed 0); a row passes at ≤ 0.8;
+  * saturation: the pretext accuracy after the first tenth of the steps; a row passes below 0.95.
+
+Finished runs are kept in ``results/lci_tables.<suite>.partial.json``.
 """
 
 from __future__ import annotations
 
-import json
+import csv
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -18,207 +32,313 @@ from typing import Any
 
 import torch
 
-from benchmarks.probing import TAPS, probe_conv_layers
+from benchmarks.partial_results import PartialResults
+from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec import experiment
+from transformrec.audit import audit_transform_set
 from transformrec.cli.show import render_transform_grid
-from transformrec.config.build import build_data
+from transformrec.config.build import build_data, build_transform_set
 from transformrec.config.loading import load_config
+from transformrec.data.fashion_mnist import DEBIAN_DIR
+from transformrec.training.checkpoint import load_learned_transforms
 
 NAME = "lci_tables"
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "configs" / "fashion_mnist_rot_warp.yaml"
-PICTURE = Path(__file__).resolve().parent / "results" / "lci_examples.png"
-PARTIAL = Path(__file__).resolve().parent / "results" / "lci_tables.partial.json"
-LCI = "{name: lci, width: 32, patch_size: 0.75, border: 2}"
-
+RESULTS = Path(__file__).resolve().parent / "results"
+PICTURE = RESULTS / "lci_examples.png"
+DATASETS = {
+    "upright_objects": {"config": "configs/quickstart.yaml", "needs_fashion_mnist": False},
+    "fashion_mnist": {"config": "configs/fashion_mnist_rot_warp.yaml", "needs_fashion_mnist": True},
+}
+LCI = "{name: lci, width: 16, patch_size: 0.75, border: 2}"
 TABLE_4_2 = {
     "Random": None,
+    "Rot": "[identity, rotation]",
     "Warp": "[identity, warp]",
     "LCI": f"[identity, {LCI}]",
-    "Rot": "[identity, rotation]",
     "Warp + LCI": f"[identity, warp, {LCI}]",
     "Rot + Warp": "[identity, rotation, warp]",
     "Rot + LCI": f"[identity, rotation, {LCI}]",
     "Rot + Warp + LCI": f"[identity, rotation, warp, {LCI}]",
 }
-TABLE_4_1 = {  # identity vs LCI only; patch sides are the thesis's 32/40/56 of 64 as fractions
-    "(a) patch 0.5 (16 px)": "[identity, {name: lci, width: 32, patch_size: 0.5}]",
-    "(b) patch 0.625 (20 px)": "[identity, {name: lci, width: 32, patch_size: 0.625}]",
-    "(c) patch 0.875 (28 px)": "[identity, {name: lci, width: 32, patch_size: 0.875}]",
-    "(d) pre-trained and frozen F": "[identity, {name: lci, width: 32, frozen: true, pretrain_steps: PRETRAIN}]",
-    "(e) no adversarial loss w.r.t. C": "[identity, {name: lci, width: 32, fool_classifier: false}]",
-    "(f) no patch autoencoding": "[identity, {name: lci, width: 32, patch_autoencoding: false}]",
+SEEDED = ("Random", "Rot", "Warp", "LCI", "Rot + Warp + LCI")
+TABLE_4_1 = {  # identity vs LCI only; the thesis's 32/40/56 px patches of 64 as fractions
+    "(a) patch 0.5": "[identity, {name: lci, width: 16, patch_size: 0.5}]",
+    "(b) patch 0.625": "[identity, {name: lci, width: 16, patch_size: 0.625}]",
+    "(c) patch 0.875": "[identity, {name: lci, width: 16, patch_size: 0.875}]",
+    "(d) pre-trained and frozen F": "[identity, {name: lci, width: 16, frozen: true, pretrain_steps: PRETRAIN}]",
+    "(e) no adversarial loss w.r.t. C": "[identity, {name: lci, width: 16, fool_classifier: false}]",
+    "(f) no patch autoencoding": "[identity, {name: lci, width: 16, patch_autoencoding: false}]",
 }
-THESIS_4_2_STL10 = {  # table 4.2, conv1..conv5, %
-    "Random": (48.4, 53.3, 51.1, 48.7, 47.9),
-    "Warp": (57.2, 64.2, 62.8, 58.8, 55.3),
-    "LCI": (58.8, 67.2, 67.4, 68.1, 68.0),
-    "Rot": (58.2, 67.3, 69.3, 69.9, 70.1),
-    "Warp + LCI": (59.3, 68.1, 69.5, 68.5, 67.2),
-    "Rot + Warp": (57.4, 69.2, 70.7, 70.5, 70.6),
-    "Rot + LCI": (58.5, 69.2, 71.3, 72.8, 72.3),
-    "Rot + Warp + LCI": (59.2, 69.7, 71.9, 73.1, 73.7),
+THESIS_4_2_CONV5 = {  # table 4.2, STL-10, %
+    "Random": 47.9,
+    "Rot": 70.1,
+    "Warp": 55.3,
+    "LCI": 68.0,
+    "Warp + LCI": 67.2,
+    "Rot + Warp": 70.6,
+    "Rot + LCI": 72.3,
+    "Rot + Warp + LCI": 73.7,
 }
-THESIS_4_1_STL10 = {  # table 4.1, conv5, %
-    "(a) patch 0.5 (16 px)": 61.2,
-    "(b) patch 0.625 (20 px)": 70.6,
-    "(c) patch 0.875 (28 px)": 75.1,
+THESIS_4_1_CONV5 = {
+    "(a) patch 0.5": 61.2,
+    "(b) patch 0.625": 70.6,
+    "(c) patch 0.875": 75.1,
     "(d) pre-trained and frozen F": 63.7,
     "(e) no adversarial loss w.r.t. C": 68.0,
     "(f) no patch autoencoding": 69.5,
-    "Baseline (patch 0.75, 24 px)": 76.2,
+    "LCI (baseline: patch 0.75)": 76.2,
 }
-PROCEDURAL_ROWS = ("Random", "Rot", "LCI", "Rot + Warp + LCI")
-
-SCALES = {
-    "smoke": dict(images=256, epochs=1, labels=10, probe_epochs=5, pretrain=2, procedural_images=128),
-    "quick": dict(images=2000, epochs=1, labels=100, probe_epochs=30, pretrain=20, procedural_images=1000),
-    "full": dict(images=8000, epochs=2, labels=100, probe_epochs=100, pretrain=200, procedural_images=3000),
+SUITES = {
+    "smoke": {
+        "steps": 2,
+        "seeds": 1,
+        "rows": ("Random", "Rot", "LCI"),
+        "rows_4_1": ("(d) pre-trained and frozen F",),
+        "datasets": ("upright_objects",),
+        "pretrain": 2,
+        "audit_images": 16,
+        "audit_steps": 5,
+        "overrides": {
+            "upright_objects": [
+                "data.num_samples=128",
+                "evaluation.labels_per_class=5",
+                "evaluation.test_data.num_samples=100",
+                "evaluation.options={epochs: 2}",
+            ]
+        },
+    },
+    "quick": {
+        "steps": 300,
+        "seeds": 1,
+        "rows": SEEDED,
+        "rows_4_1": (),
+        "datasets": tuple(DATASETS),
+        "pretrain": 100,
+        "audit_images": 256,
+        "audit_steps": 300,
+        "overrides": {},
+    },
+    "full": {
+        "steps": 1000,
+        "seeds": 3,
+        "rows": tuple(TABLE_4_2),
+        "rows_4_1": tuple(TABLE_4_1),
+        "datasets": tuple(DATASETS),
+        "pretrain": 500,
+        "audit_images": 512,
+        "audit_steps": 1000,
+        "overrides": {},
+    },
 }
+PATCH = 8
+PATCH_GATE, SATURATION_GATE = 0.8, 0.95
 
 
-def _run_rows(rows: dict[str, str | None], base: list[str], scale: dict, picture_row: str | None = None) -> dict:
-    """Pretrain and probe every row; one shared labelled subset and test set for all of them."""
-    config = load_config(CONFIG, base)
-    train_set, test_set = build_data(config.evaluation.train_data), build_data(config.evaluation.test_data)
-    results: dict[str, Any] = {}
-    finished = json.loads(PARTIAL.read_text()) if PARTIAL.exists() else {}
-    for row, transforms in rows.items():
-        key = json.dumps([base, transforms, scale])  # a row is reused only under identical settings
-        if key in finished and row != picture_row:
-            results[row] = finished[key]
-            print(f"  {row}: reused from {PARTIAL.name}", flush=True)
-            continue
-        started = time.perf_counter()
-        if transforms is None:
-            results[row] = {"probe": probe_conv_layers(config, None, train_set, test_set, scale)}
-            finished[key] = results[row]
-            continue
-        with tempfile.TemporaryDirectory() as out:
-            row_config = load_config(CONFIG, [*base, f"transforms={transforms}", f"output_dir={out}"])
-            summary = experiment.pretrain(row_config, progress=False)
-            probe = probe_conv_layers(row_config, Path(out) / "backbone.pt", train_set, test_set, scale)
-            if row == picture_row:
-                PICTURE.parent.mkdir(parents=True, exist_ok=True)
-                render_transform_grid(row_config, PICTURE, num_images=6, checkpoint=Path(out) / "checkpoint.pt")
-        metrics = summary["final_metrics"]
-        results[row] = {
-            "transforms": transforms,
-            "probe": probe,
-            "pretext_accuracy": metrics.get("acc/transform"),
-            "pretext_steps": summary["steps"],
-            "seconds": time.perf_counter() - started,
-        }
-        print(f"  {row}: conv5 {probe['conv5']:.3f} ({time.perf_counter() - started:.0f} s)", flush=True)
-        finished[key] = results[row]
-        PARTIAL.write_text(json.dumps(finished))  # an interrupted run resumes from the rows it finished
-    return results
+def _accuracy_after_first_tenth(run_dir: Path, steps: int) -> float | None:
+    """The pretext accuracy logged at (or just after) a tenth of the steps, from ``metrics.csv``."""
+    path = run_dir / "metrics.csv"
+    if not path.exists():
+        return None
+    with path.open(newline="") as stream:
+        rows = [r for r in csv.DictReader(stream) if r.get("acc/transform")]
+    later = [r for r in rows if float(r["step"]) >= steps / 10]
+    return float(later[0]["acc/transform"]) if later else None
 
 
-def run(suite: str = "quick") -> dict:
-    """Smoke: a few hundred images, 3 + 1 rows, no picture. Quick: 2k images, 1 epoch, table 4.2's key
-    rows only. Full: 8k images, 2 epochs, both tables."""
-    scale = SCALES[suite]
-    base = [f"data.limit={scale['images']}", f"train.epochs={scale['epochs']}"]
-    if suite == "smoke":
-        base.append("evaluation.test_data={name: fashion_mnist, split: test, image_size: 32, limit: 500}")
-    rows_4_2 = {k: v for k, v in TABLE_4_2.items() if suite == "full" or k in PROCEDURAL_ROWS}
-    rows_4_1 = {k: v.replace("PRETRAIN", str(scale["pretrain"])) for k, v in TABLE_4_1.items()}
-    if suite == "smoke":
-        rows_4_2 = {k: rows_4_2[k] for k in ("Random", "LCI", "Rot + Warp + LCI")}
-        rows_4_1 = {k: v for k, v in rows_4_1.items() if k.startswith("(d)")}
-    elif suite == "quick":
-        rows_4_1 = {}
-    table_4_2 = _run_rows(rows_4_2, base, scale, picture_row="Rot + Warp + LCI" if suite == "full" else None)
-    table_4_1 = _run_rows(rows_4_1, base, scale)
-    if "LCI" in table_4_2:
-        table_4_1["Baseline (patch 0.75, 24 px)"] = table_4_2["LCI"]
-    procedural_base = [
-        f"data={{name: procedural, num_samples: {scale['procedural_images']}, image_size: 32}}",
-        f"train.epochs={scale['epochs']}",
-        "evaluation.train_data={name: procedural, num_samples: 2000, image_size: 32}",
-        f"evaluation.test_data={{name: procedural, num_samples: {200 if suite == 'smoke' else 2000}, "
-        "image_size: 32, split: test}",
-    ]
-    procedural = _run_rows({k: TABLE_4_2[k] for k in PROCEDURAL_ROWS}, procedural_base, scale)
-    PARTIAL.unlink(missing_ok=True)
+def _patch_gate(config, checkpoint: Path, cfg: dict) -> dict[str, dict[str, float]]:
+    """Per transform class: held-out separability from identity on 8×8 patches and on whole images."""
+    data = build_data(config.data)
+    transform_set = build_transform_set(config, data)
+    load_learned_transforms(transform_set, checkpoint)
+    report = audit_transform_set(
+        transform_set, data, num_images=cfg["audit_images"], patch_size=PATCH, steps=cfg["audit_steps"], seed=0
+    )
+    reference = report.classes.index("identity")
     return {
-        "scale": scale,
-        "torch_threads": torch.get_num_threads(),
-        "config": str(CONFIG.relative_to(ROOT)),
-        "base_overrides": base,
-        "procedural_overrides": procedural_base,
-        "table_4_2": table_4_2,
-        "table_4_1": table_4_1,
-        "procedural_4_2": procedural,
-        "picture": str(PICTURE.relative_to(ROOT)) if suite == "full" and PICTURE.exists() else None,
+        name: {"local": report.local_pairwise[reference][i], "global": report.global_pairwise[reference][i]}
+        for i, name in enumerate(report.classes)
+        if i != reference and report.local_pairwise[reference][i] is not None
     }
 
 
-def order_disagreements(ours: dict[str, float], thesis: dict[str, float]) -> list[str]:
-    """Pairs of rows ranked one way by our numbers and the other way by the thesis's."""
-    names = [n for n in thesis if n in ours]
-    flips = []
-    for i, first in enumerate(names):
-        for second in names[i + 1 :]:
-            if (ours[first] - ours[second]) * (thesis[first] - thesis[second]) < 0:
-                better = first if ours[first] > ours[second] else second
-                worse = second if better == first else first
-                flips.append(f"{better} > {worse}")
-    return flips
+def _one_run(dataset: str, transforms: str, seed: int, cfg: dict, with_random: bool, picture: bool) -> dict:
+    spec = DATASETS[dataset]
+    overrides = [
+        *cfg["overrides"].get(dataset, []),
+        f"seed={seed}",
+        f"transforms={transforms}",
+        f"train.max_steps={cfg['steps']}",
+        "train.epochs=1000",
+    ]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        config = load_config(ROOT / spec["config"], [*overrides, f"output_dir={out}"])
+        summary = experiment.pretrain(config, progress=False)
+        results = experiment.evaluate(config, random_baseline=with_random)
+        run_dir, checkpoint = Path(out), Path(out) / "checkpoint.pt"
+        gates = {"first_tenth_accuracy": _accuracy_after_first_tenth(run_dir, summary["steps"])}
+        if seed == 0:
+            gates["patch"] = _patch_gate(config, checkpoint, cfg)
+        if picture:
+            render_transform_grid(config, PICTURE, num_images=6, checkpoint=checkpoint)
+    per_tap = {
+        name: {t: v["test_acc"] for t, v in results[name]["per_tap"].items()}
+        for name in ("pretrained", "random")
+        if name in results
+    }
+    return {
+        "overrides": overrides,
+        "steps": summary["steps"],
+        "pretext_accuracy": summary["final_metrics"].get("acc/transform"),
+        "pretrained": per_tap["pretrained"],
+        "random": per_tap.get("random"),
+        "gates": gates,
+        "seconds": time.perf_counter() - started,
+    }
 
 
-def _per_tap_table(rows: dict, thesis: dict | None) -> list[str]:
-    lines = ["| pretext | " + " | ".join(TAPS) + " | pretext acc | thesis conv5 (STL-10) |", "|---|" + "---|" * 7]
-    for row, outcome in rows.items():
-        cells = " | ".join(f"{100 * outcome['probe'][t]:.1f}" for t in TAPS)
-        pretext = outcome.get("pretext_accuracy")
-        pretext_text = f"{pretext:.3f}" if isinstance(pretext, float) else "–"
-        reference = f"{thesis[row][-1]:.1f}" if thesis and row in thesis else "–"
-        lines.append(f"| {row} | {cells} | {pretext_text} | {reference} |")
+def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = False) -> dict:
+    """Table 4.2 on every data set and table 4.1 on ``upright_objects`` (see the module docstring).
+
+    ``seeds`` applies to the seeded rows (Random, Rot, Warp, LCI, Rot + Warp + LCI; default 3 in
+    ``full``); the other rows run seed 0. ``finished_only``: build the tables from stored runs.
+    """
+    cfg = dict(SUITES[suite])
+    cfg["seeds"] = seeds or cfg["seeds"]
+    partial = PartialResults(
+        RESULTS / f"{NAME}.{suite}.partial.json", enabled=suite != "smoke", run_missing=not finished_only
+    )
+    result: dict[str, Any] = {"suite": suite, "settings": cfg, "datasets": {}, "skipped": []}
+    for dataset in cfg["datasets"]:
+        if DATASETS[dataset]["needs_fashion_mnist"] and not os.path.isdir(DEBIAN_DIR):
+            result["skipped"].append(f"{dataset}: dataset-fashion-mnist is not installed")
+            continue
+        tables: dict[str, dict[str, list[dict]]] = {"4.2": {}, "4.1": {}}
+        rows = [(table, row) for row in cfg["rows"] for table in ("4.2",)]
+        if dataset == "upright_objects":
+            rows += [("4.1", row) for row in cfg["rows_4_1"]]
+        for table, row in rows:
+            if row == "Random":
+                continue  # the random-init probe of each seed comes with that seed's Rot run
+            transforms = (TABLE_4_2 if table == "4.2" else TABLE_4_1)[row].replace("PRETRAIN", str(cfg["pretrain"]))
+            seeds_of_row = range(cfg["seeds"]) if row in SEEDED else range(1)
+            for seed in seeds_of_row:
+                picture = suite == "full" and dataset == "upright_objects" and row == "Rot + Warp + LCI" and seed == 0
+
+                def one(dataset=dataset, transforms=transforms, seed=seed, row=row, picture=picture) -> dict:
+                    return _one_run(dataset, transforms, seed, cfg, with_random=row == "Rot", picture=picture)
+
+                out = partial.get_or_run(f"{dataset}/{table}/{row}/{seed}", one)
+                if out is None:
+                    continue
+                tables[table].setdefault(row, []).append({**out, "seed": seed})
+                if row == "Rot" and "Random" in cfg["rows"] and out["random"] is not None:
+                    random_row = {"pretrained": out["random"], "seed": seed, "gates": {}, "steps": 0}
+                    tables["4.2"].setdefault("Random", []).append(random_row)
+        order = list(TABLE_4_2)
+        tables["4.2"] = {row: tables["4.2"][row] for row in order if row in tables["4.2"]}
+        if "LCI" in tables["4.2"] and tables["4.1"]:
+            tables["4.1"]["LCI (baseline: patch 0.75)"] = tables["4.2"]["LCI"]
+        result["datasets"][dataset] = {"config": DATASETS[dataset]["config"], "tables": tables}
+    result["missing"] = partial.missing
+    result["picture"] = str(PICTURE.relative_to(ROOT)) if suite == "full" and PICTURE.exists() else None
+    result["torch_threads"] = torch.get_num_threads()
+    return result
+
+
+def _best(run: dict) -> float:
+    return max(run["pretrained"].values())
+
+
+def _conv5(run: dict) -> float:
+    return run["pretrained"].get("conv5", list(run["pretrained"].values())[-1])
+
+
+CLAIMS = (
+    ("Rot", "Random"),
+    ("Warp", "Random"),
+    ("LCI", "Random"),
+    ("Rot + Warp + LCI", "Rot"),
+    ("Rot + Warp + LCI", "Warp"),
+    ("Rot + Warp + LCI", "LCI"),
+)
+
+
+def _gate_cell(runs: list[dict]) -> str:
+    """Patch separability per transform (seed 0) and the accuracy after a tenth of the steps, with verdicts."""
+    gates = runs[0].get("gates", {})
+    parts = []
+    for name, sep in gates.get("patch", {}).items():
+        parts.append(f"{name} {sep['local']:.2f}{'' if sep['local'] <= PATCH_GATE else ' ✗'}")
+    tenth = [r["gates"].get("first_tenth_accuracy") for r in runs if r.get("gates", {}).get("first_tenth_accuracy")]
+    if tenth:
+        worst = max(tenth)
+        parts.append(f"acc@10% {worst:.2f}{'' if worst < SATURATION_GATE else ' ✗'}")
+    return "; ".join(parts) or "-"
+
+
+def _table(rows: dict[str, list[dict]], thesis: dict[str, float]) -> list[str]:
+    taps = list(next(iter(rows.values()))[0]["pretrained"])
+    lines = [
+        "| row | seeds | " + " | ".join(taps) + " | best layer | pretext acc | gates (8×8 patch sep. ≤ 0.8; "
+        "acc@10% < 0.95) | thesis conv5 (STL-10) |",
+        "|---|---|" + "---|" * (len(taps) + 4),
+    ]
+    for row, runs in rows.items():
+        cells = [format_mean_sd([r["pretrained"][t] for r in runs]) for t in taps]
+        pretext = [r["pretext_accuracy"] for r in runs if r.get("pretext_accuracy") is not None]
+        lines.append(
+            f"| {row} | {len(runs)} | " + " | ".join(cells) + f" | {format_mean_sd([_best(r) for r in runs])} | "
+            f"{format_mean_sd(pretext) if pretext else '-'} | {_gate_cell(runs)} | {thesis.get(row, '–')} |"
+        )
     return lines
 
 
 def to_markdown(result: dict) -> str:
-    scale = result["scale"]
+    s = result["settings"]
     lines = [
-        f"Pretext: Fashion-MNIST train split (Debian `dataset-fashion-mnist`), first {scale['images']} images, "
-        f"32x32, {scale['epochs']} epochs, `{result['config']}` (AlexNet-BN width 0.5, batch 64, eq. 4.1 `mode: all`); "
-        f"LCI with inpainter/discriminator width 32, 2 px border. Linear probes (accuracy %, conv1–conv5) on "
-        f"{scale['labels']} labels per class of the train split, {scale['probe_epochs']} epochs, tested on the 10k "
-        f"test split; the same labelled subset for every row. One seed; torch threads: {result['torch_threads']}.",
-        "",
-        "### Table 4.2 shape: combinations of transformations",
-        "",
-        *_per_tap_table(result["table_4_2"], THESIS_4_2_STL10),
+        f"Pretext: {s['steps']} steps per row (AlexNet-BN of each config, eq. 4.1 `mode: all`), LCI width 16, "
+        f"border 2; linear probe of the config on every layer. Seeds: {s['seeds']} on "
+        f"{', '.join(SEEDED)}; 1 (seed 0) on the other rows, which are single-seed. Cells: test accuracy %, "
+        "mean ± sd over seeds. Gates: held-out accuracy of telling each transform from identity on 8×8 "
+        "patches (seed 0, trained transforms) and the largest pretext accuracy after a tenth of the steps; "
+        f"✗ marks a failed gate. torch threads: {result['torch_threads']}.",
     ]
-    ours = {row: o["probe"]["conv5"] for row, o in result["table_4_2"].items()}
-    flips = order_disagreements(ours, {row: v[-1] for row, v in THESIS_4_2_STL10.items()})
-    lines += ["", f"conv5 orderings that differ from the thesis ({len(flips)} pairs): " + ("; ".join(flips) or "none")]
-    if result["table_4_1"]:
-        lines += [
-            "",
-            "### Table 4.1 shape: LCI ablations (LCI the only transform, conv5 probe)",
-            "",
-            "| ablation | conv5 | thesis conv5 (STL-10) |",
-            "|---|---|---|",
-        ]
-        for row, outcome in result["table_4_1"].items():
-            lines.append(f"| {row} | {100 * outcome['probe']['conv5']:.1f} | {THESIS_4_1_STL10[row]:.1f} |")
-        ours_4_1 = {row: o["probe"]["conv5"] for row, o in result["table_4_1"].items()}
-        flips = order_disagreements(ours_4_1, THESIS_4_1_STL10)
-        lines += ["", f"Orderings that differ from the thesis ({len(flips)} pairs): " + ("; ".join(flips) or "none")]
-    lines += [
-        "",
-        f"### Table 4.2 rows on the procedural scenes ({scale['procedural_images']} images, 32x32, colour)",
-        "",
-        *_per_tap_table(result["procedural_4_2"], THESIS_4_2_STL10),
-    ]
+    for skipped in result["skipped"]:
+        lines += ["", f"Skipped: {skipped}."]
+    for dataset, entry in result["datasets"].items():
+        tables = entry["tables"]
+        if tables["4.2"]:
+            lines += [
+                "",
+                f"### Table 4.2 on {dataset} (`{entry['config']}`)",
+                "",
+                *_table(tables["4.2"], THESIS_4_2_CONV5),
+            ]
+            lines += ["", "| claim (fixed before the runs) | conv5 (points) | best layer (points) |", "|---|---|---|"]
+            for better, worse in CLAIMS:
+                if better in tables["4.2"] and worse in tables["4.2"]:
+                    a, b = tables["4.2"][better], tables["4.2"][worse]
+                    lines.append(
+                        f"| {better} > {worse} | {format_ordering(paired_by_seed(a, b, _conv5))} | "
+                        f"{format_ordering(paired_by_seed(a, b, _best))} |"
+                    )
+        if tables["4.1"]:
+            lines += [
+                "",
+                f"### Table 4.1 on {dataset}: LCI ablations (identity vs LCI)",
+                "",
+                *_table(tables["4.1"], THESIS_4_1_CONV5),
+            ]
+    if result.get("missing"):
+        lines += ["", f"Not run yet ({len(result['missing'])} runs): " + ", ".join(f"`{k}`" for k in result["missing"])]
     if result.get("picture"):
         lines += [
             "",
-            f"`{result['picture']}`: six Fashion-MNIST images (rows) under identity, rot90, rot180, rot270, warp "
-            "and lci (columns) with the Rot + Warp + LCI run's trained inpainter; identity and rotation columns "
-            "may carry patch-autoencoded decoys, as the classifier sees them (sec. 4.2.4).",
+            f"![trained LCI outputs]({Path(result['picture']).relative_to('benchmarks').as_posix()})",
+            "",
+            "Six upright_objects images (rows) under every transform (columns) of the Rot + Warp + LCI run "
+            "(seed 0) with its trained inpainter.",
         ]
     return "\n".join(lines)
