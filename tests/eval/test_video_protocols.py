@@ -116,6 +116,10 @@ def test_sync_and_before_after_are_solved_by_an_oracle_and_not_by_a_blind_networ
     options = dict(pairs_per_video=12, epochs=150, grid=(16, 1, 1))
     sync = synchronization(FrameNumbers(), train, test, **options)
     assert sync["chance"] == 1 / 13 and sync["test_acc"] > 0.6  # 13 ordered classes from 72 pairs
+    # Table 5.3's second number: mean |predicted − true| offset in frames. A blind network can only
+    # guess; any constant guess over offsets uniform on −6…6 errs by at least 42/13 ≈ 3.2 frames.
+    assert sync["test_mae"] < 1.0
+    assert synchronization(MeanBrightness(blind=True), train, test, **options)["test_mae"] > 2.0
     assert before_after(FrameNumbers(), train, test, **options)["test_acc"] > 0.9
     blind = before_after(MeanBrightness(blind=True), train, test, **options)
     assert abs(blind["test_acc"] - 0.5) < 0.2 and blind["chance"] == 0.5
