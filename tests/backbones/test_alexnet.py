@@ -146,3 +146,22 @@ def test_taps_are_not_overwritten_by_later_in_place_ops() -> None:
         together = model.forward_taps(x, model.tap_names)
         for name in model.tap_names:
             assert torch.equal(together[name], model.forward_taps(x, [name])[name]), name
+
+
+def test_the_chapter_3_classifier_has_batch_norm_only_after_conv5_and_one_fc_layer():
+    # Sec. 3.3.3: "Batch normalization is only applied after conv5 ... we remove the second fully-connected layer."
+    net = AlexNetBN(width=0.25, fc_dim=64, image_size=32, batch_norm="conv5", fc_layers=1)
+    norms = {
+        name.split(".")[0] for name, module in net.stages.named_modules() if isinstance(module, torch.nn.BatchNorm2d)
+    }
+    assert norms == {"conv5"}
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in net.modules())
+    assert (
+        all(net.stages[f"conv{i}"].conv.bias is not None for i in range(1, 5)) and net.stages["conv5"].conv.bias is None
+    )
+    taps = net.forward_taps(torch.rand(2, 3, 32, 32), ["fc6", "fc7"])
+    assert torch.equal(taps["fc6"], taps["fc7"]) and taps["fc7"].shape == (2, 64)
+    with pytest.raises(ValueError, match="batch_norm must be one of"):
+        AlexNetBN(batch_norm="fc")
+    with pytest.raises(ValueError, match="fc_layers"):
+        AlexNetBN(fc_layers=3)

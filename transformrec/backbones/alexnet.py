@@ -89,25 +89,39 @@ def _scaled_channels(channels: int, width: float, groups: int) -> int:
 
 
 def _conv_stage(
-    in_channels: int, out_channels: int, kernel: int, stride: int, padding: int, groups: int, pool: nn.Module | None
+    in_channels: int,
+    out_channels: int,
+    kernel: int,
+    stride: int,
+    padding: int,
+    groups: int,
+    pool: nn.Module | None,
+    batch_norm: bool = True,
 ) -> nn.Sequential:
-    """[max-pool →] conv → BN → ReLU; the conv has no bias because BN supplies the shift."""
+    """[max-pool →] conv → [BN →] ReLU; with BN the conv has no bias, because BN supplies the shift."""
     layers: OrderedDict[str, nn.Module] = OrderedDict()
     if pool is not None:
         layers["pool"] = pool
-    layers["conv"] = nn.Conv2d(in_channels, out_channels, kernel, stride, padding, groups=groups, bias=False)
-    layers["bn"] = nn.BatchNorm2d(out_channels)
+    layers["conv"] = nn.Conv2d(in_channels, out_channels, kernel, stride, padding, groups=groups, bias=not batch_norm)
+    if batch_norm:
+        layers["bn"] = nn.BatchNorm2d(out_channels)
     layers["relu"] = nn.ReLU(inplace=True)
     return nn.Sequential(layers)
 
 
-def _fc_stage(in_features: int, out_features: int, prefix: Sequence[tuple[str, nn.Module]] = ()) -> nn.Sequential:
-    """[pool5 → flatten →] linear → BN → ReLU (fc6 and fc7 are not the final layer, so they get BN)."""
+def _fc_stage(
+    in_features: int, out_features: int, prefix: Sequence[tuple[str, nn.Module]] = (), batch_norm: bool = True
+) -> nn.Sequential:
+    """[pool5 → flatten →] linear → [BN →] ReLU (fc6 and fc7 are not the final layer, so they get BN)."""
     layers: OrderedDict[str, nn.Module] = OrderedDict(prefix)
-    layers["fc"] = nn.Linear(in_features, out_features, bias=False)
-    layers["bn"] = nn.BatchNorm1d(out_features)
+    layers["fc"] = nn.Linear(in_features, out_features, bias=not batch_norm)
+    if batch_norm:
+        layers["bn"] = nn.BatchNorm1d(out_features)
     layers["relu"] = nn.ReLU(inplace=True)
     return nn.Sequential(layers)
+
+
+BATCH_NORM_MODES = ("all", "conv5")
 
 
 class AlexNetBN(StagedBackbone):
@@ -125,6 +139,10 @@ class AlexNetBN(StagedBackbone):
         groups: 2 keeps the original two-stream layout of conv2, conv4 and conv5; 1 merges it.
         low_resolution: SAME padding everywhere and no pool5, for 32-96 px inputs (section 4.4).
         image_size: side of the square input; fixes the input size of fc6.
+        batch_norm: ``all`` (every conv and fc layer, chapter 4) or ``conv5`` (only after conv5: the
+            chapter 3 classifier, sec. 3.3.3).
+        fc_layers: 2 (fc6, fc7) or 1 (chapter 3 "removes the second fully-connected layer"; the
+            ``fc7`` tap then repeats ``fc6``).
     """
 
     tap_names = ALEXNET_TAPS
@@ -138,8 +156,14 @@ class AlexNetBN(StagedBackbone):
         groups: int = 2,
         low_resolution: bool = True,
         image_size: int = 64,
+        batch_norm: str = "all",
+        fc_layers: int = 2,
     ) -> None:
         super().__init__()
+        if batch_norm not in BATCH_NORM_MODES:
+            raise ValueError(f"batch_norm must be one of {BATCH_NORM_MODES}, got {batch_norm!r}")
+        if fc_layers not in (1, 2):
+            raise ValueError(f"fc_layers must be 1 or 2, got {fc_layers}")
         if groups < 1:
             raise ValueError(f"groups must be >= 1, got {groups}")
         if width <= 0:
@@ -167,14 +191,16 @@ class AlexNetBN(StagedBackbone):
                 padding=layout.conv_padding[index],
                 groups=groups if ALEXNET_GROUPED[index] else 1,
                 pool=pool,
+                batch_norm=batch_norm == "all" or index == len(self.channels) - 1,
             )
             previous = out_channels
         self.conv5_shape = (previous, self.spatial_sizes["conv5"], self.spatial_sizes["conv5"])
         prefix: list[tuple[str, nn.Module]] = [("pool", nn.MaxPool2d(3, 2))] if layout.pool5 else []
         prefix.append(("flatten", nn.Flatten(1)))
         flat = previous * self.spatial_sizes["pool5"] ** 2
-        stages["fc6"] = _fc_stage(flat, fc_dim, prefix)
-        stages["fc7"] = _fc_stage(fc_dim, fc_dim)
+        with_bn = batch_norm == "all"
+        stages["fc6"] = _fc_stage(flat, fc_dim, prefix, batch_norm=with_bn)
+        stages["fc7"] = _fc_stage(fc_dim, fc_dim, batch_norm=with_bn) if fc_layers == 2 else nn.Identity()
         self.stages = nn.ModuleDict(stages)
 
     def run_stage(self, name: str, x: torch.Tensor) -> torch.Tensor:

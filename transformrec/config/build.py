@@ -96,6 +96,7 @@ def build_trainer(
         batch_size=train.batch_size,
         lr=train.lr,
         final_lr=train.final_lr,
+        schedule=train.schedule,
         betas=train.betas,
         weight_decay=train.weight_decay,
         augment=augment,

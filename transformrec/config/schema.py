@@ -95,6 +95,7 @@ class TrainConfig(Strict):
     batch_size: int = Field(64, ge=1)
     lr: float = Field(3e-4, gt=0)
     final_lr: float = Field(3e-7, ge=0)
+    schedule: Literal["cosine", "linear"] = Field("cosine", description="lr decay from lr to final_lr (ch. 3: linear)")
     betas: tuple[float, float] = (0.5, 0.99)
     weight_decay: float = Field(1e-4, ge=0)
     augment: AugmentConfig | None = Field(default_factory=AugmentConfig)

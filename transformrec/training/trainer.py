@@ -34,7 +34,7 @@ from transformrec.training.engine import CHECKPOINT_NAME, NonFiniteLossError, St
 from transformrec.training.global_batch import gather_global_batch, own_slice, take_own_samples
 from transformrec.training.model import PretextModel
 from transformrec.training.sampler import EpochBatchSampler
-from transformrec.training.schedule import build_cosine_schedule, build_optimizer
+from transformrec.training.schedule import build_lr_schedule, build_optimizer
 from transformrec.training.update import GradientUpdate, UpdateResult
 from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.base import Transform
@@ -61,6 +61,7 @@ class Trainer(TrainingTask):
         mode: ``"all"`` (each image under every transform, eq. 4.1) or ``"sample"``.
         epochs, batch_size: length of training and global batch size (real images per step).
         lr, final_lr, betas, weight_decay: AdamW + cosine decay, defaults from sec. 4.4.
+        schedule: ``cosine`` (sec. 4.4) or ``linear`` (chapter 3) decay from ``lr`` to ``final_lr``.
         augment: random crop + flip before transforming (sec. 4.4); ``None`` disables it.
         output_dir: where checkpoints, logs, the summary and exported weights go (None: nowhere).
         checkpoint_every: steps between checkpoints (a checkpoint also ends every epoch).
@@ -97,6 +98,7 @@ class Trainer(TrainingTask):
         batch_size: int = 64,
         lr: float = 3e-4,
         final_lr: float = 3e-7,
+        schedule: str = "cosine",
         betas: tuple[float, float] = (0.5, 0.99),
         weight_decay: float = 1e-4,
         augment: RandomCropFlip | None = None,
@@ -165,7 +167,7 @@ class Trainer(TrainingTask):
         )
         self._total_steps = epochs * len(self.sampler)
         self.optimizer = build_optimizer(self.model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
-        self.scheduler = build_cosine_schedule(self.optimizer, self._total_steps, lr, final_lr)
+        self.scheduler = build_lr_schedule(self.optimizer, self._total_steps, lr, final_lr, schedule)
         # Transform and augmentation randomness: the same generator on every rank, drawn for the
         # whole global batch (global-batch replay), saved in checkpoints.
         self.generator = torch.Generator().manual_seed(seed)
