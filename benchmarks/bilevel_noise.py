@@ -40,7 +40,7 @@ import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import DataLoader
 
-from benchmarks.partial_results import PartialResults
+from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import noisy_label_curves
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones.registry import build_backbone
@@ -238,9 +238,7 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
 def _run(cfg: dict[str, Any], suite: str, finished_only: bool) -> dict[str, Any]:
     train_x, clean = _tensors("train", None, cfg["per_class"])
     test_x, test_y = _tensors("test", cfg["test"], None)
-    partial = PartialResults(
-        RESULTS / f"{NAME}.{suite}.partial.json", enabled=suite != "smoke", run_missing=not finished_only
-    )
+    partial = PartialResults.of_benchmark(NAME, suite, finished_only)
     runs: dict[str, dict[str, list[dict]]] = {}
     for noise in cfg["noise"]:
         for seed in range(cfg["seeds"]):
@@ -354,11 +352,7 @@ def to_markdown(result: dict[str, Any]) -> str:
     for noise, by_method in result["runs"].items():
         for claim, ordering in _claims(by_method).items():
             lines.append(f"| {float(noise):.0%} | {claim} | {format_ordering(ordering)} |")
-    if result.get("missing"):
-        lines += [
-            "",
-            f"Not run yet ({len(result['missing'])} runs): " + ", ".join(f"`{k}`" for k in result["missing"]) + ".",
-        ]
+    lines += missing_runs_lines(result.get("missing", []))
     g = result["gradients"]
     ms = g["ms"]
     lines += [

@@ -41,7 +41,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.partial_results import PartialResults
+from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import fid_per_seed
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, mean_sd, paired_by_seed
 from transformrec.adversarial.gan_trainer import GANConfig, GANTrainer, gan_images
@@ -257,9 +257,7 @@ def run(
 
 
 def _run(cfg: dict[str, Any], suite: str, root: str, parts: tuple[str, ...], finished_only: bool) -> dict[str, Any]:
-    partial = PartialResults(
-        RESULTS / f"{NAME}.{suite}.partial.json", enabled=suite != "smoke", run_missing=not finished_only
-    )
+    partial = PartialResults.of_benchmark(NAME, suite, finished_only)
     result: dict[str, Any] = {"settings": {**cfg, "width": WIDTH, "batch": BATCH, "lr": LR}}
     if "71" in parts:
         result["table_71"], result["floors"] = {}, {}
@@ -420,13 +418,7 @@ def to_markdown(result: dict[str, Any]) -> str:
         steps_64 = s.get("steps_64")
         if steps_64 is not None and any(r["key"] == "dcgan64" for r in result["table_74"]):
             lines += ["", f"The 64 px rows train {steps_64} generator steps (the others {s['steps']})."]
-    if result.get("missing"):
-        lines += [
-            "",
-            f"Not run yet ({len(result['missing'])} runs; the table shows the finished ones): "
-            + ", ".join(f"`{key}`" for key in result["missing"])
-            + ".",
-        ]
+    lines += missing_runs_lines(result.get("missing", []))
     for t in result.get("timing", []):
         ms = t["ms_per_step"]
         lines += [

@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.partial_results import PartialResults
+from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec import experiment
 from transformrec.audit import audit_transform_set
@@ -206,9 +206,7 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
     """
     cfg = dict(SUITES[suite])
     cfg["seeds"] = seeds or cfg["seeds"]
-    partial = PartialResults(
-        RESULTS / f"{NAME}.{suite}.partial.json", enabled=suite != "smoke", run_missing=not finished_only
-    )
+    partial = PartialResults.of_benchmark(NAME, suite, finished_only)
     result: dict[str, Any] = {"suite": suite, "settings": cfg, "datasets": {}, "skipped": []}
     for dataset in cfg["datasets"]:
         if DATASETS[dataset]["needs_fashion_mnist"] and not os.path.isdir(DEBIAN_DIR):
@@ -331,8 +329,7 @@ def to_markdown(result: dict) -> str:
                 "",
                 *_table(tables["4.1"], THESIS_4_1_CONV5),
             ]
-    if result.get("missing"):
-        lines += ["", f"Not run yet ({len(result['missing'])} runs): " + ", ".join(f"`{k}`" for k in result["missing"])]
+    lines += missing_runs_lines(result.get("missing", []))
     if result.get("picture"):
         lines += [
             "",

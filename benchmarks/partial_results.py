@@ -16,6 +16,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def missing_runs_lines(missing: list[str]) -> list[str]:
+    """The markdown lines that list a table's runs not finished yet (none when all are)."""
+    if not missing:
+        return []
+    runs = ", ".join(f"`{key}`" for key in missing)
+    return ["", f"Not run yet ({len(missing)} runs; the tables show the finished ones): {runs}."]
+
 
 class PartialResults:
     """A JSON mapping ``key -> result`` at ``path``; ``enabled=False`` keeps it in memory only (smoke runs).
@@ -30,6 +40,13 @@ class PartialResults:
         self.run_missing = run_missing
         self.missing: list[str] = []
         self.finished: dict[str, Any] = json.loads(path.read_text()) if enabled and path.exists() else {}
+
+    @classmethod
+    def of_benchmark(cls, name: str, suite: str, finished_only: bool = False) -> PartialResults:
+        """``results/<name>.<suite>.partial.json``; a smoke suite keeps nothing (its numbers mean nothing)."""
+        return cls(
+            RESULTS_DIR / f"{name}.{suite}.partial.json", enabled=suite != "smoke", run_missing=not finished_only
+        )
 
     def get_or_run(self, key: str, run: Callable[[], Any]) -> Any:
         """The stored result of ``key``, else ``run()``'s, stored before it is returned (``None``

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.partial_results import PartialResults
+from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones import build_backbone
 from transformrec.data.procedural_video import load_sprites, write_procedural_videos
@@ -39,7 +39,6 @@ from transformrec.transforms import build_transform
 
 NAME = "temporal_tables"
 CACHE = Path(tempfile.gettempdir()) / "transformrec_benchmark_videos"
-RESULTS = Path(__file__).resolve().parent / "results"
 
 ROWS = {  # (transforms, speed loss) as in table 5.1; None: no self-supervised pretext
     "Random init": None,
@@ -159,9 +158,7 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
     """Every row of the suite; ``seeds`` (default 3 in ``full``) applies to the seeded rows, the others run seed 0."""
     scale = dict(SCALES[suite])
     scale["seeds"] = seeds or scale["seeds"]
-    partial = PartialResults(
-        RESULTS / f"{NAME}.{suite}.partial.json", enabled=suite != "smoke", run_missing=not finished_only
-    )
+    partial = PartialResults.of_benchmark(NAME, suite, finished_only)
     videos = None if finished_only else _videos(scale, frame_cache="memory")
     rows: dict[str, list[dict]] = {}
     for row in ROWS_OF_SUITE[suite]:
@@ -219,6 +216,5 @@ def to_markdown(result: dict) -> str:
         if better in result["rows"] and worse in result["rows"]:
             ordering = paired_by_seed(result["rows"][better], result["rows"][worse], lambda r: r["action"])
             lines.append(f"| {better} > {worse} | {format_ordering(ordering)} |")
-    if result.get("missing"):
-        lines += ["", f"Not run yet ({len(result['missing'])} runs): " + ", ".join(f"`{k}`" for k in result["missing"])]
+    lines += missing_runs_lines(result.get("missing", []))
     return "\n".join(lines)

@@ -71,4 +71,4 @@ def test_finished_only_trains_nothing_and_lists_the_missing_runs(monkeypatch):
     ]
     result = dfgan.run("smoke", finished_only=True)
     assert result["table_71"] == {} and result["table_74"] == [] and len(result["missing"]) == 2 + 2 + 1
-    assert "Not run yet (5 runs" in dfgan.to_markdown(result)
+    assert "Not run yet (5 runs;" in dfgan.to_markdown(result)
