@@ -72,3 +72,20 @@ def test_finished_only_trains_nothing_and_lists_the_missing_runs(monkeypatch):
     result = dfgan.run("smoke", finished_only=True)
     assert result["table_71"] == {} and result["table_74"] == [] and len(result["missing"]) == 2 + 2 + 1
     assert "Not run yet (5 runs;" in dfgan.to_markdown(result)
+
+
+def test_chapter_3_gates_measure_autoencoder_psnr_and_the_share_of_undamaged_damaged_images():
+    import math
+
+    import torch
+
+    from benchmarks.damage_repair import chapter_3_gates
+    from transformrec.transforms import build_transform
+
+    transform = build_transform("damage_repair", channels=1, width=4, drop_rate=0.3)
+    images = torch.rand(8, 1, 64, 64, generator=torch.Generator().manual_seed(0))
+    gates = chapter_3_gates(transform, images, draws=20000)
+    assert gates["grid"] == [4, 4]
+    assert abs(gates["no_drop_share"] - 0.7**16) < 0.002  # closed form (1 − θ)^(M·N) = 0.33 %
+    mse = float((transform.autoencode(images).clamp(0, 1) - images).pow(2).mean())
+    assert math.isclose(gates["psnr_db"], 10 * math.log10(1 / mse), rel_tol=1e-6)
