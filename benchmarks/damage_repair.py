@@ -32,6 +32,7 @@ import torch
 
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import image_grid
+from benchmarks.pretext_runs import fixed_step_config
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec import experiment
 from transformrec.config.build import build_data, build_transform_set
@@ -128,15 +129,10 @@ def _transform_override(options: dict[str, Any], cfg: dict, autoencoder: Path) -
 
 
 def _one_run(row: str, seed: int, cfg: dict, autoencoder: Path, test_images: torch.Tensor, picture: bool) -> dict:
-    overrides = [
-        *cfg["overrides"],
-        f"seed={seed}",
-        f"train.max_steps={cfg['steps']}",
-        *_transform_override(TABLE_3_1[row], cfg, autoencoder),
-    ]
+    overrides = [*cfg["overrides"], f"seed={seed}", *_transform_override(TABLE_3_1[row], cfg, autoencoder)]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        config = load_config(CONFIG, [*overrides, f"output_dir={out}"])
+        config = fixed_step_config(CONFIG, [*overrides, f"output_dir={out}"], cfg["steps"])
         summary = experiment.pretrain(config, progress=False)
         results = experiment.evaluate(config, random_baseline=row == BASELINE)
         transform = _trained_transform(config, Path(out) / "checkpoint.pt")

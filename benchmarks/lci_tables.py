@@ -33,12 +33,12 @@ from typing import Any
 import torch
 
 from benchmarks.partial_results import PartialResults, missing_runs_lines
+from benchmarks.pretext_runs import fixed_step_config
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec import experiment
 from transformrec.audit import audit_transform_set
 from transformrec.cli.show import render_transform_grid
 from transformrec.config.build import build_data, build_transform_set
-from transformrec.config.loading import load_config
 from transformrec.data.fashion_mnist import DEBIAN_DIR
 from transformrec.training.checkpoint import load_learned_transforms
 
@@ -164,16 +164,10 @@ def _patch_gate(config, checkpoint: Path, cfg: dict) -> dict[str, dict[str, floa
 
 def _one_run(dataset: str, transforms: str, seed: int, cfg: dict, with_random: bool, picture: bool) -> dict:
     spec = DATASETS[dataset]
-    overrides = [
-        *cfg["overrides"].get(dataset, []),
-        f"seed={seed}",
-        f"transforms={transforms}",
-        f"train.max_steps={cfg['steps']}",
-        "train.epochs=1000",
-    ]
+    overrides = [*cfg["overrides"].get(dataset, []), f"seed={seed}", f"transforms={transforms}"]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        config = load_config(ROOT / spec["config"], [*overrides, f"output_dir={out}"])
+        config = fixed_step_config(ROOT / spec["config"], [*overrides, f"output_dir={out}"], cfg["steps"])
         summary = experiment.pretrain(config, progress=False)
         results = experiment.evaluate(config, random_baseline=with_random)
         run_dir, checkpoint = Path(out), Path(out) / "checkpoint.pt"

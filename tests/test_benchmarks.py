@@ -89,3 +89,10 @@ def test_chapter_3_gates_measure_autoencoder_psnr_and_the_share_of_undamaged_dam
     assert abs(gates["no_drop_share"] - 0.7**16) < 0.002  # closed form (1 − θ)^(M·N) = 0.33 %
     mse = float((transform.autoencode(images).clamp(0, 1) - images).pow(2).mean())
     assert math.isclose(gates["psnr_db"], 10 * math.log10(1 / mse), rel_tol=1e-6)
+
+
+def test_a_fixed_step_run_gets_the_epochs_whose_schedule_ends_with_it():
+    from benchmarks.pretext_runs import fixed_step_config
+
+    config = fixed_step_config(REPO / "configs" / "quickstart.yaml", ["data.num_samples=1000"], 100)
+    assert config.train.max_steps == 100 and config.train.epochs == 7  # 15 steps per epoch of 64 images
