@@ -321,8 +321,11 @@ def _fids(row: dict) -> list[float]:
     return [r["fid"] for r in row["runs"]]
 
 
-def _failed(run: dict, baseline_fid: float) -> bool:
-    return run["fid"] > FAILURE_FID_FACTOR * baseline_fid or run["is"] < FAILURE_IS
+def _failed(run: dict, baseline_fid: float | None) -> bool:
+    """The failure rule fixed before the runs. The FID part needs a baseline on the same extractor: the
+    64 px rows use an extractor of their own, so only IS < 1.5 counts there (as when none is stored)."""
+    same_scale = baseline_fid is not None and run["key"] != "dcgan64"
+    return (same_scale and run["fid"] > FAILURE_FID_FACTOR * baseline_fid) or run["is"] < FAILURE_IS
 
 
 def to_markdown(result: dict[str, Any]) -> str:
@@ -384,7 +387,7 @@ def to_markdown(result: dict[str, Any]) -> str:
             grouped.setdefault(run["label"], {}).setdefault(run["method"], []).append(run)
         criterion = (
             f"final FID > {FAILURE_FID_FACTOR:g} × {baseline:.1f} (the standard GAN's mean in table 7.1) or IS < "
-            f"{FAILURE_IS}"
+            f"{FAILURE_IS} (at 64 px, whose FIDs use another extractor: IS < {FAILURE_IS} only)"
             if baseline is not None
             else f"IS < {FAILURE_IS} (no table 7.1 baseline stored)"
         )
@@ -406,7 +409,7 @@ def to_markdown(result: dict[str, Any]) -> str:
             for runs in (st, df):
                 cells.append(format_mean_sd([r["is"] for r in runs], scale=1, digits=2) if runs else "-")
             for method, runs in (("standard", st), ("dfgan", df)):
-                failed = sum(_failed(r, baseline if baseline is not None else float("inf")) for r in runs)
+                failed = sum(_failed(r, baseline) for r in runs)
                 totals[method][0] += failed
                 totals[method][1] += len(runs)
                 cells.append(f"{failed} / {len(runs)}")

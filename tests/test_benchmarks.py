@@ -96,3 +96,13 @@ def test_a_fixed_step_run_gets_the_epochs_whose_schedule_ends_with_it():
 
     config = fixed_step_config(REPO / "configs" / "quickstart.yaml", ["data.num_samples=1000"], 100)
     assert config.train.max_steps == 100 and config.train.epochs == 7  # 15 steps per epoch of 64 images
+
+
+def test_the_table_7_4_failure_rule_uses_fid_only_on_the_baselines_extractor():
+    from benchmarks.dfgan import _failed
+
+    assert _failed({"key": "a", "fid": 100.0, "is": 3.0}, 30.0)  # FID above 3 × 30
+    assert not _failed({"key": "a", "fid": 80.0, "is": 3.0}, 30.0)
+    assert _failed({"key": "a", "fid": 10.0, "is": 1.2}, 30.0)  # collapsed: IS below 1.5
+    assert not _failed({"key": "dcgan64", "fid": 500.0, "is": 3.0}, 30.0)  # another extractor: IS only
+    assert _failed({"key": "dcgan64", "fid": 5.0, "is": 1.1}, 30.0)
