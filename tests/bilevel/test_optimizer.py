@@ -27,7 +27,7 @@ def test_a_gradient_that_disagrees_with_validation_gets_a_negative_weight(method
     # At w = 0 the gradient of (w·x − y)² for one sample is −2·y·x.
     # validation: x = (1, 0), y = 1 → g_v = (−2, 0); training: y = −1 → (2, 0); y = 2 → (−4, 0).
     model = one_weight_model()
-    bilevel = BilevelOptimizer(model, k=3, mu=0.01, lambda_=1.0, lr=0.1, momentum=0.0, method=method)
+    bilevel = BilevelOptimizer(model, k=3, mu=0.01, lambda_=1.0, lr=0.1, momentum=0.0, method=method, over_lr=False)
     inputs = torch.tensor([[[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]]])
     targets = torch.tensor([[1.0], [-1.0], [2.0]])
     step = bilevel.step(mse, inputs, targets)
@@ -51,6 +51,7 @@ def test_over_lr_reads_mu_and_lambda_as_the_thesis_mu_and_lambda_divided_by_the_
     raw = torch.tensor([-8.0, 80 / 17])
     torch.testing.assert_close(step.weights, raw / raw.abs().sum())
     # The reading follows the schedule: at lr 1, μ̂ = μ and λ̂ = λ, the weights of the test above.
+    # (over_lr is the default, so these are also the default weights.)
     bilevel.param_groups[0]["lr"] = 1.0
     nn.init.zeros_(model.weight)
     step = bilevel.step(mse, inputs, torch.tensor([[1.0], [-1.0], [2.0]]))
@@ -119,3 +120,10 @@ def test_wrong_number_of_mini_batches_and_k_below_two_are_errors() -> None:
     bilevel = BilevelOptimizer(one_weight_model(), k=3)
     with pytest.raises(ValueError, match="expected 3"):
         bilevel.step(mse, torch.zeros(2, 1, 2), torch.zeros(2, 1))
+
+
+def test_the_thesis_reading_is_the_default_and_refuses_a_zero_learning_rate() -> None:
+    assert BilevelOptimizer(one_weight_model(), k=3).over_lr
+    inputs = torch.tensor([[[1.0, 0.0]], [[1.0, 0.0]], [[1.0, 0.0]]])
+    with pytest.raises(ValueError, match="pass over_lr=False"):
+        BilevelOptimizer(one_weight_model(), k=3, lr=0.0).step(mse, inputs, torch.tensor([[1.0], [-1.0], [2.0]]))

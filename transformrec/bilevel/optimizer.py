@@ -79,11 +79,13 @@ class BilevelOptimizer:
         optimizer: the optimiser that applies the re-weighted gradient; ``None`` builds
             ``SGD(lr, momentum=0.9, weight_decay)`` over the trainable parameters (sec. 8.4.1).
         k: mini-batches compared per step (one validation, k − 1 training; sec. 8.3, k = 8 in sec. 8.4).
-        mu, lambda_: μ̂ and λ̂ of eq. 8.10 (sec. 8.4.1 baseline: 0.01 and 1), the reading of
-            the authors' code (``w_i = ⟨g_val, g_i⟩ / (‖g_i‖² + 0.01)``).
-        over_lr: read ``mu`` and ``lambda_`` as the thesis's μ and λ and divide both by the current
-            learning rate ε (μ̂ = μ/ε, λ̂ = λ/ε, eq. 8.7). ``benchmarks/bilevel_noise.py`` runs both
-            readings at 50 % label noise; see RESULTS.md for which the default follows.
+        mu, lambda_: the thesis's μ and λ (sec. 8.4.1 baseline: 0.01 and 1).
+        over_lr: divide ``mu`` and ``lambda_`` by the current learning rate ε to get the μ̂ and λ̂ of
+            eq. 8.10 (μ̂ = μ/ε, λ̂ = λ/ε, eq. 8.7; the default). ``False`` uses them as μ̂ and λ̂
+            directly, as the authors' code does (``w_i = ⟨g_val, g_i⟩ / (‖g_i‖² + 0.01)``). Why the
+            default: at 50 % label noise (``benchmarks/bilevel_noise.py``, 3 seeds) the thesis's
+            reading gave +1.2 ± 0.5 points of clean test accuracy over the code's. It needs a
+            positive learning rate.
         per_layer: one weight per mini-batch and layer, normalised per layer (table 8.1 b).
             A layer is a module: its weight and bias share one ω.
         l1_normalize: ``False`` drops the constraint |ω|₁ = 1 (table 8.1 a).
@@ -109,7 +111,7 @@ class BilevelOptimizer:
         l1_normalize: bool = True,
         same_dropout: bool = True,
         method: Method = "vmap",
-        over_lr: bool = False,
+        over_lr: bool = True,
         lr: float = 0.01,
         momentum: float = 0.9,
         weight_decay: float = 0.0,
@@ -164,6 +166,8 @@ class BilevelOptimizer:
         mu, lambda_ = self.mu, self.lambda_
         if self.over_lr:
             lr = float(self.optimizer.param_groups[0]["lr"])
+            if lr <= 0:
+                raise ValueError("over_lr divides mu and lambda_ by the learning rate, which is 0; pass over_lr=False")
             mu, lambda_ = mu / lr, lambda_ / lr
         return bilevel_weights(dot, sq, mu, lambda_, self.l1_normalize)
 
