@@ -121,7 +121,7 @@ def fid_per_seed(tables: dict[str, list[dict]], title: str, path: Path) -> Path:
         ax.set_xticks(range(len(rows)), [row["label"] for row in rows], rotation=25, ha="right", fontsize=8)
         seeds = len(rows[0]["runs"])
         ax.set_title(f"{dataset} ({seeds} seed{'s' if seeds > 1 else ''} per row)")
-        ax.set_ylabel("final FID (offline classifier features; lower is better)")
+        ax.set_ylabel("final FID (lower is better)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(title)

@@ -93,8 +93,9 @@ class BilevelOptimizer:
             ``False`` gives every mini-batch its own mask (table 8.1 d).
         method: how the per-batch gradients are computed (``"vmap"`` or ``"loop"``, see
             :func:`~transformrec.bilevel.per_batch_grads.per_batch_grads`). vmap is the default
-            on every device: on 2 CPU cores it measures 1.15× one plain backward against the
-            loop's 1.17–1.21× (CifarNet, k = 8, ``benchmarks/bilevel_noise.py``), and on an
+            on every device: on 2 CPU cores the two are within a few percent of each other
+            (1.12–1.22× one plain backward over four measurements, CifarNet, k = 8,
+            ``benchmarks/bilevel_noise.py``), so no CPU default is worth a second code path; on an
             accelerator one batched call replaces k small kernel launches per layer
             (``benchmarks/gpu_check.sh`` records both there).
     """
