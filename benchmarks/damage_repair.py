@@ -33,7 +33,8 @@ import torch
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import image_grid
 from benchmarks.pretext_runs import fixed_step_config
-from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
+from benchmarks.probing import claim_lines, per_layer_cells
+from benchmarks.seed_statistics import format_mean_sd
 from transformrec import experiment
 from transformrec.config.build import build_data, build_transform_set
 from transformrec.config.loading import load_config
@@ -208,14 +209,6 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
     }
 
 
-def _conv5(run: dict) -> float:
-    return run["pretrained"]["conv5"]
-
-
-def _best(run: dict) -> float:
-    return max(run["pretrained"].values())
-
-
 def _gate_text(runs: list[dict]) -> str:
     """``19.1 dB ✗; 0.3 % (4×4)``: each gate's value, ✗ where it fails."""
     gates = [r["gates"] for r in runs if r.get("gates")]
@@ -256,21 +249,14 @@ def to_markdown(result: dict) -> str:
             "|---|---|" + "---|" * (len(taps) + 5),
         ]
         for row, runs in rows.items():
-            cells = [format_mean_sd([r["pretrained"][t] for r in runs]) for t in taps]
             pretext = [r["pretext_accuracy"] for r in runs if r.get("pretext_accuracy") is not None]
             masks = [r["mask_accuracy"] for r in runs if r.get("mask_accuracy") is not None]
             lines.append(
-                f"| {row} | {len(runs)} | " + " | ".join(cells) + f" | {format_mean_sd([_best(r) for r in runs])} | "
+                f"| {row} | {len(runs)} | " + " | ".join(per_layer_cells(runs, taps)) + " | "
                 f"{format_mean_sd(pretext) if pretext else '–'} | {format_mean_sd(masks) if masks else '–'} | "
                 f"{_gate_text(runs)} | {THESIS_3_1_STL10.get(row, '–')} |"
             )
-        lines += ["", "| claim (fixed before the runs) | conv5 (points) | best layer (points) |", "|---|---|---|"]
-        for better, worse in CLAIMS:
-            if better in rows and worse in rows:
-                lines.append(
-                    f"| {better} > {worse} | {format_ordering(paired_by_seed(rows[better], rows[worse], _conv5))} | "
-                    f"{format_ordering(paired_by_seed(rows[better], rows[worse], _best))} |"
-                )
+        lines += claim_lines(rows, CLAIMS)
     lines += missing_runs_lines(result.get("missing", []))
     if result.get("picture"):
         lines += [

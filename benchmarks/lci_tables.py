@@ -34,7 +34,8 @@ import torch
 
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.pretext_runs import fixed_step_config
-from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
+from benchmarks.probing import claim_lines, per_layer_cells
+from benchmarks.seed_statistics import format_mean_sd
 from transformrec import experiment
 from transformrec.audit import audit_transform_set
 from transformrec.cli.show import render_transform_grid
@@ -239,14 +240,6 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
     return result
 
 
-def _best(run: dict) -> float:
-    return max(run["pretrained"].values())
-
-
-def _conv5(run: dict) -> float:
-    return run["pretrained"].get("conv5", list(run["pretrained"].values())[-1])
-
-
 CLAIMS = (
     ("Rot", "Random"),
     ("Warp", "Random"),
@@ -278,10 +271,9 @@ def _table(rows: dict[str, list[dict]], thesis: dict[str, float]) -> list[str]:
         "|---|---|" + "---|" * (len(taps) + 4),
     ]
     for row, runs in rows.items():
-        cells = [format_mean_sd([r["pretrained"][t] for r in runs]) for t in taps]
         pretext = [r["pretext_accuracy"] for r in runs if r.get("pretext_accuracy") is not None]
         lines.append(
-            f"| {row} | {len(runs)} | " + " | ".join(cells) + f" | {format_mean_sd([_best(r) for r in runs])} | "
+            f"| {row} | {len(runs)} | " + " | ".join(per_layer_cells(runs, taps)) + " | "
             f"{format_mean_sd(pretext) if pretext else '-'} | {_gate_cell(runs)} | {thesis.get(row, '–')} |"
         )
     return lines
@@ -308,14 +300,7 @@ def to_markdown(result: dict) -> str:
                 "",
                 *_table(tables["4.2"], THESIS_4_2_CONV5),
             ]
-            lines += ["", "| claim (fixed before the runs) | conv5 (points) | best layer (points) |", "|---|---|---|"]
-            for better, worse in CLAIMS:
-                if better in tables["4.2"] and worse in tables["4.2"]:
-                    a, b = tables["4.2"][better], tables["4.2"][worse]
-                    lines.append(
-                        f"| {better} > {worse} | {format_ordering(paired_by_seed(a, b, _conv5))} | "
-                        f"{format_ordering(paired_by_seed(a, b, _best))} |"
-                    )
+            lines += claim_lines(tables["4.2"], CLAIMS)
         if tables["4.1"]:
             lines += [
                 "",

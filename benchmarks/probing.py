@@ -1,29 +1,37 @@
-"""Linear probes of every AlexNet conv layer, as the quality tables of chapters 3 and 4 report them."""
+"""Per-layer linear-probe rows over seeds and their paired claims, as the chapter 3 and 4 tables report them.
+
+Why one place: every such table prints each layer's mean ± sd, the best layer, and claims paired
+by seed at conv5 and at the best layer; a run is ``{"pretrained": {tap: accuracy}, "seed": …}``.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 
-from transformrec import experiment
-from transformrec.eval.registry import get_evaluation
-
-TAPS = ("conv1", "conv2", "conv3", "conv4", "conv5")
+from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 
 
-def probe_conv_layers(config, weights: Path | None, train_set, test_set, scale: dict) -> dict[str, float]:
-    """Test accuracy of a linear probe per conv layer (``weights`` None: the random init of ``config``).
+def conv5_accuracy(run: dict) -> float:
+    """The conv5 probe accuracy (the last tap where a backbone has no conv5)."""
+    return run["pretrained"].get("conv5", list(run["pretrained"].values())[-1])
 
-    ``scale`` gives ``labels`` (labelled images per class) and ``probe_epochs``; the probe's seed is
-    the config's, so every row of a table probes on the same labelled subset.
-    """
-    backbone = experiment.load_backbone(config, weights, train_set)
-    probe = get_evaluation("linear_probe")(
-        backbone,
-        train_set,
-        test_set,
-        taps=TAPS,
-        labels_per_class=scale["labels"],
-        epochs=scale["probe_epochs"],
-        seed=config.seed,
-    )
-    return {tap: probe["per_tap"][tap]["test_acc"] for tap in TAPS}
+
+def best_layer_accuracy(run: dict) -> float:
+    return max(run["pretrained"].values())
+
+
+def per_layer_cells(runs: list[dict], taps: Sequence[str]) -> list[str]:
+    """``mean ± sd`` of every tap over the runs, then of each run's best layer."""
+    cells = [format_mean_sd([r["pretrained"][t] for r in runs]) for t in taps]
+    return [*cells, format_mean_sd([best_layer_accuracy(r) for r in runs])]
+
+
+def claim_lines(rows: dict[str, list[dict]], claims: Sequence[tuple[str, str]]) -> list[str]:
+    """The markdown table of "better > worse" claims, paired by seed, at conv5 and at the best layer."""
+    lines = ["", "| claim (fixed before the runs) | conv5 (points) | best layer (points) |", "|---|---|---|"]
+    for better, worse in claims:
+        if better in rows and worse in rows:
+            conv5 = paired_by_seed(rows[better], rows[worse], conv5_accuracy)
+            best = paired_by_seed(rows[better], rows[worse], best_layer_accuracy)
+            lines.append(f"| {better} > {worse} | {format_ordering(conv5)} | {format_ordering(best)} |")
+    return lines
