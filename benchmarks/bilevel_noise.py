@@ -40,6 +40,7 @@ import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import DataLoader
 
+from benchmarks.environment import one_torch_thread
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import noisy_label_curves
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
@@ -226,13 +227,8 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
     """
     cfg = dict({"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
     cfg["seeds"] = seeds or cfg["seeds"]
-    threads = torch.get_num_threads()
-    # One thread: on a shared CPU, several spinning OpenMP threads are several times slower than one.
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         return _run(cfg, suite, finished_only)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(cfg: dict[str, Any], suite: str, finished_only: bool) -> dict[str, Any]:

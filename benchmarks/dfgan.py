@@ -39,8 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
+from benchmarks.environment import one_torch_thread
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import fid_per_seed
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, mean_sd, paired_by_seed
@@ -247,13 +246,8 @@ def run(
     cfg = dict({"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
     cfg["seeds"] = seeds or cfg["seeds"]
     cfg["seed_order"] = seed_order or list(range(cfg["seeds"]))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # on a shared CPU, several spinning OpenMP threads are several times slower than one
-    try:
-        with tempfile.TemporaryDirectory() as root:
-            return _run(cfg, suite, root, parts, finished_only)
-    finally:
-        torch.set_num_threads(threads)
+    with one_torch_thread(), tempfile.TemporaryDirectory() as root:
+        return _run(cfg, suite, root, parts, finished_only)
 
 
 def _run(cfg: dict[str, Any], suite: str, root: str, parts: tuple[str, ...], finished_only: bool) -> dict[str, Any]:

@@ -1,10 +1,12 @@
-"""The hardware/software line every RESULTS.md table carries."""
+"""The hardware/software line every RESULTS.md table carries, and the thread setting of CPU benchmarks."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import platform
+from collections.abc import Iterator
 
 import torch
 
@@ -18,3 +20,18 @@ def describe_environment() -> dict[str, str]:
         "software": f"python {platform.python_version()}, torch {torch.__version__}",
         "date": datetime.date.today().isoformat(),
     }
+
+
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run the block with one torch thread, restoring the thread count afterwards.
+
+    Why: on a shared CPU, several spinning OpenMP threads are several times slower than one for
+    the many small steps of these benchmarks, and two benchmarks can then share the two cores.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -13,12 +13,10 @@ CelebA column). Training, data and FID / IS follow ``benchmarks/dfgan.py``.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from typing import Any
 
-import torch
-
 from benchmarks.dfgan import BATCH, LR, WIDTH, _config, _extractor, _train
+from benchmarks.environment import one_torch_thread
 
 NAME = "gan_objectives"
 SMOKE = {"steps": 4, "train_images": 512, "eval_samples": 100, "rows": ["dcgan"], "sizes": [32], "extractor_steps": 20}
@@ -67,21 +65,8 @@ def run(suite: str = "quick", settings: dict[str, Any] | None = None) -> dict[st
     """Smoke: DCGAN ± DF for 4 steps. Quick: MMGAN and SNGAN ± DF, 40 steps. Full: every model, 300
     steps, and DCGAN ± DF at 64 px."""
     cfg = dict(settings or {"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
-    return run_single_threaded(_run, cfg)
-
-
-def run_single_threaded(body: Callable[[dict[str, Any], str], dict[str, Any]], cfg: dict[str, Any]) -> dict[str, Any]:
-    """``body(cfg, scratch_dir)`` with one torch thread, restoring the thread count afterwards.
-
-    One thread: on a shared CPU, several spinning OpenMP threads are several times slower than one.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with tempfile.TemporaryDirectory() as root:
-            return body(cfg, root)
-    finally:
-        torch.set_num_threads(threads)
+    with one_torch_thread(), tempfile.TemporaryDirectory() as root:
+        return _run(cfg, root)
 
 
 def _run(cfg: dict[str, Any], root: str) -> dict[str, Any]:
