@@ -9,6 +9,10 @@ difference. An ordering claimed by the thesis is labelled
   * ``reversed``: it is in the other direction by more than 2 sd;
   * ``within noise``: anything else;
   * ``single seed``: one seed gives no sd, so no label can be earned.
+
+Pass/fail outcomes (a GAN run collapses or not) have no useful sd: most paired differences are 0.
+They are counted instead, and :func:`sign_test_p` gives the exact one-sided sign test on the
+pairs where exactly one of the two rows failed.
 """
 
 from __future__ import annotations
@@ -76,3 +80,15 @@ def paired_by_seed(better: Sequence[dict], worse: Sequence[dict], value) -> dict
     if not common:
         return {"mean": math.nan, "sd": math.nan, "n": 0, "label": "not run"}
     return paired_ordering([value(run) for run in common], [value(worse_by_seed[run["seed"]]) for run in common])
+
+
+def sign_test_p(wins: int, losses: int) -> float:
+    """One-sided exact sign test: P(at least ``wins`` of ``wins + losses`` discordant pairs favour the
+    claim | each pair favours either side with probability 1/2). 1.0 when no pair is discordant.
+
+    Why exact: with a handful of discordant pairs the normal approximation (McNemar's χ²) is far off.
+    """
+    if wins < 0 or losses < 0:
+        raise ValueError(f"sign test counts must be >= 0, got {wins} and {losses}")
+    total = wins + losses
+    return sum(math.comb(total, k) for k in range(wins, total + 1)) / 2**total

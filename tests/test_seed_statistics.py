@@ -18,6 +18,7 @@ from benchmarks.seed_statistics import (  # noqa: E402
     format_ordering,
     mean_sd,
     paired_ordering,
+    sign_test_p,
 )
 
 
@@ -49,3 +50,13 @@ def test_formatting_shows_percent_points():
     assert format_mean_sd([0.60, 0.62]) == "61.0 ± 1.4"
     assert format_mean_sd([0.6]) == "60.0"
     assert format_ordering(paired_ordering([0.42, 0.52, 0.32], [0.40, 0.50, 0.30])) == "+2.0 ± 0.0 (holds)"
+
+
+@pytest.mark.parametrize("wins, losses", [(5, 0), (4, 1), (2, 3), (0, 4), (7, 2), (0, 0)])
+def test_sign_test_matches_scipy_binomial_test(wins, losses):
+    scipy_stats = pytest.importorskip("scipy.stats")
+    expected = scipy_stats.binomtest(wins, wins + losses, 0.5, alternative="greater").pvalue if wins + losses else 1.0
+    assert math.isclose(sign_test_p(wins, losses), expected, rel_tol=1e-12)
+    assert math.isclose(sign_test_p(5, 0), 1 / 32)  # closed form: all five discordant pairs on one side
+    with pytest.raises(ValueError):
+        sign_test_p(-1, 2)
