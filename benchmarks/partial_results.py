@@ -4,7 +4,11 @@ Why: a full table takes an hour or more on 2 cores; a run cut off by the end of 
 crash) must not lose the rows it already finished. Each finished run is stored under a key that
 names everything it depends on (suite, data set, row, seed), written atomically. Several
 processes may fill one file (parts of a table run side by side, one per core): each write merges
-under a file lock, so none drops another's runs.
+under a file lock, so none drops another's runs, and a run one process has started is claimed
+(``<name>.<suite>.claims/<key>`` holding its pid) so the others skip it instead of repeating it:
+starting the same benchmark command twice fills one table on two cores. A claim whose process
+has died is taken over. The ``*.partial.json`` files are tracked by git, so a fresh clone resumes a
+table where the last committed runs left it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,17 @@ def missing_runs_lines(missing: list[str]) -> list[str]:
         return []
     runs = ", ".join(f"`{key}`" for key in missing)
     return ["", f"Not run yet ({len(missing)} runs; the tables show the finished ones): {runs}."]
+
+
+def _process_alive(pid_text: str) -> bool:
+    """Whether the process ``pid_text`` names still runs (an unreadable claim counts as dead)."""
+    try:
+        os.kill(int(pid_text), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class PartialResults:
@@ -58,10 +73,41 @@ class PartialResults:
         elif not self.run_missing:
             self.missing.append(key)
             return None
+        elif not self._claim(key):
+            print(f"  {key}: running in another process, skipped here", flush=True)
+            self.missing.append(key)
+            return None
         else:
-            self.finished[key] = run()
-            self._write()
+            try:
+                self.finished[key] = run()
+                self._write()
+            finally:
+                self._release(key)
         return self.finished[key]
+
+    def _claim_file(self, key: str) -> Path:
+        return self.path.with_suffix(".claims") / key.replace("/", "__")
+
+    def _claim(self, key: str) -> bool:
+        """Take ``key`` for this process unless a live process holds it; always true when disabled."""
+        if not self.enabled:
+            return True
+        claim = self._claim_file(key)
+        claim.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                with open(claim, "x") as handle:
+                    handle.write(str(os.getpid()))
+                return True
+            except FileExistsError:
+                if _process_alive(claim.read_text().strip()):
+                    return False
+                claim.unlink(missing_ok=True)  # its process died: take the run over
+        return False
+
+    def _release(self, key: str) -> None:
+        if self.enabled:
+            self._claim_file(key).unlink(missing_ok=True)
 
     def _write(self) -> None:
         if not self.enabled:

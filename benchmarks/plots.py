@@ -130,3 +130,28 @@ def fid_per_seed(tables: dict[str, list[dict]], title: str, path: Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def sync_accuracy_by_gap(curves: dict[str, list[dict[int, float]]], title: str, path: Path) -> Path:
+    """multiview_tables: sync-head accuracy per gap centre (fig. 6.4's shape), one line per group of
+    subjects, mean over seeds with a ± sd band; chance (50 %) as a dashed line."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    for group, runs in curves.items():
+        centres = sorted(int(c) for c in runs[0])
+        values = 100 * np.array([[run[str(c)] if str(c) in run else run[c] for c in centres] for run in runs])
+        mean = values.mean(axis=0)
+        sd = values.std(axis=0, ddof=1) if len(runs) > 1 else np.zeros_like(mean)
+        line = ax.plot(centres, mean, marker="o", label=f"{group} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
+        ax.fill_between(centres, mean - sd, mean + sd, color=line[0].get_color(), alpha=0.2)
+    ax.axhline(50, color="grey", linestyle="--", label="chance")
+    ax.set_xlabel("time gap Δt of the unsynchronized pairs (frames; drawn from [Δt − 7, Δt + 8])")
+    ax.set_ylabel("sync accuracy (%), half the pairs synchronized")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -34,3 +34,26 @@ def test_disabled_results_stay_in_memory(tmp_path):
     path = tmp_path / "smoke.partial.json"
     PartialResults(path, enabled=False).get_or_run("row", lambda: 1)
     assert not path.exists()
+
+
+def test_a_run_claimed_by_a_live_process_is_skipped_and_a_dead_claim_is_taken_over(tmp_path):
+    import subprocess
+
+    path = tmp_path / "bench.full.partial.json"
+    live = subprocess.Popen(["sleep", "30"])
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    try:
+        claims = path.with_suffix(".claims")
+        claims.mkdir()
+        (claims / "row__0").write_text(str(live.pid))
+        (claims / "row__1").write_text(str(dead.pid))
+        results = PartialResults(path)
+        calls = []
+        assert results.get_or_run("row/0", lambda: calls.append(0) or 1.0) is None
+        assert results.get_or_run("row/1", lambda: calls.append(1) or 2.0) == 2.0
+        assert calls == [1] and results.missing == ["row/0"]
+        assert not (claims / "row__1").exists()  # released once stored
+        assert json.loads(path.read_text()) == {"row/1": 2.0}
+    finally:
+        live.kill()
