@@ -17,6 +17,7 @@ from transformrec.data.registry import build_dataset
 from transformrec.training.trainer import Trainer
 from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.registry import TRANSFORMS, build_transform
+from transformrec.transforms.rotation_jitter import RotationJitter
 from transformrec.transforms.transform_set import TransformSet
 
 
@@ -67,7 +68,13 @@ def build_transform_set(config: ExperimentConfig, dataset: Dataset | None = None
             transforms.append(build_transform(component.name, **params))
         except ValueError as error:  # a parameter the factory rejects: name where it is in the config
             raise ConfigError(f"transforms[{index}] ({component.name}): {error}") from None
-    return TransformSet(transforms, mode=config.train.mode)
+    jitter = config.train.rotation_jitter
+    rotation_jitter = RotationJitter(**jitter.model_dump()) if jitter is not None else None
+    try:
+        return TransformSet(transforms, mode=config.train.mode, rotation_jitter=rotation_jitter)
+    except ValueError as error:
+        field = "train.rotation_jitter" if "rotation_jitter" in str(error) else "transforms"
+        raise ConfigError(f"{field}: {error}") from None
 
 
 def build_trainer(

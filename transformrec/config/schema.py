@@ -67,6 +67,16 @@ class AugmentConfig(Strict):
     hflip: bool = True
 
 
+class RotationJitterConfig(Strict):
+    """Small random rotations of some classes' samples after transforming (the authors' LCI code:
+    half of the identity, LCI and warp images by up to ±12.6°), so resampling blur stops being a
+    class cue; off by default, as in the thesis text."""
+
+    degrees: float = Field(12.6, gt=0, le=45)
+    share: float = Field(0.5, ge=0, le=1)
+    classes: list[str] = Field(default_factory=lambda: ["identity", "lci", "warp"], min_length=1)
+
+
 class BilevelConfig(Strict):
     """Deep bilevel learning (chapter 8): k mini-batches per step, weighted by eq. 8.10.
 
@@ -99,6 +109,7 @@ class TrainConfig(Strict):
     betas: tuple[float, float] = (0.5, 0.99)
     weight_decay: float = Field(1e-4, ge=0)
     augment: AugmentConfig | None = Field(default_factory=AugmentConfig)
+    rotation_jitter: RotationJitterConfig | None = None
     num_workers: int = Field(0, ge=0)
     checkpoint_every: int | None = Field(500, ge=1)
     log_every: int = Field(10, ge=1)

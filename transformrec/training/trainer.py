@@ -318,7 +318,14 @@ class Trainer(TrainingTask):
             targets = {head: take_own_samples(t, images.shape[0], self.context) for head, t in targets.items()}
             if self.transform_set.learned_transforms:
                 # Learned transforms are fed back by C as it is trained: inside this step's mixed batch.
-                feedback = MixedBatchFeedback(self.model, inputs, targets)
+                feedback = MixedBatchFeedback(
+                    self.model,
+                    inputs,
+                    targets,
+                    self.transform_set.rotation_jitter,
+                    self.transform_set.heads,
+                    self.generator,
+                )
                 for learned in self.transform_set.learned_transforms:
                     metrics.update(learned.update(images[own_slice(images.shape[0], self.context)], feedback))
         result: UpdateResult | None = self.update(network, inputs, targets)

@@ -7,6 +7,7 @@ from transformrec.transforms.image import Identity, Rotation, Warp
 from transformrec.transforms.lci import LimitedContextInpainting
 from transformrec.transforms.multiview import Flip, PairTransform, Synchronization
 from transformrec.transforms.registry import build_transform, list_transforms, register_transform
+from transformrec.transforms.rotation_jitter import RotationJitter
 from transformrec.transforms.temporal import Periodic, RandomOrder, Speed, TemporalTransform, TemporalWarp
 from transformrec.transforms.transform_set import DataPath, TransformSet
 
@@ -24,6 +25,7 @@ __all__ = [
     "RandomOrder",
     "RandomCropFlip",
     "Rotation",
+    "RotationJitter",
     "Speed",
     "Synchronization",
     "TemporalTransform",

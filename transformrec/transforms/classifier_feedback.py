@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from transformrec.transforms.rotation_jitter import RotationJitter
+
 
 def call_with_scratch_buffers(module: nn.Module, inputs: torch.Tensor):
     """``module(inputs)`` in its current mode, with every buffer (BN running stats) replaced by a copy.
@@ -39,8 +41,20 @@ class MixedBatchFeedback:
     those rows divided by the size of the whole batch.
     """
 
-    def __init__(self, classifier: nn.Module, inputs: torch.Tensor, targets: dict[str, torch.Tensor]) -> None:
+    def __init__(
+        self,
+        classifier: nn.Module,
+        inputs: torch.Tensor,
+        targets: dict[str, torch.Tensor],
+        rotation_jitter: RotationJitter | None = None,
+        class_names: dict[str, list[str]] | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        """``rotation_jitter`` (with the set's ``class_names`` per head and the step's ``generator``):
+        the transform's fresh outputs are jittered as its samples in the batch were, so C is asked
+        about the images it is trained on (the jitter is differentiable)."""
         self.classifier, self.inputs, self.targets = classifier, inputs.detach(), targets
+        self.rotation_jitter, self.class_names, self.generator = rotation_jitter, class_names or {}, generator
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         """The classifier itself on ``images`` (for transforms that need C's plain outputs)."""
@@ -52,7 +66,10 @@ class MixedBatchFeedback:
         if count == 0:  # this batch holds no sample of the class (mode "sample"): no feedback this step
             return images.sum() * 0.0
         context = self.inputs[~own]
-        batch = torch.cat([context, images[:count].to(context.dtype)])
+        own_images = images[:count].to(context.dtype)
+        if self.rotation_jitter is not None:
+            own_images = self.rotation_jitter(own_images, [self.class_names[head][label]] * count, self.generator)
+        batch = torch.cat([context, own_images])
         logits = call_with_scratch_buffers(self.classifier, batch)[head][context.shape[0] :]
         target = torch.full((count,), label, dtype=torch.long, device=logits.device)
         return F.cross_entropy(logits.float(), target, reduction="sum") / batch.shape[0]

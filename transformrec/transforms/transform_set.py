@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transform
+from transformrec.transforms.rotation_jitter import RotationJitter
 
 MODES = ("all", "sample")
 
@@ -48,7 +49,11 @@ class DataPath:
 class TransformSet:
     """A set of transforms defining a multi-head classification pretext task."""
 
-    def __init__(self, transforms: Sequence[Transform], mode: str = "all") -> None:
+    def __init__(
+        self, transforms: Sequence[Transform], mode: str = "all", rotation_jitter: RotationJitter | None = None
+    ) -> None:
+        """``rotation_jitter``: small rotations of some classes' samples after transforming (see
+        :mod:`transformrec.transforms.rotation_jitter`); ``None`` (the default, the thesis) leaves them."""
         if not transforms:
             raise ValueError("a TransformSet needs at least one transform")
         if mode not in MODES:
@@ -84,6 +89,9 @@ class TransformSet:
         for learned in self.learned_transforms:
             classes = self.heads[learned.head]
             learned.bind_labels(learned.head, {name: classes.index(name) for name in learned.variant_names()})
+        if rotation_jitter is not None:
+            rotation_jitter.check_classes([slot.name for slot in self.slots])
+        self.rotation_jitter = rotation_jitter
 
     @property
     def num_classes(self) -> dict[str, int]:
@@ -147,7 +155,7 @@ class TransformSet:
         Transforms run once per transform on all their samples (batched), in declaration
         order, so the generator is consumed in a fixed order and a seed replays the batch.
         Before a transform runs, learned transforms that name it in ``decoy_for`` may plant
-        their artefacts in its inputs (sec. 4.2.4).
+        their artefacts in its inputs (sec. 4.2.4). The rotation jitter, when set, runs last.
         """
         total = slot_of_sample.shape[0]
         device = images.device
@@ -177,7 +185,10 @@ class TransformSet:
                     targets[head][members] = values.detach().long().cpu()
         for head in self.dense_heads:  # no sample has a target for it in this batch
             targets[head] = dense.get(head, torch.full((total, 1, 1), IGNORE_INDEX, dtype=torch.long))
+        if self.rotation_jitter is not None:
+            outputs = self.rotation_jitter(outputs, [self.slots[int(s)].name for s in slot_of_sample], generator)
         return outputs, {head: t.to(device) for head, t in targets.items()}
 
     def __repr__(self) -> str:
-        return f"TransformSet({self.transforms}, mode={self.mode!r}, heads={self.heads})"
+        jitter = f", rotation_jitter={self.rotation_jitter!r}" if self.rotation_jitter is not None else ""
+        return f"TransformSet({self.transforms}, mode={self.mode!r}, heads={self.heads}{jitter})"
