@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.environment import one_torch_thread
-from benchmarks.partial_results import PartialResults, missing_runs_lines
+from benchmarks.partial_results import PartialResults, missing_runs_lines, seeded_runs
 from benchmarks.plots import sync_accuracy_by_gap as sync_accuracy_by_gap_plot
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones import build_backbone
@@ -237,23 +237,15 @@ def _pretrain(root: Path, spec: dict, scale: dict, seed: int) -> tuple[torch.nn.
     return backbone, extra
 
 
+def _poses(root: Path, scale: dict, background: str, stride: int, **selection) -> MultiViewPoses:
+    return MultiViewPoses(
+        root, background=background, stride=stride, crop="subject", image_size=scale["crop_size"], **selection
+    )
+
+
 def _transfer(root: Path, backbone, background: str, scale: dict, seed: int) -> dict:
-    train = MultiViewPoses(
-        root,
-        subjects=["S1"],
-        background=background,
-        stride=scale["train_stride"],
-        crop="subject",
-        image_size=scale["crop_size"],
-    )
-    test = MultiViewPoses(
-        root,
-        split="test",
-        background=background,
-        stride=scale["test_stride"],
-        crop="subject",
-        image_size=scale["crop_size"],
-    )
+    train = _poses(root, scale, background, scale["train_stride"], subjects=["S1"])
+    test = _poses(root, scale, background, scale["test_stride"], split="test")
     result = pose3d_transfer(
         backbone,
         train,
@@ -305,15 +297,15 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         root = None if finished_only else _studio(scale)
         generation = time.perf_counter() - started
         rows = {"smoke": SMOKE_ROWS, "quick": QUICK_ROWS, "full": FULL_ROWS}[suite]
-        results: dict[str, list[dict]] = {}
         mean_pose = partial.get_or_run("mean_pose", lambda: _mean_pose_row(root, scale))
-        for row in rows:
-            for seed in range(scale["seeds"]) if row in SEEDED else range(1):
-                out = partial.get_or_run(f"{row}/{seed}", lambda row=row, seed=seed: _one_run(root, row, scale, seed))
-                if out is None:
-                    continue
-                results.setdefault(row, []).append({**out, "seed": seed})
-                print(f"  {row} seed {seed}: MPJPE {out['test']['mpjpe']:.1f} pretext {out.get('pretext')}", flush=True)
+        results = seeded_runs(
+            partial,
+            rows,
+            SEEDED,
+            scale["seeds"],
+            lambda row, seed: _one_run(root, row, scale, seed),
+            lambda out: f"MPJPE {out['test']['mpjpe']:.1f} pretext {out.get('pretext')}",
+        )
     result = {
         "scale": {k: list(v) if isinstance(v, tuple) else v for k, v in scale.items()},
         "generation_seconds": generation,

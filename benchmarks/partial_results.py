@@ -16,7 +16,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +120,25 @@ class PartialResults:
             temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
             temporary.write_text(json.dumps(self.finished, indent=1))
             os.replace(temporary, self.path)
+
+
+def seeded_runs(
+    partial: PartialResults,
+    rows: Sequence[str],
+    seeded: Sequence[str],
+    seeds: int,
+    run: Callable[[str, int], dict],
+    describe: Callable[[dict], str],
+) -> dict[str, list[dict]]:
+    """Every row's runs, ``seeds`` of them on the rows in ``seeded`` and seed 0 on the others, each
+    stored under ``row/seed`` (so rows of one seed pair up); finished runs carry their ``seed``, and
+    each is printed with ``describe(result)``. Runs another process holds are left out (``partial.missing``)."""
+    runs: dict[str, list[dict]] = {}
+    for row in rows:
+        for seed in range(seeds) if row in seeded else range(1):
+            out = partial.get_or_run(f"{row}/{seed}", lambda row=row, seed=seed: run(row, seed))
+            if out is None:
+                continue
+            runs.setdefault(row, []).append({**out, "seed": seed})
+            print(f"  {row} seed {seed}: {describe(out)}", flush=True)
+    return runs

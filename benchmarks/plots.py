@@ -15,6 +15,14 @@ import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 import numpy as np  # noqa: E402
 
 
+def _save(fig, path: Path) -> Path:
+    """Write ``fig`` to ``path`` (folders made) at the size every benchmark picture uses, and close it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def probe_accuracy_per_layer(result: dict, path: Path) -> Path:
     """rot_warp_probe: linear-probe accuracy per layer, pretrained vs random init (mean ± sd over seeds).
 
@@ -40,10 +48,7 @@ def probe_accuracy_per_layer(result: dict, path: Path) -> Path:
     axes[0, 0].set_ylabel("linear-probe test accuracy (%)")
     fig.suptitle("Rotation + warp pretraining vs random init: probe accuracy per layer (mean ± sd over seeds)")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def image_grid(images, columns: list[str], rows: list[str], title: str, path: Path) -> Path:
@@ -62,10 +67,7 @@ def image_grid(images, columns: list[str], rows: list[str], title: str, path: Pa
         axes[r, 0].set_ylabel(name, fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def noisy_label_curves(runs: dict[str, dict[str, list[dict]]], labels: dict[str, str], title: str, path: Path) -> Path:
@@ -104,10 +106,7 @@ def noisy_label_curves(runs: dict[str, dict[str, list[dict]]], labels: dict[str,
     fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=len(handles), fontsize=8)
     fig.suptitle(f"{title}: mean ± sd over seeds")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def fid_per_seed(tables: dict[str, list[dict]], title: str, path: Path) -> Path:
@@ -126,10 +125,7 @@ def fid_per_seed(tables: dict[str, list[dict]], title: str, path: Path) -> Path:
         ax.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def sync_accuracy_by_gap(curves: dict[str, list[dict[int, float]]], title: str, path: Path) -> Path:
@@ -151,7 +147,4 @@ def sync_accuracy_by_gap(curves: dict[str, list[dict[int, float]]], title: str, 
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

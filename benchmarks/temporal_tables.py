@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from benchmarks.environment import one_torch_thread
-from benchmarks.partial_results import PartialResults, missing_runs_lines
+from benchmarks.partial_results import PartialResults, missing_runs_lines, seeded_runs
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones import build_backbone
 from transformrec.data.procedural_video import load_sprites, write_procedural_videos
@@ -169,14 +169,14 @@ def _run(suite: str, seeds: int | None, finished_only: bool) -> dict:
     scale["seeds"] = seeds or scale["seeds"]
     partial = PartialResults.of_benchmark(NAME, suite, finished_only)
     videos = None if finished_only else _videos(scale, frame_cache="memory")
-    rows: dict[str, list[dict]] = {}
-    for row in ROWS_OF_SUITE[suite]:
-        for seed in range(scale["seeds"]) if row in SEEDED else range(1):
-            out = partial.get_or_run(f"{row}/{seed}", lambda row=row, seed=seed: _one_run(row, seed, scale, videos))
-            if out is None:
-                continue
-            rows.setdefault(row, []).append({**out, "seed": seed})
-            print(f"  {row} seed {seed}: action {out['action']:.3f} sync {out['sync_acc']:.3f}", flush=True)
+    rows = seeded_runs(
+        partial,
+        ROWS_OF_SUITE[suite],
+        SEEDED,
+        scale["seeds"],
+        lambda row, seed: _one_run(row, seed, scale, videos),
+        lambda out: f"action {out['action']:.3f} sync {out['sync_acc']:.3f}",
+    )
     return {
         "scale": scale,
         "torch_threads": torch.get_num_threads(),
