@@ -191,7 +191,11 @@ def main(argv: list[str] | None = None) -> int:
         result = run_benchmark(BENCHMARKS[name], args.suite, args.seeds, args.finished_only)
         print(BENCHMARKS[name].to_markdown(result), flush=True)
         if not args.no_write:
-            payload = {"suite": args.suite, "environment": describe_environment(), "result": result}
+            payload = {
+                "suite": args.suite,
+                "environment": describe_environment(result.get("torch_threads")),
+                "result": result,
+            }
             store_result(name, args.suite, payload, args.replace)
     if not args.no_write:
         (HERE / "RESULTS.md").write_text(render_results())

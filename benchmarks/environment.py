@@ -11,12 +11,17 @@ from collections.abc import Iterator
 import torch
 
 
-def describe_environment() -> dict[str, str]:
-    """CPU/GPU, thread count, torch version and today's date."""
+def describe_environment(torch_threads: int | None = None) -> dict[str, str]:
+    """CPU/GPU, thread count, torch version and today's date.
+
+    ``torch_threads``: the threads the benchmark ran with, when it set its own (``one_torch_thread``);
+    by default the process's current setting.
+    """
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU only"
     cpu = platform.processor() or platform.machine()
+    threads = torch_threads if torch_threads is not None else torch.get_num_threads()
     return {
-        "hardware": f"{cpu}, {os.cpu_count()} logical cores, torch threads {torch.get_num_threads()}; {device}",
+        "hardware": f"{cpu}, {os.cpu_count()} logical cores, torch threads {threads}; {device}",
         "software": f"python {platform.python_version()}, torch {torch.__version__}",
         "date": datetime.date.today().isoformat(),
     }
