@@ -21,6 +21,7 @@ high-fidelity, sec. 3.3.2) and the measured share of "damaged" images whose mask
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import tempfile
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIG = ROOT / "configs" / "ch3_damage_repair_upright.yaml"
 PICTURE = RESULTS / "damage_repair_drop_rates.png"
-AUTOENCODERS = ROOT / "runs" / "benchmarks"
+AUTOENCODERS = RESULTS  # tracked: a later session's rows load the very autoencoder the first rows used
 DROP_RATES = (0.1, 0.3, 0.5, 0.7, 0.9)
 BASELINE = "Baseline (θ = 0.5)"
 
@@ -121,12 +122,26 @@ def _trained_transform(config, checkpoint: Path):
 
 
 def _transform_override(options: dict[str, Any], cfg: dict, autoencoder: Path) -> list[str]:
-    """``--set`` overrides of one row: its ablation, the shared autoencoder once it exists, R's decay horizon."""
+    """``--set`` overrides of one row: its ablation, the shared autoencoder, R's decay horizon."""
     sets = [f"transforms.0.{key}={json.dumps(value)}" for key, value in options.items()]
     sets += [f"transforms.0.pretrain_steps={cfg['pretrain']}", f"transforms.0.lr_decay_steps={cfg['steps']}"]
-    if autoencoder.exists():
-        sets.append(f"transforms.0.autoencoder={autoencoder}")
+    sets.append(f"transforms.0.autoencoder={autoencoder}")
     return sets
+
+
+def pretrain_autoencoder(cfg: dict, path: Path) -> Path:
+    """The suite's shared {E, D}: ``cfg['pretrain']`` L_auto steps on the baseline config's real batches
+    (seed 0; one classifier step follows, which leaves E and D untouched), written to ``path``.
+
+    Why once and apart: E and D depend on neither R nor C, so every row and seed loads the same
+    autoencoder, and the rows of a table cut off by the end of a session resume with it.
+    """
+    overrides = [*cfg["overrides"], "seed=0", *_transform_override({}, cfg, path)[:-1]]
+    with tempfile.TemporaryDirectory() as out:
+        config = fixed_step_config(CONFIG, [*overrides, f"output_dir={out}"], 1)
+        experiment.pretrain(config, progress=False)
+        _trained_transform(config, Path(out) / "checkpoint.pt").save_autoencoder(path)
+    return path
 
 
 def _one_run(row: str, seed: int, cfg: dict, autoencoder: Path, test_images: torch.Tensor, picture: bool) -> dict:
@@ -137,9 +152,6 @@ def _one_run(row: str, seed: int, cfg: dict, autoencoder: Path, test_images: tor
         summary = experiment.pretrain(config, progress=False)
         results = experiment.evaluate(config, random_baseline=row == BASELINE)
         transform = _trained_transform(config, Path(out) / "checkpoint.pt")
-        if not autoencoder.exists():  # the first run pre-trained it: every later run loads it
-            autoencoder.parent.mkdir(parents=True, exist_ok=True)
-            transform.save_autoencoder(autoencoder)
         gates = chapter_3_gates(transform, test_images)
         if picture:
             _draw_renderings(transform, test_images[:6])
@@ -179,12 +191,16 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         autoencoder = Path(tempfile.mkdtemp()) / "autoencoder.pt"
     test_images = None
     if not finished_only:
+        with open(autoencoder.with_suffix(".lock"), "w") as lock:  # a second process waits, then loads it
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not autoencoder.exists():
+                pretrain_autoencoder(cfg, autoencoder)
         config = load_config(CONFIG, cfg["overrides"])
         test_set = build_data(config.evaluation.test_data)
         test_images = torch.stack([test_set[i][0] for i in range(min(256, len(test_set)))])
     rows: dict[str, list[dict]] = {}
     ordered = [BASELINE] + [row for row in cfg["rows"] if row not in (BASELINE, "Random init")]
-    for row in ordered:  # the baseline first: its first run pre-trains the shared autoencoder
+    for row in ordered:
         for seed in range(cfg["seeds"]) if row in SEEDED else range(1):
             picture = suite == "full" and row == BASELINE and seed == 0
 

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from transformrec.atomic_save import save_atomic
 from transformrec.functional.feature_damage import damage_features, sample_keep_mask
 from transformrec.training.distributed import average_gradients
 from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform
@@ -284,16 +285,13 @@ class DamageRepair(LearnedTransform):
 
     def save_autoencoder(self, path: str | Path) -> Path:
         """Write E and D (weights and BN statistics) for the ``autoencoder`` argument of other runs."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             "encoder_kernel": self.encoder_kernel,
             "width": self.width,
             "encoder": self.encoder.state_dict(),
             "decoder": self.decoder.state_dict(),
         }
-        torch.save(state, path)
-        return path
+        return save_atomic(state, path)  # other runs load it: never a truncated file behind its name
 
     def load_autoencoder(self, path: str | Path) -> None:
         """Load E and D written by :meth:`save_autoencoder` (architectures must match)."""
