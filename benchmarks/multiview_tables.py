@@ -314,15 +314,23 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         "rows": results,
         "missing": partial.missing,
     }
-    curves = _plot_curves(result)
-    if curves and suite != "smoke":
-        sync_accuracy_by_gap_plot(
-            curves, "Fig. 6.4 at small scale: sync accuracy of (d) SSL without background by time gap", PLOT
-        )
+    if suite != "smoke":
+        plot(result)
     return result
 
 
+def plot(result: dict) -> Path | None:
+    """Fig. 6.4's shape: sync accuracy by gap of row (d), per group of subjects, mean ± sd over seeds."""
+    curves = _plot_curves(result)
+    if not curves:
+        return None
+    title = "Fig. 6.4 at small scale: sync accuracy of (d) SSL without background by time gap"
+    return sync_accuracy_by_gap_plot(curves, title, PLOT)
+
+
 def _plot_curves(result: dict) -> dict[str, list[dict]]:
+    if "mean_pose" not in result:  # stored before the seeded table: no curves
+        return {}
     curves: dict[str, list[dict]] = {}
     for run in result["rows"].get("(d) SSL without background", []):
         for group, curve in run.get("sync_by_gap", {}).items():

@@ -137,7 +137,8 @@ def sync_accuracy_by_gap(curves: dict[str, list[dict[int, float]]], title: str, 
         values = 100 * np.array([[run[str(c)] if str(c) in run else run[c] for c in centres] for run in runs])
         mean = values.mean(axis=0)
         sd = values.std(axis=0, ddof=1) if len(runs) > 1 else np.zeros_like(mean)
-        line = ax.plot(centres, mean, marker="o", label=f"{group} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
+        seeds = f"{len(runs)} seeds, mean ± sd" if len(runs) > 1 else "1 seed"
+        line = ax.plot(centres, mean, marker="o", label=f"{group} ({seeds})")
         ax.fill_between(centres, mean - sd, mean + sd, color=line[0].get_color(), alpha=0.2)
     ax.axhline(50, color="grey", linestyle="--", label="chance")
     ax.set_xlabel("time gap Δt of the unsynchronized pairs (frames; drawn from [Δt − 7, Δt + 8])")
