@@ -69,12 +69,14 @@ def build_transform_set(config: ExperimentConfig, dataset: Dataset | None = None
         except ValueError as error:  # a parameter the factory rejects: name where it is in the config
             raise ConfigError(f"transforms[{index}] ({component.name}): {error}") from None
     jitter = config.train.rotation_jitter
-    rotation_jitter = RotationJitter(**jitter.model_dump()) if jitter is not None else None
-    try:
-        return TransformSet(transforms, mode=config.train.mode, rotation_jitter=rotation_jitter)
+    if jitter is None:
+        return TransformSet(transforms, mode=config.train.mode)
+    rotation_jitter = RotationJitter(**jitter.model_dump())
+    try:  # named by its field here, before the set is built: the set's own errors stay as they were
+        rotation_jitter.check_classes([n for t in transforms for n in t.variant_names()])
     except ValueError as error:
-        field = "train.rotation_jitter" if "rotation_jitter" in str(error) else "transforms"
-        raise ConfigError(f"{field}: {error}") from None
+        raise ConfigError(f"train.rotation_jitter: {error}") from None
+    return TransformSet(transforms, mode=config.train.mode, rotation_jitter=rotation_jitter)
 
 
 def build_trainer(
