@@ -138,11 +138,13 @@ def render_transform_grid(
     num_images: int = 6,
     seed: int = 0,
     checkpoint: str | Path | None = None,
+    title: str | None = None,
 ) -> ShowFigure:
     """Save the labelled figure of ``config``'s TransformSet on ``num_images`` items; returns what it drew.
 
     Learned transforms (LCI, damage & repair) only look like the thesis's figures once trained: a
-    training ``checkpoint`` loads their networks (ignored when the set has none).
+    training ``checkpoint`` loads their networks (ignored when the set has none). ``title`` names
+    the figure when several runs of one data set are drawn (default: the data set and its heads).
     """
     dataset = build_data(config.data)
     transform_set = build_transform_set(config, dataset)
@@ -156,7 +158,7 @@ def render_transform_grid(
         else:
             fig, columns, rows = _image_figure(dataset, transform_set, picks, generator)
     heads = ", ".join(f"{head}: {len(names)} classes" for head, names in transform_set.heads.items())
-    fig.suptitle(f"{config.data.name}: what the classifier sees under each class ({heads})", fontsize=11)
+    fig.suptitle(title or f"{config.data.name}: what the classifier sees under each class ({heads})", fontsize=11)
     fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
