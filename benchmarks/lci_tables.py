@@ -227,6 +227,7 @@ def _one_run(
         "random": per_tap.get("random"),
         "gates": gates,
         "seconds": time.perf_counter() - started,
+        "torch_threads": torch.get_num_threads(),
     }
 
 
@@ -288,7 +289,6 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
     result["pictures"] = {
         row: str(path.relative_to(ROOT)) for row, path in PICTURES.items() if suite == "full" and path.exists()
     }
-    result["torch_threads"] = torch.get_num_threads()
     return result
 
 
@@ -339,6 +339,25 @@ def _table(rows: dict[str, list[dict]], thesis: dict[str, float]) -> list[str]:
     return lines
 
 
+def _threads_sentence(result: dict) -> str:
+    """The torch thread counts the runs recorded (runs stored before they recorded it are counted apart)."""
+    runs = [
+        run
+        for entry in result["datasets"].values()
+        for table in entry["tables"].values()
+        for row, row_runs in table.items()
+        if row not in ("Random", "LCI (baseline: patch 0.75)")  # copies of other rows' runs
+        for run in row_runs
+    ]
+    counts = sorted({run["torch_threads"] for run in runs if "torch_threads" in run})
+    unrecorded = sum("torch_threads" not in run for run in runs)
+    sentence = f"Torch threads per run: {', '.join(map(str, counts))}" if counts else "Torch threads per run"
+    if unrecorded:
+        separator = ";" if counts else ":"
+        sentence += f"{separator} not recorded by {unrecorded} of {len(runs)} runs (stored before they kept it)"
+    return sentence + "."
+
+
 def to_markdown(result: dict) -> str:
     s = result["settings"]
     lines = [
@@ -347,7 +366,7 @@ def to_markdown(result: dict) -> str:
         f"{', '.join(SEEDED + SEEDED_FOLLOW_UP)}; 1 (seed 0) on the other rows, which are single-seed. "
         "Cells: test accuracy %, mean ± sd over seeds. Gates: held-out accuracy of telling each transform "
         "from identity on 8×8 patches (seed 0, trained transforms) and the largest pretext accuracy after a "
-        f"tenth of the steps; ✗ marks a failed gate. torch threads: {result['torch_threads']}.",
+        f"tenth of the steps; ✗ marks a failed gate. {_threads_sentence(result)}",
     ]
     for skipped in result["skipped"]:
         lines += ["", f"Skipped: {skipped}."]
