@@ -436,8 +436,8 @@ def to_markdown(result: dict) -> str:
         lines += [
             "",
             f"✗ Held-out sync below {SYNC_TARGET:.0%} (the accuracy the pretext must reach before its transfer is "
-            f"read as the thesis's claim): {', '.join(untrained)}. Those rows learned little or no synchronization "
-            f"in {scale['steps']} steps, so their features come mostly from the flip task.",
+            f"read as the thesis's claim): {', '.join(untrained)}. Those rows learned synchronization only partly "
+            f"in {scale['steps']} steps (chance is 50%), so their transfer does not yet test the thesis's claim.",
         ]
     lines += missing_runs_lines(result.get("missing", []))
     return "\n".join(lines)
