@@ -13,6 +13,11 @@ Claims fixed before the runs, as paired differences at conv5 and at the best lay
 :mod:`benchmarks.seed_statistics`): Rot > Random, Warp > Random, LCI > Random, and Rot + Warp + LCI
 above each single transform (table 4.2: 73.7 vs 70.1, 55.3, 68.0 at conv5 on STL-10).
 
+Follow-up rows, seeded as well and run right after the claim rows (their claims were fixed after
+the seeded rows above had run, and the table says so): (h) against Random and LCI; Rot + Warp + LCI
+with the authors' recipe, with it but without its rotation jitter, and Rot + Warp, to find out whether
+the combination's loss against Rot comes from LCI or from any added task.
+
 Table 4.1 gets two rows the thesis does not have, (g) and (h): what the authors' code does against
 local shortcuts (half of the identity and LCI images rotated by up to ±12.6° after pasting; the
 centre's noise at 0.1·N(0, 1) and D's learning rate 4× F's), so their patch-separability gates can be
