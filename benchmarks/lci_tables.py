@@ -13,7 +13,7 @@ Claims fixed before the runs, as paired differences at conv5 and at the best lay
 :mod:`benchmarks.seed_statistics`): Rot > Random, Warp > Random, LCI > Random, and Rot + Warp + LCI
 above each single transform (table 4.2: 73.7 vs 70.1, 55.3, 68.0 at conv5 on STL-10).
 
-Follow-up rows, seeded as well and run right after the claim rows (their claims were fixed after
+Follow-up rows, seeded as well and run after the claim rows of every data set (their claims were fixed after
 the seeded rows above had run, and the table says so): (h) against Random and LCI; Rot + Warp + LCI
 with the authors' recipe, with it but without its rotation jitter, and Rot + Warp, to find out whether
 the combination's loss against Rot comes from LCI or from any added task.
@@ -252,55 +252,69 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
     cfg["seeds"] = seeds or cfg["seeds"]
     partial = PartialResults.of_benchmark(NAME, suite, finished_only)
     result: dict[str, Any] = {"suite": suite, "settings": cfg, "datasets": {}, "skipped": []}
+    datasets = []
     for dataset in cfg["datasets"]:
         if DATASETS[dataset]["needs_fashion_mnist"] and not os.path.isdir(DEBIAN_DIR):
             result["skipped"].append(f"{dataset}: dataset-fashion-mnist is not installed")
-            continue
-        tables: dict[str, dict[str, list[dict]]] = {"4.2": {}, "4.1": {}}
-        # Run order (the tables keep the thesis's): the seeded claim rows first, then the seeded
-        # follow-ups, then the shortcut option (g) and the other LCI ablations, then the single-seed
-        # combinations, so that a table cut off by the end of a session has what the issue asks about first.
-        is_4_1 = dataset == "upright_objects"
-        rows = [("4.2", row) for row in cfg["rows"] if row in SEEDED]
-        for row in SEEDED_FOLLOW_UP:
-            if row in cfg["rows"]:
-                rows.append(("4.2", row))
-            elif is_4_1 and row in cfg["rows_4_1"]:
-                rows.append(("4.1", row))
-        if is_4_1:
-            rest = [row for row in cfg["rows_4_1"] if row not in SEEDED_FOLLOW_UP]
-            rows += [("4.1", row) for row in sorted(rest, key=lambda row: row != SHORTCUT_ROW)]
-        rows += [("4.2", row) for row in cfg["rows"] if row not in SEEDED + SEEDED_FOLLOW_UP]
-        for table, row in rows:
-            if row == "Random":
-                continue  # the random-init probe of each seed comes with that seed's Rot run
-            transforms = (TABLE_4_2 if table == "4.2" else TABLE_4_1)[row].replace("PRETRAIN", str(cfg["pretrain"]))
-            seeds_of_row = range(cfg["seeds"]) if row in SEEDED + SEEDED_FOLLOW_UP else range(1)
-            for seed in seeds_of_row:
-                drawn = suite == "full" and dataset == "upright_objects" and seed == 0 and row in PICTURES
-                picture = (PICTURES[row], f"upright_objects, {row}, seed 0: trained inpainter") if drawn else None
+        else:
+            datasets.append(dataset)
+    tables = {dataset: {"4.2": {}, "4.1": {}} for dataset in datasets}
+    for dataset, table, row in _run_order(cfg, datasets):
+        if row == "Random":
+            continue  # the random-init probe of each seed comes with that seed's Rot run
+        transforms = (TABLE_4_2 if table == "4.2" else TABLE_4_1)[row].replace("PRETRAIN", str(cfg["pretrain"]))
+        seeds_of_row = range(cfg["seeds"]) if row in SEEDED + SEEDED_FOLLOW_UP else range(1)
+        for seed in seeds_of_row:
+            drawn = suite == "full" and dataset == "upright_objects" and seed == 0 and row in PICTURES
+            picture = (PICTURES[row], f"upright_objects, {row}, seed 0: trained inpainter") if drawn else None
 
-                def one(dataset=dataset, transforms=transforms, seed=seed, row=row, picture=picture) -> dict:
-                    extra = EXTRA_OVERRIDES.get(row, [])
-                    return _one_run(dataset, transforms, seed, cfg, row == "Rot", picture, extra)
+            def one(dataset=dataset, transforms=transforms, seed=seed, row=row, picture=picture) -> dict:
+                extra = EXTRA_OVERRIDES.get(row, [])
+                return _one_run(dataset, transforms, seed, cfg, row == "Rot", picture, extra)
 
-                out = partial.get_or_run(f"{dataset}/{table}/{row}/{seed}", one)
-                if out is None:
-                    continue
-                tables[table].setdefault(row, []).append({**out, "seed": seed})
-                if row == "Rot" and "Random" in cfg["rows"] and out["random"] is not None:
-                    random_row = {"pretrained": out["random"], "seed": seed, "gates": {}, "steps": 0}
-                    tables["4.2"].setdefault("Random", []).append(random_row)
-        tables["4.2"] = {row: tables["4.2"][row] for row in TABLE_4_2 if row in tables["4.2"]}
-        tables["4.1"] = {row: tables["4.1"][row] for row in TABLE_4_1 if row in tables["4.1"]}
-        if "LCI" in tables["4.2"] and tables["4.1"]:
-            tables["4.1"][LCI_BASELINE_4_1] = tables["4.2"]["LCI"]
-        result["datasets"][dataset] = {"config": DATASETS[dataset]["config"], "tables": tables}
+            out = partial.get_or_run(f"{dataset}/{table}/{row}/{seed}", one)
+            if out is None:
+                continue
+            tables[dataset][table].setdefault(row, []).append({**out, "seed": seed})
+            if row == "Rot" and "Random" in cfg["rows"] and out["random"] is not None:
+                random_row = {"pretrained": out["random"], "seed": seed, "gates": {}, "steps": 0}
+                tables[dataset]["4.2"].setdefault("Random", []).append(random_row)
+    for dataset in datasets:
+        by_table = tables[dataset]
+        by_table["4.2"] = {row: by_table["4.2"][row] for row in TABLE_4_2 if row in by_table["4.2"]}
+        by_table["4.1"] = {row: by_table["4.1"][row] for row in TABLE_4_1 if row in by_table["4.1"]}
+        if "LCI" in by_table["4.2"] and by_table["4.1"]:
+            by_table["4.1"][LCI_BASELINE_4_1] = by_table["4.2"]["LCI"]
+        result["datasets"][dataset] = {"config": DATASETS[dataset]["config"], "tables": by_table}
     result["missing"] = partial.missing
     result["pictures"] = {
         row: str(path.relative_to(ROOT)) for row, path in PICTURES.items() if suite == "full" and path.exists()
     }
     return result
+
+
+def _run_order(cfg: dict, datasets: list[str]) -> list[tuple[str, str, str]]:
+    """(data set, table, row) in the order they run; the tables keep the thesis's order.
+
+    The seeded claim rows of every data set come first, then the seeded follow-ups, then the
+    shortcut option (g) and the other LCI ablations, then the single-seed combinations, so that a
+    run cut off by the end of a session has what the issue asks about first: the claims on a second
+    data set rank above single-seed ablations, whose one seed cannot separate them from noise.
+    """
+    claims, follow_ups, ablations, single_seed = [], [], [], []
+    for dataset in datasets:
+        is_4_1 = dataset == "upright_objects"
+        claims += [(dataset, "4.2", row) for row in cfg["rows"] if row in SEEDED]
+        for row in SEEDED_FOLLOW_UP:
+            if row in cfg["rows"]:
+                follow_ups.append((dataset, "4.2", row))
+            elif is_4_1 and row in cfg["rows_4_1"]:
+                follow_ups.append((dataset, "4.1", row))
+        if is_4_1:
+            rest = [row for row in cfg["rows_4_1"] if row not in SEEDED_FOLLOW_UP]
+            ablations += [(dataset, "4.1", row) for row in sorted(rest, key=lambda row: row != SHORTCUT_ROW)]
+        single_seed += [(dataset, "4.2", row) for row in cfg["rows"] if row not in SEEDED + SEEDED_FOLLOW_UP]
+    return claims + follow_ups + ablations + single_seed
 
 
 CLAIMS = (
