@@ -87,6 +87,7 @@ SEEDED = ("Random", "Rot", "Warp", "LCI", "Rot + Warp + LCI")
 # recipe's jitter cost the combination (it turns half of identity, warp and LCI images by a few
 # degrees, never the rotation classes, so being tilted rules the rotation classes out)?
 SEEDED_FOLLOW_UP = (AUTHORS_ROW, AUTHORS_COMBINATION, "Rot + Warp", NO_JITTER_COMBINATION)
+ALL_SEEDED = SEEDED + SEEDED_FOLLOW_UP  # every row that runs all seeds; the others run seed 0
 PICTURES = {  # seed 0 of these rows on upright_objects (full suite) is drawn with its trained inpainter
     "Rot + Warp + LCI": RESULTS / "lci_examples.png",
     AUTHORS_COMBINATION: RESULTS / "lci_examples_authors_recipe.png",
@@ -245,8 +246,8 @@ def _one_run(
 def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = False) -> dict:
     """Table 4.2 on every data set and table 4.1 on ``upright_objects`` (see the module docstring).
 
-    ``seeds`` applies to the seeded rows (Random, Rot, Warp, LCI, Rot + Warp + LCI; default 3 in
-    ``full``); the other rows run seed 0. ``finished_only``: build the tables from stored runs.
+    ``seeds`` applies to the seeded rows (``ALL_SEEDED``: the claim rows and their follow-ups;
+    default 3 in ``full``); the other rows run seed 0. ``finished_only``: build the tables from stored runs.
     """
     cfg = dict(SUITES[suite])
     cfg["seeds"] = seeds or cfg["seeds"]
@@ -263,7 +264,7 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         if row == "Random":
             continue  # the random-init probe of each seed comes with that seed's Rot run
         transforms = (TABLE_4_2 if table == "4.2" else TABLE_4_1)[row].replace("PRETRAIN", str(cfg["pretrain"]))
-        seeds_of_row = range(cfg["seeds"]) if row in SEEDED + SEEDED_FOLLOW_UP else range(1)
+        seeds_of_row = range(cfg["seeds"]) if row in ALL_SEEDED else range(1)
         for seed in seeds_of_row:
             drawn = suite == "full" and dataset == "upright_objects" and seed == 0 and row in PICTURES
             picture = (PICTURES[row], f"upright_objects, {row}, seed 0: trained inpainter") if drawn else None
@@ -313,7 +314,7 @@ def _run_order(cfg: dict, datasets: list[str]) -> list[tuple[str, str, str]]:
         if is_4_1:
             rest = [row for row in cfg["rows_4_1"] if row not in SEEDED_FOLLOW_UP]
             ablations += [(dataset, "4.1", row) for row in sorted(rest, key=lambda row: row != SHORTCUT_ROW)]
-        single_seed += [(dataset, "4.2", row) for row in cfg["rows"] if row not in SEEDED + SEEDED_FOLLOW_UP]
+        single_seed += [(dataset, "4.2", row) for row in cfg["rows"] if row not in ALL_SEEDED]
     return claims + follow_ups + ablations + single_seed
 
 
@@ -390,7 +391,7 @@ def to_markdown(result: dict) -> str:
     lines = [
         f"Pretext: {s['steps']} steps per row (AlexNet-BN of each config, eq. 4.1 `mode: all`), LCI width 16, "
         f"border 2; linear probe of the config on every layer. Seeds: {s['seeds']} on "
-        f"{', '.join(SEEDED + SEEDED_FOLLOW_UP)}; 1 (seed 0) on the other rows, which are single-seed. "
+        f"{', '.join(ALL_SEEDED)}; 1 (seed 0) on the other rows, which are single-seed. "
         "Cells: test accuracy %, mean ± sd over seeds. Gates: held-out accuracy of telling each transform "
         "from identity on 8×8 patches (seed 0, trained transforms) and the largest pretext accuracy after a "
         f"tenth of the steps; ✗ marks a failed gate. {_threads_sentence(result)}",
