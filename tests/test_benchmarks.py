@@ -91,6 +91,17 @@ def test_chapter_3_gates_measure_autoencoder_psnr_and_the_share_of_undamaged_dam
     assert math.isclose(gates["psnr_db"], 10 * math.log10(1 / mse), rel_tol=1e-6)
 
 
+def test_table_3_1_runs_both_sides_of_each_claim_for_a_seed_before_the_next_seed():
+    from benchmarks.damage_repair import BASELINE, SUITES, TABLE_3_1, _run_order
+
+    order = _run_order({**SUITES["full"], "seeds": 3})
+    a = "(a) Input image as real"
+    assert order[:6] == [(BASELINE, 0), (a, 0), (BASELINE, 1), (a, 1), (BASELINE, 2), (a, 2)]
+    single_seed = [row for row in TABLE_3_1 if row not in ("Random init", BASELINE, a)]
+    assert order[6:] == [(row, 0) for row in single_seed]  # every ablation once, none before a seeded pair
+    assert ("Random init", 0) not in order  # probed beside the baseline run, never trained
+
+
 def test_a_fixed_step_run_gets_the_epochs_whose_schedule_ends_with_it():
     from benchmarks.pretext_runs import fixed_step_config
 
