@@ -5,7 +5,7 @@ crash) must not lose the rows it already finished. Each finished run is stored u
 names everything it depends on (suite, data set, row, seed), written atomically. Several
 processes may fill one file (parts of a table run side by side, one per core): each write merges
 under a file lock, so none drops another's runs, and a run one process has started is claimed
-(``<name>.<suite>.claims/<key>`` holding its pid) so the others skip it instead of repeating it:
+(``<name>.<suite>.partial.claims/<key>`` holding its pid) so the others skip it instead of repeating it:
 starting the same benchmark command twice fills one table on two cores. A claim whose process
 has died is taken over. The ``*.partial.json`` files are tracked by git, so a fresh clone resumes a
 table where the last committed runs left it.
