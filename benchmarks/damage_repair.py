@@ -3,14 +3,15 @@
 Every row pretrains the chapter-3 classifier (``configs/ch3_damage_repair_upright.yaml``: AlexNet
 with BN only after conv5 and one FC layer, on the embedded ``upright_objects`` at 64 px, so E's
 grid is 4×4) with the damage & repair task under one ablation of table 3.1 for a fixed number of
-steps, then runs the config's linear probe on every layer. The autoencoder {E, D} depends neither
+steps, then runs the config's linear probe on every layer and table 3.1's own transfer (conv1–conv5
+frozen, the fully-connected part trained on the labelled images). The autoencoder {E, D} depends neither
 on the repair network nor on the classifier, so it is pre-trained (L_auto, eq. 3.3) once per
 suite and shared by every row and seed; its held-out PSNR is one of the gates. The seed sets the
 classifier's and repair network's initialisation, the data order, the drop masks and the probe's
 labelled subset; the Random row is the random-init probe of the same seed (computed beside the
 baseline run).
 
-Claims fixed before the runs (paired by seed, conv5 and best layer): baseline > random init, and
+Claims fixed before the runs (paired by seed, at conv5, the best layer and frozen conv + FC): baseline > random init, and
 (a) input image as real < baseline (table 3.1: 74.99 vs 79.94).
 
 Gates beside every row: the autoencoder's held-out PSNR (≥ 25 dB: real examples must be
@@ -34,7 +35,7 @@ import torch
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import image_grid
 from benchmarks.pretext_runs import fixed_step_config
-from benchmarks.probing import claim_lines, per_layer_cells
+from benchmarks.probing import PROBE_COLUMNS, claim_lines, per_layer_cells
 from benchmarks.seed_statistics import format_mean_sd
 from transformrec import experiment
 from transformrec.config.build import build_data, build_transform_set
@@ -88,10 +89,15 @@ SUITES = {
             "evaluation.options={epochs: 2}",
             "transforms.0.width=4",
         ],
+        "fc_epochs": 1,
     },
-    "quick": {"steps": 200, "pretrain": 300, "seeds": 1, "rows": SEEDED, "overrides": []},
-    "full": {"steps": 600, "pretrain": 2000, "seeds": 3, "rows": tuple(TABLE_3_1), "overrides": []},
+    "quick": {"steps": 200, "pretrain": 300, "seeds": 1, "rows": SEEDED, "overrides": [], "fc_epochs": 10},
+    "full": {"steps": 600, "pretrain": 2000, "seeds": 3, "rows": tuple(TABLE_3_1), "overrides": [], "fc_epochs": 30},
 }
+# Table 3.1's own transfer: conv1–conv5 "kept fixed during transfer for classification", the
+# fully-connected part trained on the labelled images (the `finetune` protocol with the conv
+# stages frozen: fc6, from the pretext or random, and a new linear head are trained).
+FROZEN_CONV = [f"stages.conv{i}" for i in range(1, 6)]
 PSNR_GATE, NO_DROP_GATE = 25.0, 0.05
 
 
@@ -129,6 +135,12 @@ def _transform_override(options: dict[str, Any], cfg: dict, autoencoder: Path) -
     return sets
 
 
+def _fc_transfer(cfg: dict) -> list[str]:
+    """``--set`` overrides that evaluate with table 3.1's protocol: frozen conv layers, trained FC layers."""
+    options = {"epochs": cfg["fc_epochs"], "freeze": FROZEN_CONV}
+    return ["evaluation.protocol=finetune", f"evaluation.options={json.dumps(options)}"]
+
+
 def pretrain_autoencoder(cfg: dict, path: Path) -> Path:
     """The suite's shared {E, D}: ``cfg['pretrain']`` L_auto steps on the baseline config's real batches
     (seed 0; one classifier step follows, which leaves E and D untouched), written to ``path``.
@@ -151,6 +163,8 @@ def _one_run(row: str, seed: int, cfg: dict, autoencoder: Path, test_images: tor
         config = fixed_step_config(CONFIG, [*overrides, f"output_dir={out}"], cfg["steps"])
         summary = experiment.pretrain(config, progress=False)
         results = experiment.evaluate(config, random_baseline=row == BASELINE)
+        fc_config = fixed_step_config(CONFIG, [*overrides, f"output_dir={out}", *_fc_transfer(cfg)], cfg["steps"])
+        fc_results = experiment.evaluate(fc_config, random_baseline=row == BASELINE)
         transform = _trained_transform(config, Path(out) / "checkpoint.pt")
         gates = chapter_3_gates(transform, test_images)
         if picture:
@@ -166,6 +180,7 @@ def _one_run(row: str, seed: int, cfg: dict, autoencoder: Path, test_images: tor
         "steps": summary["steps"],
         "pretrained": per_tap["pretrained"],
         "random": per_tap.get("random"),
+        "fc_transfer": {name: fc_results[name]["test_acc"] for name in ("pretrained", "random") if name in fc_results},
         "pretext_accuracy": metrics.get("acc/transform"),
         "mask_accuracy": metrics.get("acc/mask"),
         "gates": gates,
@@ -224,7 +239,10 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
             continue
         rows.setdefault(row, []).append({**out, "seed": seed})
         if row == BASELINE and "Random init" in cfg["rows"] and out.get("random"):
-            rows.setdefault("Random init", []).append({"pretrained": out["random"], "seed": seed})
+            fc_random = out.get("fc_transfer", {}).get("random")
+            rows.setdefault("Random init", []).append(
+                {"pretrained": out["random"], "fc_transfer": {"pretrained": fc_random}, "seed": seed}
+            )
     order = list(TABLE_3_1)
     return {
         "suite": suite,
@@ -235,6 +253,11 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         "picture": str(PICTURE.relative_to(ROOT)) if suite == "full" and PICTURE.exists() else None,
         "torch_threads": torch.get_num_threads(),
     }
+
+
+def fc_transfer_accuracy(run: dict) -> float:
+    """Test accuracy of table 3.1's transfer (conv1–conv5 frozen, FC layers trained) of one run."""
+    return run["fc_transfer"]["pretrained"]
 
 
 def _gate_text(runs: list[dict]) -> str:
@@ -265,26 +288,30 @@ def to_markdown(result: dict) -> str:
         f"{s['pretrain']} L_auto steps and shared. Linear probe of the config on every layer (accuracy %). Seeds: "
         f"{s['seeds']} on {', '.join(SEEDED)}; the other rows are single-seed (seed 0). Cells: mean ± sd. Gates: "
         "the autoencoder's held-out PSNR and the share of damaged images that lost no cell (✗ marks a failed "
-        f"gate). Thesis column: table 3.1's STL-10 accuracy (conv layers frozen; compare orderings, not values). "
+        f"gate). Frozen conv + FC: table 3.1's transfer, conv1–conv5 kept fixed while fc6 (from the pretext, or "
+        f"random in the Random row) and a new linear layer train on the same labelled images for {s['fc_epochs']} "
+        f"epochs (`finetune` protocol). Thesis column: table 3.1's STL-10 accuracy (conv layers frozen; compare "
+        "orderings, not values). "
         f"torch threads: {result['torch_threads']}.",
     ]
     if rows:
         taps = list(next(iter(rows.values()))[0]["pretrained"])
         lines += [
             "",
-            "| ablation | seeds | " + " | ".join(taps) + " | best layer | real/damaged acc | mask acc | gates "
-            "(PSNR ≥ 25 dB; no-drop share < 5 %) | thesis (STL-10) |",
-            "|---|---|" + "---|" * (len(taps) + 5),
+            "| ablation | seeds | " + " | ".join(taps) + " | best layer | frozen conv + FC | real/damaged acc | "
+            "mask acc | gates (PSNR ≥ 25 dB; no-drop share < 5 %) | thesis (STL-10) |",
+            "|---|---|" + "---|" * (len(taps) + 6),
         ]
         for row, runs in rows.items():
             pretext = [r["pretext_accuracy"] for r in runs if r.get("pretext_accuracy") is not None]
             masks = [r["mask_accuracy"] for r in runs if r.get("mask_accuracy") is not None]
+            fc = [fc_transfer_accuracy(r) for r in runs if r.get("fc_transfer", {}).get("pretrained") is not None]
+            measured = [format_mean_sd(values) if values else "–" for values in (fc, pretext, masks)]
             lines.append(
-                f"| {row} | {len(runs)} | " + " | ".join(per_layer_cells(runs, taps)) + " | "
-                f"{format_mean_sd(pretext) if pretext else '–'} | {format_mean_sd(masks) if masks else '–'} | "
+                f"| {row} | {len(runs)} | " + " | ".join([*per_layer_cells(runs, taps), *measured]) + " | "
                 f"{_gate_text(runs)} | {THESIS_3_1_STL10.get(row, '–')} |"
             )
-        lines += claim_lines(rows, CLAIMS)
+        lines += claim_lines(rows, CLAIMS, [*PROBE_COLUMNS, ("frozen conv + FC", fc_transfer_accuracy)])
     lines += missing_runs_lines(result.get("missing", []))
     if result.get("picture"):
         lines += [

@@ -6,7 +6,7 @@ by seed at conv5 and at the best layer; a run is ``{"pretrained": {tap: accuracy
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 
@@ -26,12 +26,25 @@ def per_layer_cells(runs: list[dict], taps: Sequence[str]) -> list[str]:
     return [*cells, format_mean_sd([best_layer_accuracy(r) for r in runs])]
 
 
-def claim_lines(rows: dict[str, list[dict]], claims: Sequence[tuple[str, str]]) -> list[str]:
-    """The markdown table of "better > worse" claims, paired by seed, at conv5 and at the best layer."""
-    lines = ["", "| claim (fixed before the runs) | conv5 (points) | best layer (points) |", "|---|---|---|"]
+PROBE_COLUMNS: tuple[tuple[str, Callable[[dict], float]], ...] = (
+    ("conv5", conv5_accuracy),
+    ("best layer", best_layer_accuracy),
+)
+
+
+def claim_lines(
+    rows: dict[str, list[dict]],
+    claims: Sequence[tuple[str, str]],
+    columns: Sequence[tuple[str, Callable[[dict], float]]] = PROBE_COLUMNS,
+) -> list[str]:
+    """The markdown table of "better > worse" claims, paired by seed, one column per ``(title, value of a run)``.
+
+    By default at conv5 and at the best layer; a table with a second transfer protocol adds its column.
+    """
+    header = " | ".join(f"{title} (points)" for title, _ in columns)
+    lines = ["", f"| claim (fixed before the runs) | {header} |", "|---|" + "---|" * len(columns)]
     for better, worse in claims:
         if better in rows and worse in rows:
-            conv5 = paired_by_seed(rows[better], rows[worse], conv5_accuracy)
-            best = paired_by_seed(rows[better], rows[worse], best_layer_accuracy)
-            lines.append(f"| {better} > {worse} | {format_ordering(conv5)} | {format_ordering(best)} |")
+            cells = [format_ordering(paired_by_seed(rows[better], rows[worse], value)) for _, value in columns]
+            lines.append(f"| {better} > {worse} | " + " | ".join(cells) + " |")
     return lines

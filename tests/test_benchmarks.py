@@ -102,6 +102,22 @@ def test_table_3_1_runs_both_sides_of_each_claim_for_a_seed_before_the_next_seed
     assert ("Random init", 0) not in order  # probed beside the baseline run, never trained
 
 
+def test_table_3_1_transfer_keeps_every_conv_layer_fixed_and_trains_the_fully_connected_part():
+    from benchmarks.damage_repair import CONFIG, SUITES, _fc_transfer
+    from transformrec.config.build import build_data
+    from transformrec.config.loading import load_config
+    from transformrec.eval.finetune import freeze_modules
+    from transformrec.experiment import load_backbone
+
+    config = load_config(CONFIG, _fc_transfer(SUITES["full"]))
+    assert config.evaluation.protocol == "finetune" and config.evaluation.options["epochs"] == 30
+    backbone = load_backbone(config, None, build_data(config.evaluation.test_data))
+    freeze_modules(backbone, config.evaluation.options["freeze"])
+    trainable = {name.split(".")[1] for name, p in backbone.named_parameters() if p.requires_grad}
+    frozen = {name.split(".")[1] for name, p in backbone.named_parameters() if not p.requires_grad}
+    assert frozen == {"conv1", "conv2", "conv3", "conv4", "conv5"} and trainable == {"fc6"}
+
+
 def test_a_fixed_step_run_gets_the_epochs_whose_schedule_ends_with_it():
     from benchmarks.pretext_runs import fixed_step_config
 
