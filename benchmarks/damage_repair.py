@@ -3,16 +3,16 @@
 Every row pretrains the chapter-3 classifier (``configs/ch3_damage_repair_upright.yaml``: AlexNet
 with BN only after conv5 and one FC layer, on the embedded ``upright_objects`` at 64 px, so E's
 grid is 4×4) with the damage & repair task under one ablation of table 3.1 for a fixed number of
-steps, then runs the config's linear probe on every layer and table 3.1's own transfer (conv1–conv5
-frozen, the fully-connected part trained on the labelled images). The autoencoder {E, D} depends neither
-on the repair network nor on the classifier, so it is pre-trained (L_auto, eq. 3.3) once per
-suite and shared by every row and seed; its held-out PSNR is one of the gates. The seed sets the
-classifier's and repair network's initialisation, the data order, the drop masks and the probe's
-labelled subset; the Random row is the random-init probe of the same seed (computed beside the
-baseline run).
+steps, then runs the config's linear probe on every layer and table 3.1's own transfer
+(conv1–conv5 frozen, the fully-connected part trained on the labelled images). The autoencoder
+{E, D} depends neither on the repair network nor on the classifier, so it is pre-trained (L_auto,
+eq. 3.3) once per suite and shared by every row and seed; its held-out PSNR is one of the gates.
+The seed sets the classifier's and repair network's initialisation, the data order, the drop
+masks and the probe's labelled subset; the Random row is the random-init probe of the same seed
+(computed beside the baseline run).
 
-Claims fixed before the runs (paired by seed, at conv5, the best layer and frozen conv + FC): baseline > random init, and
-(a) input image as real < baseline (table 3.1: 74.99 vs 79.94).
+Claims fixed before the runs (paired by seed, at conv5, the best layer and frozen conv + FC):
+baseline > random init, and (a) input image as real < baseline (table 3.1: 74.99 vs 79.94).
 
 Gates beside every row: the autoencoder's held-out PSNR (≥ 25 dB: real examples must be
 high-fidelity, sec. 3.3.2) and the measured share of "damaged" images whose mask drops no cell
