@@ -290,8 +290,10 @@ def to_markdown(result: dict) -> str:
         "the autoencoder's held-out PSNR and the share of damaged images that lost no cell (✗ marks a failed "
         f"gate). Frozen conv + FC: table 3.1's transfer, conv1–conv5 kept fixed while fc6 (from the pretext, or "
         f"random in the Random row) and a new linear layer train on the same labelled images for {s['fc_epochs']} "
-        f"epochs (`finetune` protocol). Thesis column: table 3.1's STL-10 accuracy (conv layers frozen; compare "
-        "orderings, not values). "
+        f"epochs (`finetune` protocol). In the Random row the frozen BN after conv5 keeps its initial statistics, "
+        "so conv5 features reach fc6 unnormalised and far smaller than after a trained BN: that cell is handicapped "
+        "by scale, and the linear probe, which standardises features, is the fair comparison with Random. "
+        "Thesis column: table 3.1's STL-10 accuracy (conv layers frozen; compare orderings, not values). "
         f"torch threads: {result['torch_threads']}.",
     ]
     if rows:
