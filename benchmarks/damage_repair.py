@@ -163,7 +163,7 @@ def _one_run(row: str, seed: int, cfg: dict, autoencoder: Path, test_images: tor
         config = fixed_step_config(CONFIG, [*overrides, f"output_dir={out}"], cfg["steps"])
         summary = experiment.pretrain(config, progress=False)
         results = experiment.evaluate(config, random_baseline=row == BASELINE)
-        fc_config = fixed_step_config(CONFIG, [*overrides, f"output_dir={out}", *_fc_transfer(cfg)], cfg["steps"])
+        fc_config = load_config(CONFIG, [*overrides, f"output_dir={out}", *_fc_transfer(cfg)])  # evaluation only
         fc_results = experiment.evaluate(fc_config, random_baseline=row == BASELINE)
         transform = _trained_transform(config, Path(out) / "checkpoint.pt")
         gates = chapter_3_gates(transform, test_images)
