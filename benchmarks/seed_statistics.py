@@ -73,10 +73,15 @@ def paired_by_seed(better: Sequence[dict], worse: Sequence[dict], value) -> dict
     """:func:`paired_ordering` of ``value(run)`` over the seeds both rows have (runs carry ``"seed"``).
 
     Why: a table built from the runs finished so far may have a row at fewer seeds than another;
-    pairing by position would then compare different seeds.
+    pairing by position would then compare different seeds. A run whose ``value`` is None (a
+    measurement it does not have yet) leaves its seed out of the pairing.
     """
     worse_by_seed = {run["seed"]: run for run in worse}
-    common = [run for run in better if run["seed"] in worse_by_seed]
+    common = [
+        run
+        for run in better
+        if run["seed"] in worse_by_seed and value(run) is not None and value(worse_by_seed[run["seed"]]) is not None
+    ]
     if not common:
         return {"mean": math.nan, "sd": math.nan, "n": 0, "label": "not run"}
     return paired_ordering([value(run) for run in common], [value(worse_by_seed[run["seed"]]) for run in common])

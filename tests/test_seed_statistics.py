@@ -17,6 +17,7 @@ from benchmarks.seed_statistics import (  # noqa: E402
     format_mean_sd,
     format_ordering,
     mean_sd,
+    paired_by_seed,
     paired_ordering,
     sign_test_p,
 )
@@ -37,6 +38,16 @@ def test_pairing_cancels_shared_seed_noise():
     better = [0.42, 0.52, 0.32]
     assert paired_ordering(better, worse)["label"] == HOLDS
     assert paired_ordering(worse, better)["label"] == REVERSED
+
+
+def test_pairing_by_seed_matches_seeds_and_leaves_out_runs_without_the_value():
+    better = [{"seed": 0, "v": 0.50}, {"seed": 1, "v": 0.61}, {"seed": 2, "v": None}, {"seed": 3, "v": 0.70}]
+    worse = [{"seed": 3, "v": 0.60}, {"seed": 1, "v": 0.60}, {"seed": 0, "v": 0.46}, {"seed": 2, "v": 0.1}]
+    ordering = paired_by_seed(better, worse, lambda run: run["v"])
+    differences = [0.04, 0.01, 0.10]  # seeds 0, 1, 3; seed 2 has no value on the better side
+    assert ordering["n"] == 3 and math.isclose(ordering["mean"], np.mean(differences))
+    assert math.isclose(ordering["sd"], np.std(differences, ddof=1))
+    assert paired_by_seed(better[2:3], worse, lambda run: run["v"])["label"] == "not run"
 
 
 def test_noisy_or_single_seed_differences_earn_no_label():

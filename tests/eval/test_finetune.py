@@ -11,7 +11,7 @@ from torch import nn
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.eval import finetune, get_evaluation
-from transformrec.eval.finetune import freeze_modules
+from transformrec.eval.finetune import freeze_modules, reestimate_batch_norm
 
 
 class TinyConvNet(TappedBackbone):
@@ -90,3 +90,32 @@ def test_finetune_with_bilevel_learns_and_reports_its_settings():
     )
     assert result["test_acc"] > 0.8  # chance is 1/3
     assert result["settings"]["bilevel"] == {"k": 4}
+
+
+def test_reestimated_batch_norm_holds_the_statistics_of_the_data_it_saw():
+    torch.manual_seed(0)
+    net = TinyConvNet()
+    net.add_module("dropout", nn.Dropout(0.5))  # must stay off during the pass
+    data = colour_task(64, 0).images * 3 + 2
+    weights = {name: tensor.clone() for name, tensor in net.named_parameters()}
+    with torch.no_grad():
+        conv1 = net.conv1(data)  # the BN layer's input, computed apart
+    # two equal batches: the running mean is the data mean; one batch: the running variance is its unbiased variance
+    assert reestimate_batch_norm(net, [(data[:32], None), (data[32:], None)], torch.device("cpu")) == 1
+    torch.testing.assert_close(net.bn1.running_mean, conv1.mean((0, 2, 3)), rtol=1e-5, atol=1e-5)
+    reestimate_batch_norm(net.eval(), [(data, None)], torch.device("cpu"))
+    torch.testing.assert_close(net.bn1.running_var, conv1.transpose(0, 1).flatten(1).var(1), rtol=1e-4, atol=1e-5)
+    assert net.bn1.momentum == 0.1 and not net.training and not net.bn1.training
+    assert all(torch.equal(tensor, weights[name]) for name, tensor in net.named_parameters())
+
+
+def test_finetune_with_reestimated_statistics_recovers_a_frozen_batch_norm_that_silenced_the_features():
+    torch.manual_seed(0)
+    net = TinyConvNet()
+    net.bn1.running_mean.fill_(1e3)  # stale statistics: relu(bn1(x)) is 0 for every image
+    train, test = colour_task(96, 0), colour_task(60, 1)
+    stale = finetune(net, train, test, **FAST, freeze=["conv1", "bn1"])
+    fixed = finetune(net, train, test, **FAST, freeze=["conv1", "bn1"], reestimate_bn=True)
+    assert stale["test_acc"] < 0.5 < 0.8 < fixed["test_acc"]  # chance is 1/3
+    assert fixed["settings"]["reestimate_bn"] and not stale["settings"]["reestimate_bn"]
+    assert torch.equal(net.bn1.running_mean, torch.full((8,), 1e3))  # the caller's backbone is untouched

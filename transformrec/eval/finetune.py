@@ -66,6 +66,35 @@ def freeze_modules(backbone: nn.Module, prefixes: Sequence[str]) -> list[nn.Modu
     return frozen_modules
 
 
+@torch.no_grad()
+def reestimate_batch_norm(model: nn.Module, batches: Iterable[Any], device: torch.device) -> int:
+    """Replace every BatchNorm layer's running statistics by their average over ``batches`` (inputs first).
+
+    Why: a frozen BN layer normalises with the statistics it holds. A random init holds the
+    initial ones (mean 0, variance 1), which describe no data: at conv5 of a random AlexNet the
+    features have std about 0.007, so they would pass unnormalised. Re-estimating them on the
+    transfer images (a "precise BN" pass) gives every backbone data statistics before it is frozen.
+    Only BN layers run in training mode during the pass, so dropout stays off; weights are untouched.
+    Returns the number of BN layers re-estimated.
+    """
+    norms = [module for module in model.modules() if isinstance(module, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return 0
+    was_training = model.training
+    momenta = [norm.momentum for norm in norms]
+    model.eval()
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over the pass
+        norm.train()
+    for batch in batches:
+        model(batch[0].to(device))
+    for norm, momentum in zip(norms, momenta, strict=True):
+        norm.momentum = momentum
+    model.train(was_training)
+    return len(norms)
+
+
 def shuffled_loader(dataset: Dataset, batch_size: int, seed: int, num_workers: int = 0) -> DataLoader:
     """A seeded shuffling loader; a lone last sample, which would break BatchNorm in training mode, is dropped."""
     size = len(dataset)  # type: ignore[arg-type]
@@ -131,6 +160,7 @@ def finetune(
     device: str | torch.device = "cpu",
     seed: int = 0,
     freeze: Sequence[str] = (),
+    reestimate_bn: bool = False,
     num_workers: int = 0,
     bilevel: dict[str, Any] | None = None,
     progress: bool = False,
@@ -139,7 +169,9 @@ def finetune(
 
     AdamW with a per-step cosine schedule from ``lr`` to 0 (the schedule of sec. 4.4's
     pre-training). ``labels_per_class`` trains on a seeded class-balanced subset; ``freeze``
-    lists module-name prefixes of the backbone to keep fixed. Everything random (head
+    lists module-name prefixes of the backbone to keep fixed. ``reestimate_bn`` first replaces
+    the backbone's BN running statistics by their average over the training images (see
+    :func:`reestimate_batch_norm`): a fair start for a random init whose BN is frozen. Everything random (head
     initialisation, shuffling, dropout) is seeded by ``seed`` inside a forked RNG, so the
     caller's global RNG state is unchanged.
 
@@ -165,6 +197,10 @@ def finetune(
         torch.manual_seed(seed)
         model = _Classifier(copy.deepcopy(backbone), num_classes).to(device)
         frozen = freeze_modules(model.backbone, freeze)
+        if reestimate_bn:
+            reestimate_batch_norm(
+                model.backbone, DataLoader(train_set, batch_size=batch_size, num_workers=num_workers), device
+            )
         trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
         optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
         bilevel_optimizer, sampler = None, None
@@ -206,6 +242,7 @@ def finetune(
             "labels_per_class": labels_per_class,
             "seed": seed,
             "freeze": list(freeze),
+            "reestimate_bn": reestimate_bn,
             "num_train": len(train_set),  # type: ignore[arg-type]
             "num_classes": num_classes,
             "bilevel": bilevel,
