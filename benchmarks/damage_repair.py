@@ -33,6 +33,7 @@ from typing import Any
 
 import torch
 
+from benchmarks.environment import threads_sentence
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import image_grid
 from benchmarks.pretext_runs import fixed_step_config
@@ -166,6 +167,7 @@ def _random_fc_run(seed: int, cfg: dict) -> dict:
         "overrides": overrides,
         "fc_transfer": {"pretrained": results["pretrained"]["test_acc"]},
         "seconds": time.perf_counter() - started,
+        "torch_threads": torch.get_num_threads(),
     }
 
 
@@ -213,6 +215,7 @@ def _one_run(row: str, seed: int, cfg: dict, autoencoder: Path, test_images: tor
         "mask_accuracy": metrics.get("acc/mask"),
         "gates": gates,
         "seconds": time.perf_counter() - started,
+        "torch_threads": torch.get_num_threads(),
     }
 
 
@@ -258,6 +261,7 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         test_images = torch.stack([test_set[i][0] for i in range(min(256, len(test_set)))])
     rows: dict[str, list[dict]] = {}
     random_fc: dict[int, float] = {}  # the Random row's frozen conv + FC accuracy by seed
+    run_threads: list[int | None] = []  # torch threads each finished run recorded
     for row, seed in _run_order(cfg):
         picture = suite == "full" and row == BASELINE and seed == 0
 
@@ -267,6 +271,8 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
             return _one_run(row, seed, cfg, autoencoder, test_images, picture)
 
         out = partial.get_or_run(f"{row}/{seed}", one)
+        if out is not None:
+            run_threads.append(out.get("torch_threads"))
         if out is not None and row == "Random init":
             random_fc[seed] = out["fc_transfer"]["pretrained"]
         elif out is not None:
@@ -286,6 +292,7 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         "missing": partial.missing,
         "picture": str(PICTURE.relative_to(ROOT)) if suite == "full" and PICTURE.exists() else None,
         "torch_threads": torch.get_num_threads(),
+        "run_threads": run_threads,
     }
 
 
@@ -329,7 +336,7 @@ def to_markdown(result: dict) -> str:
         "features (std about 0.007) to fc6 unnormalised; the trained rows' BN holds statistics of their pretext "
         "batches of the same images. "
         "Thesis column: table 3.1's STL-10 accuracy (conv layers frozen; compare orderings, not values). "
-        f"torch threads: {result['torch_threads']}.",
+        + threads_sentence(result.get("run_threads", [])),
     ]
     if rows:
         taps = list(next(iter(rows.values()))[0]["pretrained"])

@@ -6,7 +6,7 @@ import contextlib
 import datetime
 import os
 import platform
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 
@@ -25,6 +25,22 @@ def describe_environment(torch_threads: int | None = None) -> dict[str, str]:
         "software": f"python {platform.python_version()}, torch {torch.__version__}",
         "date": datetime.date.today().isoformat(),
     }
+
+
+def threads_sentence(run_threads: Sequence[int | None]) -> str:
+    """``Torch threads per run: 1; not recorded by 2 of 9 runs (...).`` from each run's recorded count.
+
+    Why per run: a table is filled by several processes over several sessions, so the thread count of
+    the process that renders it says nothing about the runs; runs stored before they recorded it
+    (None) are counted apart.
+    """
+    counts = sorted({threads for threads in run_threads if threads is not None})
+    unrecorded = sum(threads is None for threads in run_threads)
+    sentence = f"Torch threads per run: {', '.join(map(str, counts))}" if counts else "Torch threads per run"
+    if unrecorded:
+        separator = ";" if counts else ":"
+        sentence += f"{separator} not recorded by {unrecorded} of {len(run_threads)} runs (stored before they kept it)"
+    return sentence + "."
 
 
 @contextlib.contextmanager

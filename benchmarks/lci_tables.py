@@ -42,6 +42,7 @@ from typing import Any
 
 import torch
 
+from benchmarks.environment import threads_sentence
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.pretext_runs import fixed_step_config
 from benchmarks.probing import claim_lines, per_layer_cells
@@ -377,13 +378,7 @@ def _threads_sentence(result: dict) -> str:
         if row not in ("Random", LCI_BASELINE_4_1)  # copies of other rows' runs
         for run in row_runs
     ]
-    counts = sorted({run["torch_threads"] for run in runs if "torch_threads" in run})
-    unrecorded = sum("torch_threads" not in run for run in runs)
-    sentence = f"Torch threads per run: {', '.join(map(str, counts))}" if counts else "Torch threads per run"
-    if unrecorded:
-        separator = ";" if counts else ":"
-        sentence += f"{separator} not recorded by {unrecorded} of {len(runs)} runs (stored before they kept it)"
-    return sentence + "."
+    return threads_sentence([run.get("torch_threads") for run in runs])
 
 
 def to_markdown(result: dict) -> str:

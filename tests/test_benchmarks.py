@@ -132,3 +132,14 @@ def test_the_table_7_4_failure_rule_uses_fid_only_on_the_baselines_extractor():
     assert _failed({"key": "a", "fid": 10.0, "is": 1.2}, 30.0)  # collapsed: IS below 1.5
     assert not _failed({"key": "dcgan64", "fid": 500.0, "is": 3.0}, 30.0)  # another extractor: IS only
     assert _failed({"key": "dcgan64", "fid": 5.0, "is": 1.1}, 30.0)
+
+
+def test_the_thread_count_of_a_table_comes_from_its_runs_and_unrecorded_runs_are_counted_apart():
+    from benchmarks.environment import threads_sentence
+
+    assert threads_sentence([1, None, 1, 2]) == (
+        "Torch threads per run: 1, 2; not recorded by 1 of 4 runs (stored before they kept it)."
+    )
+    unrecorded = "Torch threads per run: not recorded by 1 of 1 runs (stored before they kept it)."
+    assert threads_sentence([None]) == unrecorded
+    assert threads_sentence([1, 1]) == "Torch threads per run: 1."
