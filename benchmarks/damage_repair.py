@@ -231,11 +231,11 @@ def _run_order(cfg: dict) -> list[tuple[str, int]]:
     """(row, seed) in the order a table runs them: the seeded rows seed by seed, then the single-seed ablations.
 
     Why seed-major: a row costs most of an hour here, so a session often ends mid-table; run seed by
-    seed, a cut-off table holds both sides of each claim (baseline and (a), Random coming with the
-    baseline run) for every seed it reached, instead of three baseline seeds and no (a). The
-    single-seed ablations cannot tell their effect from noise, so they come last. A "Random init"
-    run is only the Random row's frozen conv + FC transfer (a few minutes): its linear probes come
-    with the baseline run of the same seed, which probes the same random init.
+    seed, a cut-off table holds both sides of each claim (Random, baseline and (a)) for every seed it
+    reached, instead of three baseline seeds and no (a). The single-seed ablations cannot tell their
+    effect from noise, so they come last. A "Random init" run is only the Random row's frozen conv +
+    FC transfer (a few minutes): its linear probes come with the baseline run of the same seed,
+    which probes the same random init.
     """
     seeded = [row for row in SEEDED if row in cfg["rows"]]  # Random, baseline, (a)
     single_seed = [row for row in cfg["rows"] if row not in SEEDED]
