@@ -119,3 +119,22 @@ def test_finetune_with_reestimated_statistics_recovers_a_frozen_batch_norm_that_
     assert stale["test_acc"] < 0.5 < 0.8 < fixed["test_acc"]  # chance is 1/3
     assert fixed["settings"]["reestimate_bn"] and not stale["settings"]["reestimate_bn"]
     assert torch.equal(net.bn1.running_mean, torch.full((8,), 1e3))  # the caller's backbone is untouched
+
+
+class PooledNormNet(TinyConvNet):
+    """TinyConvNet with a BatchNorm1d on its pooled output: one sample alone cannot be normalised in training mode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bn_pool = nn.BatchNorm1d(8)
+
+    def forward_taps(self, x: torch.Tensor, taps) -> dict[str, torch.Tensor]:
+        out = super().forward_taps(x, ("conv1", "pool"))
+        out["pool"] = self.bn_pool(out["pool"])
+        return {tap: out[tap] for tap in taps}
+
+
+def test_the_batch_norm_pass_leaves_out_a_lone_last_image():
+    net = PooledNormNet()
+    result = finetune(net, colour_task(33, 0), colour_task(30, 1), epochs=1, batch_size=16, reestimate_bn=True)
+    assert result["settings"]["num_train"] == 33  # 16 + 16 + 1: the lone image is left out of the BN pass

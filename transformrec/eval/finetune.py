@@ -197,10 +197,11 @@ def finetune(
         torch.manual_seed(seed)
         model = _Classifier(copy.deepcopy(backbone), num_classes).to(device)
         frozen = freeze_modules(model.backbone, freeze)
-        if reestimate_bn:
-            reestimate_batch_norm(
-                model.backbone, DataLoader(train_set, batch_size=batch_size, num_workers=num_workers), device
-            )
+        if reestimate_bn:  # in a fixed order; a lone last sample would break BN in training mode
+            size = len(train_set)  # type: ignore[arg-type]
+            drop_lone = size % batch_size == 1 and size > batch_size
+            in_order = DataLoader(train_set, batch_size=batch_size, drop_last=drop_lone, num_workers=num_workers)
+            reestimate_batch_norm(model.backbone, in_order, device)
         trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
         optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
         bilevel_optimizer, sampler = None, None
