@@ -271,11 +271,12 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
             return _one_run(row, seed, cfg, autoencoder, test_images, picture)
 
         out = partial.get_or_run(f"{row}/{seed}", one)
-        if out is not None:
-            run_threads.append(out.get("torch_threads"))
-        if out is not None and row == "Random init":
+        if out is None:
+            continue
+        run_threads.append(out.get("torch_threads"))
+        if row == "Random init":
             random_fc[seed] = out["fc_transfer"]["pretrained"]
-        elif out is not None:
+        else:
             rows.setdefault(row, []).append({**out, "seed": seed})
     random_probes = [r for r in rows.get(BASELINE, []) if r.get("random")]
     if "Random init" in cfg["rows"] and random_probes:
@@ -349,7 +350,7 @@ def to_markdown(result: dict) -> str:
         for row, runs in rows.items():
             pretext = [r["pretext_accuracy"] for r in runs if r.get("pretext_accuracy") is not None]
             masks = [r["mask_accuracy"] for r in runs if r.get("mask_accuracy") is not None]
-            fc = [fc_transfer_accuracy(r) for r in runs if fc_transfer_accuracy(r) is not None]
+            fc = [value for value in map(fc_transfer_accuracy, runs) if value is not None]
             measured = [format_mean_sd(values) if values else "–" for values in (fc, pretext, masks)]
             lines.append(
                 f"| {row} | {len(runs)} | " + " | ".join([*per_layer_cells(runs, taps), *measured]) + " | "

@@ -95,14 +95,20 @@ def reestimate_batch_norm(model: nn.Module, batches: Iterable[Any], device: torc
     return len(norms)
 
 
+def _lone_last_sample(dataset: Dataset, batch_size: int) -> bool:
+    """Whether batching ``dataset`` leaves one sample alone in its last batch, which BatchNorm in
+    training mode cannot normalise (it is then dropped; a dataset of one sample is kept)."""
+    size = len(dataset)  # type: ignore[arg-type]
+    return size % batch_size == 1 and size > batch_size
+
+
 def shuffled_loader(dataset: Dataset, batch_size: int, seed: int, num_workers: int = 0) -> DataLoader:
     """A seeded shuffling loader; a lone last sample, which would break BatchNorm in training mode, is dropped."""
-    size = len(dataset)  # type: ignore[arg-type]
     return DataLoader(
         dataset,
         batch_size=batch_size,
         shuffle=True,
-        drop_last=size % batch_size == 1 and size > batch_size,
+        drop_last=_lone_last_sample(dataset, batch_size),
         num_workers=num_workers,
         generator=torch.Generator().manual_seed(seed),
     )
@@ -197,9 +203,8 @@ def finetune(
         torch.manual_seed(seed)
         model = _Classifier(copy.deepcopy(backbone), num_classes).to(device)
         frozen = freeze_modules(model.backbone, freeze)
-        if reestimate_bn:  # in a fixed order; a lone last sample would break BN in training mode
-            size = len(train_set)  # type: ignore[arg-type]
-            drop_lone = size % batch_size == 1 and size > batch_size
+        if reestimate_bn:  # in a fixed order, without a lone last sample
+            drop_lone = _lone_last_sample(train_set, batch_size)
             in_order = DataLoader(train_set, batch_size=batch_size, drop_last=drop_lone, num_workers=num_workers)
             reestimate_batch_norm(model.backbone, in_order, device)
         trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
