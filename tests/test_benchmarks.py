@@ -101,6 +101,21 @@ def test_table_3_1_runs_both_sides_of_each_claim_for_a_seed_before_the_next_seed
     assert order[9:] == [(row, 0) for row in single_seed]  # every ablation once, none before a seeded pair
 
 
+def test_lci_tables_run_the_claims_then_table_4_1_before_follow_ups_on_the_second_data_set():
+    from benchmarks.lci_tables import SEEDED, SUITES, TABLE_4_1, _run_order
+
+    cfg = SUITES["full"]
+    order = _run_order(cfg, ["upright_objects", "fashion_mnist"])
+    assert len(order) == len(set(order))
+    claims = [(d, "4.2", row) for d in ("upright_objects", "fashion_mnist") for row in SEEDED]
+    assert order[: len(claims)] == claims
+    position = {entry: i for i, entry in enumerate(order)}
+    table_4_1 = [position[("upright_objects", "4.1", row)] for row in TABLE_4_1]
+    second_set = [i for (dataset, _, _), i in position.items() if dataset == "fashion_mnist"]
+    follow_ups_second_set = [i for i in second_set if i >= len(claims)]
+    assert follow_ups_second_set and max(table_4_1) < min(follow_ups_second_set)
+
+
 def test_table_3_1_transfer_keeps_every_conv_layer_fixed_and_trains_the_fully_connected_part():
     from benchmarks.damage_repair import CONFIG, SUITES, _fc_transfer
     from transformrec.config.build import build_data
