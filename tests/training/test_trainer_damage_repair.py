@@ -1,8 +1,12 @@
 """The Trainer with damage & repair (ch. 3): the dense mask head, L_auto pre-training once, exact resume."""
 
+import signal
+
+import pytest
 import torch
 from conftest import TinyImages, TinyNet, interrupted_and_resumed
 
+from transformrec.errors import TrainingInterruptedError
 from transformrec.training import Trainer
 from transformrec.transforms import DamageRepair
 
@@ -11,9 +15,8 @@ def _trainer(tmp_path, dr_options=None, **kwargs):
     options = dict(epochs=2, batch_size=16, device="cpu", progress=False, tensorboard=False, output_dir=tmp_path)
     options.update(kwargs)
     torch.manual_seed(0)
-    dr = DamageRepair(
-        channels=1, width=4, drop_rate=0.5, pretrain_steps=3, history_size=24, mask_tap="conv2", **(dr_options or {})
-    )
+    dr_options = {"pretrain_steps": 3, **(dr_options or {})}
+    dr = DamageRepair(channels=1, width=4, drop_rate=0.5, history_size=24, mask_tap="conv2", **dr_options)
     return Trainer(transforms=[dr], backbone=TinyNet(), data=TinyImages(), **options)
 
 
@@ -44,3 +47,63 @@ def test_resume_restores_classifier_repair_network_history_and_optimisers_exactl
     assert torch.equal(full_dr.history.images, resumed_dr.history.images)
     assert torch.equal(full_dr.history.masks, resumed_dr.history.masks)
     assert full_dr.repair_steps == resumed_dr.repair_steps == 8
+
+
+def _assert_same_training(full, resumed):
+    for name, tensor in full.model.state_dict().items():
+        assert torch.equal(tensor, resumed.model.state_dict()[name]), name
+    full_dr, resumed_dr = full.transform_set.transforms[0], resumed.transform_set.transforms[0]
+    for name, tensor in full_dr.state_dict().items():
+        assert torch.equal(tensor, resumed_dr.state_dict()[name]), name
+
+
+def _fail_after_pretrain_step(trainer, index, failure):
+    """Make ``failure()`` happen right after pre-training step ``index`` (0-based) of ``trainer``'s transform."""
+    dr = trainer.transform_set.transforms[0]
+    step = dr.pretrain_step
+
+    def step_then_fail(batch, at):
+        step(batch, at)
+        if at == index:
+            failure()
+
+    dr.pretrain_step = step_then_fail
+
+
+def test_a_signal_mid_pretraining_saves_a_checkpoint_and_resume_finishes_the_phase_exactly(tmp_path):
+    # 6 L_auto steps over 4 batches per epoch: the resumed phase starts mid-epoch and crosses an epoch.
+    options = dict(dr_options=dict(pretrain_steps=6), epochs=1)
+    full = _trainer(tmp_path / "full", **options)
+    full.fit()
+    cut = _trainer(tmp_path / "cut", **options, checkpoint_every=None)
+    _fail_after_pretrain_step(cut, 2, lambda: signal.raise_signal(signal.SIGINT))
+    with pytest.raises(TrainingInterruptedError, match="after step 3 of damage_repair pre-training"):
+        cut.fit()
+    saved = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
+    assert saved["step"] == 0 and saved["learned"][0]["pretrained_steps"] == 3
+    resumed = _trainer(tmp_path / "cut", **options, resume=True)
+    resumed.fit()
+    full_losses = full.transform_set.transforms[0].pretrain_losses
+    assert len(full_losses) == 6
+    assert resumed.transform_set.transforms[0].pretrain_losses == full_losses[3:]  # steps 4–6, same batches
+    _assert_same_training(full, resumed)
+
+
+def test_pretraining_checkpoints_every_checkpoint_every_steps_so_a_crash_loses_at_most_those(tmp_path):
+    options = dict(dr_options=dict(pretrain_steps=6), epochs=1)
+    full = _trainer(tmp_path / "full", **options)
+    full.fit()
+    crashed = _trainer(tmp_path / "crashed", **options, checkpoint_every=2)
+
+    def crash():
+        raise RuntimeError("power cut")
+
+    _fail_after_pretrain_step(crashed, 4, crash)  # after step 5; the last checkpoint holds step 4
+    with pytest.raises(RuntimeError, match="power cut"):
+        crashed.fit()
+    saved = torch.load(tmp_path / "crashed" / "checkpoint.pt", weights_only=True)
+    assert saved["learned"][0]["pretrained_steps"] == 4
+    resumed = _trainer(tmp_path / "crashed", **options, resume=True)
+    resumed.fit()
+    assert resumed.transform_set.transforms[0].pretrain_losses == full.transform_set.transforms[0].pretrain_losses[4:]
+    _assert_same_training(full, resumed)

@@ -145,6 +145,32 @@ def test_frozen_inpainter_is_trained_only_in_its_pretraining_phase():
         _lci(frozen=True, pretrain_steps=0)
 
 
+def test_frozen_inpainter_pretraining_stopped_midway_continues_where_it_stopped():
+    batches = [_images(seed=seed) for seed in range(5)]
+    whole = _lci(frozen=True, pretrain_steps=5)
+    TransformSet([Identity(), whole])
+    whole.pretrain(iter(batches))
+    parts = _lci(frozen=True, pretrain_steps=5)
+    TransformSet([Identity(), parts])
+
+    class StopRequestedError(Exception):
+        pass
+
+    def stop_after_two() -> None:
+        if parts.pretrained_steps == 2:
+            raise StopRequestedError
+
+    with pytest.raises(StopRequestedError):
+        parts.pretrain(iter(batches), stop_after_two)
+    assert parts.pretraining_remaining() == 3
+    assert all(p.requires_grad for p in parts.inpainter.parameters())  # not frozen before the phase ends
+    parts.pretrain(iter(batches[2:]))
+    assert parts.pretraining_remaining() == 0
+    assert all(not p.requires_grad for p in parts.inpainter.parameters())
+    for name, tensor in whole.state_dict().items():
+        assert torch.equal(tensor, parts.state_dict()[name]), name
+
+
 def test_half_of_identity_and_rotation_inputs_become_patch_autoencoded_decoys():
     images = _images(n=8)
     transform_set = TransformSet([Identity(), Rotation(angles=[180]), _lci()], mode="all")

@@ -277,11 +277,20 @@ class TrainingEngine:
             for number, handler in previous.items():
                 signal.signal(number, handler)
 
-    def _interrupted(self) -> TrainingInterruptedError:
+    def _interrupted(self, when: str | None = None) -> TrainingInterruptedError:
         path = self.save_checkpoint()
         name = signal.Signals(self._stop_signal).name if self._stop_signal is not None else "a signal"
         where = f"checkpoint saved to {path}; continue with --resume" if path else "no output_dir, nothing saved"
-        return TrainingInterruptedError(f"interrupted by {name} after step {self.step}: {where}")
+        return TrainingInterruptedError(f"interrupted by {name} {when or f'after step {self.step}'}: {where}")
+
+    def after_phase_step(self, phase: str, done: int) -> None:
+        """Called by a task after each step of a phase it runs in :meth:`TrainingTask.start`
+        (a learned transform's pre-training): a checkpoint every ``checkpoint_every`` steps of the
+        phase, and a stop on SIGINT / SIGTERM, as in the main loop, so the phase resumes too."""
+        if self._stop_signal is not None:
+            raise self._interrupted(f"after step {done} of {phase}")
+        if self.checkpoint_every and done % self.checkpoint_every == 0:
+            self.save_checkpoint()
 
     def save_checkpoint(self) -> Path | None:
         """Write the checkpoint atomically (main process only); returns its path."""
@@ -312,7 +321,9 @@ class TrainingEngine:
                 log.warning("resume: no checkpoint at %s; starting from scratch", self.checkpoint_path)
         if not resumed:
             self._claim_output_dir()
-        self.task.start(resumed)
+        self._stop_signal, self._samples = None, 0
+        with self._stop_on_signals():  # a task's pre-training phase stops on signals like the loop
+            self.task.start(resumed)
         logger = None
         if self.output_dir is not None and self.is_main:
             logger = RunLogger(self.output_dir, resume_step=self.resumed_from, tensorboard=self.tensorboard)
@@ -324,7 +335,6 @@ class TrainingEngine:
             desc=self.task.progress_label,
         )
         started = time.perf_counter()
-        self._stop_signal, self._samples = None, 0
         try:
             if self.step < last_step:
                 with self._stop_on_signals():

@@ -239,20 +239,31 @@ class Trainer(TrainingTask):
         return self.engine.fit(resume=self.resume)
 
     def start(self, resumed: bool) -> None:
-        if not resumed and self.engine.step == 0:
-            for learned in self.transform_set.learned_transforms:
-                # The bar advances with every batch the pre-training phase draws (the ch. 3 autoencoder).
-                batches = tqdm(
-                    self._real_batches(),
-                    total=getattr(learned, "pretrain_steps", None),
-                    desc=f"{learned.name} pre-training",
-                    disable=not (self.engine.progress and self.context.is_main),
-                    leave=False,
-                )
-                try:
-                    learned.pretrain(iter(batches))
-                finally:
-                    batches.close()
+        """Learned transforms' pre-training phases (the ch. 3 autoencoder), then the model for the loop.
+
+        A phase runs where it has steps left, so a run resumed from a checkpoint written mid-phase
+        finishes it with the batches and random draws an uninterrupted run would have used.
+        """
+        for learned in self.transform_set.learned_transforms:
+            if not learned.pretraining_remaining():
+                continue
+            phase = f"{learned.name} pre-training"
+            batches = tqdm(  # the bar advances with every batch the phase draws
+                self._real_batches(first=learned.pretrained_steps),
+                total=learned.pretraining_length(),
+                initial=learned.pretrained_steps,
+                desc=phase,
+                disable=not (self.engine.progress and self.context.is_main),
+                leave=False,
+            )
+
+            def after_step(learned=learned, phase=phase) -> None:
+                self.engine.after_phase_step(phase, learned.pretrained_steps)
+
+            try:
+                learned.pretrain(iter(batches), after_step)
+            finally:
+                batches.close()
         self._network = self.model
         if self.context.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -280,21 +291,22 @@ class Trainer(TrainingTask):
                     log={"lr": self.scheduler.get_last_lr()[0], "epoch": epoch},
                 )
 
-    def _real_batches(self) -> Iterator[torch.Tensor]:
-        """Augmented real batches, epoch after epoch, for learned transforms' pre-training phases.
+    def _real_batches(self, first: int = 0) -> Iterator[torch.Tensor]:
+        """Augmented real batches, epoch after epoch, for learned transforms' pre-training phases,
+        from the ``first``-th batch of that stream on (a resumed phase).
 
         Under ``torchrun`` each rank gets its own images of the global batch, augmented with the
         draws of the whole global batch (global-batch replay), as in :meth:`_train_step`.
         """
-        epoch = 0
+        epoch, batch = divmod(first, len(self.sampler))
         while True:
-            self.sampler.set_position(epoch, 0)
+            self.sampler.set_position(epoch, batch)
             for shard, _ in self.loader:
                 images = gather_global_batch(shard.to(self.device, non_blocking=True), self.context)
                 if self.augment is not None:
                     images = self.augment(images, self.generator)
                 yield images[own_slice(images.shape[0], self.context)]
-            epoch += 1
+            epoch, batch = epoch + 1, 0
 
     def _train_step(
         self, network: torch.nn.Module, shard: torch.Tensor, prepared: dict[str, torch.Tensor] | None = None

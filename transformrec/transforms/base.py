@@ -9,7 +9,7 @@ random parameters, from the generator it is handed, so a seed replays a batch ex
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import torch
@@ -112,6 +112,7 @@ class LearnedTransform(Transform, nn.Module):
 
     def __init__(self) -> None:
         nn.Module.__init__(self)
+        self.pretrained_steps = 0
 
     def bind_labels(self, head: str, labels: dict[str, int]) -> None:  # noqa: B027 - optional hook
         """Told by the TransformSet which label index each of its classes has on ``head``.
@@ -134,12 +135,53 @@ class LearnedTransform(Transform, nn.Module):
         """
         return batch
 
-    def pretrain(self, batches: Iterator[torch.Tensor]) -> None:  # noqa: B027 - optional hook, empty by default
-        """Optional phase before the main loop (the ch. 3 autoencoder, a frozen LCI inpainter).
+    # ------------------------------------------------------------------ optional pre-training phase
+    def pretraining_length(self) -> int:
+        """Steps of the optional phase before the main loop (the ch. 3 autoencoder, a frozen LCI
+        inpainter); 0, the default, when the transform has none."""
+        return 0
 
-        ``batches`` yields augmented real batches for as long as the transform wants them. The
-        trainer calls this once, at the start of a fresh (not resumed) run.
+    def pretraining_remaining(self) -> int:
+        """Steps of the phase not yet done (a run resumed mid-phase continues from its checkpoint)."""
+        return max(self.pretraining_length() - self.pretrained_steps, 0)
+
+    def pretrain(self, batches: Iterator[torch.Tensor], after_step: Callable[[], None] | None = None) -> None:
+        """Run the phase from where it stands: :meth:`pretrain_step` per batch until it is done.
+
+        ``batches`` yields augmented real batches, the first one being the phase's next batch.
+        ``after_step`` runs after every step; the trainer checkpoints there and stops there on
+        SIGINT / SIGTERM. Why resumable: the thesis pre-trains its autoencoder for 80 ImageNet
+        epochs, far too long to restart from scratch after an interruption. The step count travels
+        in checkpoints, so a resumed run calls this again and continues bit for bit.
         """
+        if self.pretraining_remaining() == 0:
+            return
+        self.enter_pretraining()
+        finished = False
+        try:
+            for real_batch in batches:
+                self.pretrain_step(real_batch, self.pretrained_steps)
+                self.pretrained_steps += 1
+                finished = self.pretraining_remaining() == 0
+                if finished:
+                    self.leave_pretraining(finished=True)  # a checkpoint written next holds the end state
+                if after_step is not None:
+                    after_step()
+                if finished:
+                    return
+        finally:
+            if not finished:
+                self.leave_pretraining(finished=False)
+
+    def enter_pretraining(self) -> None:  # noqa: B027 - optional hook
+        """Prepare the phase's networks for training (called whenever :meth:`pretrain` starts or resumes)."""
+
+    def pretrain_step(self, real_batch: torch.Tensor, step: int) -> None:
+        """One step of the phase (``step`` counts from 0 over the whole phase, resumed or not)."""
+        raise NotImplementedError(f"{type(self).__name__} declares a pre-training phase but no pretrain_step")
+
+    def leave_pretraining(self, finished: bool) -> None:  # noqa: B027 - optional hook
+        """Undo :meth:`enter_pretraining`; ``finished``: the phase is complete (freeze what it trained)."""
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """The transform's own optimisers, by name, so they can be checkpointed."""
@@ -150,6 +192,7 @@ class LearnedTransform(Transform, nn.Module):
         return {
             "module": self.state_dict(),
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers().items()},
+            "pretrained_steps": self.pretrained_steps,
         }
 
     def load_checkpoint_state(self, state: dict[str, Any]) -> None:
@@ -157,3 +200,5 @@ class LearnedTransform(Transform, nn.Module):
         self.load_state_dict(state["module"])
         for name, opt in self.optimizers().items():
             opt.load_state_dict(state["optimizers"][name])
+        # Checkpoints written before the phase was resumable exist only after it had finished.
+        self.pretrained_steps = state.get("pretrained_steps", self.pretraining_length())

@@ -18,7 +18,6 @@ that every image C sees has passed through the same decoder.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +120,8 @@ class DamageRepair(LearnedTransform):
         if autoencoder is not None:
             self.load_autoencoder(autoencoder)
         self.repair_optimizer = torch.optim.Adam(self.repair.parameters(), lr=lr, betas=self.betas)
+        self._autoencoder_parameters = [*self.encoder.parameters(), *self.decoder.parameters()]
+        self.autoencoder_optimizer = torch.optim.Adam(self._autoencoder_parameters, lr=lr, betas=self.betas)
         self.history = CorruptHistory(history_size) if history else None
         self.generator = torch.Generator().manual_seed(seed)
         self.repair_steps = 0
@@ -252,36 +253,35 @@ class DamageRepair(LearnedTransform):
         """L_auto (eq. 3.3) as a mean over pixels: |D(E(x)) − x|²."""
         return F.mse_loss(self.autoencode(images), images)
 
-    def pretrain(self, batches: Iterator[torch.Tensor]) -> None:
-        """Train E and D on L_auto for ``pretrain_steps`` batches (Adam, linear decay), then freeze them.
+    # ------------------------------------------------------------------ L_auto pre-training phase
+    def pretraining_length(self) -> int:
+        """``pretrain_steps`` Adam steps of L_auto (sec. 3.3.2); none when a pre-trained ``autoencoder`` was loaded."""
+        return 0 if self.autoencoder_path is not None else self.pretrain_steps
 
-        Skipped when a pre-trained ``autoencoder`` was loaded.
-        """
-        if self.autoencoder_path is not None or self.pretrain_steps == 0:
-            return
-        parameters = [*self.encoder.parameters(), *self.decoder.parameters()]
-        for parameter in parameters:
-            parameter.requires_grad_(True)
-        optimizer = torch.optim.Adam(parameters, lr=self.lr, betas=self.betas)
+    def enter_pretraining(self) -> None:
         self._pretraining = True
-        self.encoder.train()
-        self.decoder.train()
-        try:
-            for step, real_batch in zip(range(self.pretrain_steps), batches, strict=False):
-                for group in optimizer.param_groups:
-                    group["lr"] = linear_decay(step, self.pretrain_steps, self.lr, self.final_lr)
-                loss = self.autoencoder_loss(real_batch)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                average_gradients(parameters)
-                optimizer.step()
-                self.pretrain_losses.append(float(loss.detach()))
-        finally:
-            self._pretraining = False
-            for parameter in parameters:
-                parameter.requires_grad_(False)
-                parameter.grad = None
-            self.train(self.training)
+        for network in (self.encoder, self.decoder):
+            network.requires_grad_(True)
+            network.train()
+
+    def pretrain_step(self, real_batch: torch.Tensor, step: int) -> None:
+        """One Adam step of E and D on L_auto, the learning rate decaying linearly over the phase."""
+        for group in self.autoencoder_optimizer.param_groups:
+            group["lr"] = linear_decay(step, self.pretrain_steps, self.lr, self.final_lr)
+        loss = self.autoencoder_loss(real_batch)
+        self.autoencoder_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        average_gradients(self._autoencoder_parameters)
+        self.autoencoder_optimizer.step()
+        self.pretrain_losses.append(float(loss.detach()))
+
+    def leave_pretraining(self, finished: bool) -> None:
+        """E and D are frozen again (and run in eval mode) whether the phase finished or paused."""
+        self._pretraining = False
+        for parameter in self._autoencoder_parameters:
+            parameter.requires_grad_(False)
+            parameter.grad = None
+        self.train(self.training)
 
     def save_autoencoder(self, path: str | Path) -> Path:
         """Write E and D (weights and BN statistics) for the ``autoencoder`` argument of other runs."""
@@ -311,6 +311,8 @@ class DamageRepair(LearnedTransform):
         state = super().checkpoint_state()
         state["generator"] = self.generator.get_state()
         state["repair_steps"] = self.repair_steps
+        if self.pretraining_remaining():  # Adam's moments of L_auto matter only to a resumed phase
+            state["autoencoder_optimizer"] = self.autoencoder_optimizer.state_dict()
         state["history"] = self.history.state_dict() if self.history is not None else None
         return state
 
@@ -318,6 +320,8 @@ class DamageRepair(LearnedTransform):
         super().load_checkpoint_state(state)
         self.generator.set_state(state["generator"])
         self.repair_steps = state["repair_steps"]
+        if "autoencoder_optimizer" in state:
+            self.autoencoder_optimizer.load_state_dict(state["autoencoder_optimizer"])
         if self.history is not None and state["history"] is not None:
             self.history.load_state_dict(state["history"])
 

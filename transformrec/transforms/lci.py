@@ -15,7 +15,6 @@ and a learned noise model is trained against D like in Algorithm 1.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -290,13 +289,16 @@ class LimitedContextInpainting(LearnedTransform):
             return {}
         return self._step(real_batch, classifier)
 
-    def pretrain(self, batches: Iterator[torch.Tensor]) -> None:
-        """Table 4.1 (d): train F and D without C for ``pretrain_steps`` batches, then keep F fixed."""
-        if not self.frozen:
-            return
-        for _, real_batch in zip(range(self.pretrain_steps), batches, strict=False):
-            self._step(real_batch, classifier=None)
-        self.inpainter.requires_grad_(False)
+    def pretraining_length(self) -> int:
+        """Table 4.1 (d): ``pretrain_steps`` steps of F and D without C, then F is kept fixed."""
+        return self.pretrain_steps if self.frozen else 0
+
+    def pretrain_step(self, real_batch: torch.Tensor, step: int) -> None:
+        self._step(real_batch, classifier=None)
+
+    def leave_pretraining(self, finished: bool) -> None:
+        if finished:
+            self.inpainter.requires_grad_(False)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         optimizers = {"inpainter": self.inpainter_optimizer, "discriminator": self.discriminator_optimizer}
