@@ -125,7 +125,8 @@ def chapter_3_gates(transform, images: torch.Tensor, draws: int = 4000) -> dict[
     }
 
 
-def _trained_transform(config, checkpoint: Path):
+def trained_transform(config, checkpoint: Path):
+    """The config's learned transform with the networks (and phase step count) a run's checkpoint holds."""
     transform_set = build_transform_set(config, build_data(config.data))
     load_learned_transforms(transform_set, checkpoint)
     return transform_set.learned_transforms[0]
@@ -182,7 +183,7 @@ def pretrain_autoencoder(cfg: dict, path: Path) -> Path:
     with tempfile.TemporaryDirectory() as out:
         config = fixed_step_config(CONFIG, [*overrides, f"output_dir={out}"], 1)
         experiment.pretrain(config, progress=False)
-        _trained_transform(config, Path(out) / "checkpoint.pt").save_autoencoder(path)
+        trained_transform(config, Path(out) / "checkpoint.pt").save_autoencoder(path)
     return path
 
 
@@ -195,7 +196,7 @@ def _one_run(row: str, seed: int, cfg: dict, autoencoder: Path, test_images: tor
         results = experiment.evaluate(config, random_baseline=row == BASELINE)
         fc_config = load_config(CONFIG, [*overrides, f"output_dir={out}", *_fc_transfer(cfg)])  # evaluation only
         fc_results = experiment.evaluate(fc_config, random_baseline=False)  # Random: see _random_fc_run
-        transform = _trained_transform(config, Path(out) / "checkpoint.pt")
+        transform = trained_transform(config, Path(out) / "checkpoint.pt")
         gates = chapter_3_gates(transform, test_images)
         if picture:
             _draw_renderings(transform, test_images[:6])
