@@ -34,7 +34,7 @@ from typing import Any
 import torch
 
 from benchmarks.environment import threads_sentence
-from benchmarks.partial_results import PartialResults, missing_runs_lines
+from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines
 from benchmarks.plots import image_grid
 from benchmarks.pretext_runs import fixed_step_config
 from benchmarks.probing import PROBE_COLUMNS, claim_lines, per_layer_cells
@@ -187,19 +187,22 @@ def pretrain_autoencoder(cfg: dict, path: Path) -> Path:
     return path
 
 
-def _one_run(row: str, seed: int, cfg: dict, autoencoder: Path, test_images: torch.Tensor, picture: bool) -> dict:
+def _one_run(
+    row: str, seed: int, cfg: dict, autoencoder: Path, test_images: torch.Tensor, picture: bool, out: Path
+) -> dict:
+    """One row and seed, trained in ``out`` (resumed from its checkpoint if a cut-off run left one)."""
     overrides = [*cfg["overrides"], f"seed={seed}", *_transform_override(TABLE_3_1[row], cfg, autoencoder)]
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out:
-        config = fixed_step_config(CONFIG, [*overrides, f"output_dir={out}"], cfg["steps"])
-        summary = experiment.pretrain(config, progress=False)
-        results = experiment.evaluate(config, random_baseline=row == BASELINE)
-        fc_config = load_config(CONFIG, [*overrides, f"output_dir={out}", *_fc_transfer(cfg)])  # evaluation only
-        fc_results = experiment.evaluate(fc_config, random_baseline=False)  # Random: see _random_fc_run
-        transform = trained_transform(config, Path(out) / "checkpoint.pt")
-        gates = chapter_3_gates(transform, test_images)
-        if picture:
-            _draw_renderings(transform, test_images[:6])
+    run_settings = [f"output_dir={out}", f"train.checkpoint_every={CHECKPOINT_EVERY}"]
+    config = fixed_step_config(CONFIG, [*overrides, *run_settings], cfg["steps"])
+    summary = experiment.pretrain(config, resume=True, progress=False)
+    results = experiment.evaluate(config, random_baseline=row == BASELINE)
+    fc_config = load_config(CONFIG, [*overrides, *run_settings, *_fc_transfer(cfg)])  # evaluation only
+    fc_results = experiment.evaluate(fc_config, random_baseline=False)  # Random: see _random_fc_run
+    transform = trained_transform(config, out / "checkpoint.pt")
+    gates = chapter_3_gates(transform, test_images)
+    if picture:
+        _draw_renderings(transform, test_images[:6])
     per_tap = {
         name: {t: v["test_acc"] for t, v in results[name]["per_tap"].items()}
         for name in ("pretrained", "random")
@@ -269,7 +272,8 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         def one(row=row, seed=seed, picture=picture) -> dict:
             if row == "Random init":
                 return _random_fc_run(seed, cfg)
-            return _one_run(row, seed, cfg, autoencoder, test_images, picture)
+            with partial.run_folder(f"{row}/{seed}") as out:
+                return _one_run(row, seed, cfg, autoencoder, test_images, picture, out)
 
         out = partial.get_or_run(f"{row}/{seed}", one)
         if out is None:

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -43,7 +42,7 @@ from typing import Any
 import torch
 
 from benchmarks.environment import threads_sentence
-from benchmarks.partial_results import PartialResults, missing_runs_lines
+from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines
 from benchmarks.pretext_runs import fixed_step_config
 from benchmarks.probing import claim_lines, per_layer_cells
 from benchmarks.seed_statistics import format_mean_sd
@@ -213,20 +212,22 @@ def _one_run(
     with_random: bool,
     picture: tuple[Path, str] | None,
     extra: list[str],
+    out: Path,
 ) -> dict:
+    """One row and seed, trained in ``out`` (resumed from its checkpoint if a cut-off run left one)."""
     spec = DATASETS[dataset]
     overrides = [*cfg["overrides"].get(dataset, []), f"seed={seed}", f"transforms={transforms}", *extra]
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out:
-        config = fixed_step_config(ROOT / spec["config"], [*overrides, f"output_dir={out}"], cfg["steps"])
-        summary = experiment.pretrain(config, progress=False)
-        results = experiment.evaluate(config, random_baseline=with_random)
-        run_dir, checkpoint = Path(out), Path(out) / "checkpoint.pt"
-        gates = {"first_tenth_accuracy": _accuracy_after_first_tenth(run_dir, summary["steps"])}
-        if seed == 0:
-            gates["patch"] = _patch_gate(config, checkpoint, cfg)
-        if picture:
-            render_transform_grid(config, picture[0], num_images=6, checkpoint=checkpoint, title=picture[1])
+    run_settings = [f"output_dir={out}", f"train.checkpoint_every={CHECKPOINT_EVERY}"]
+    config = fixed_step_config(ROOT / spec["config"], [*overrides, *run_settings], cfg["steps"])
+    summary = experiment.pretrain(config, resume=True, progress=False)
+    results = experiment.evaluate(config, random_baseline=with_random)
+    checkpoint = out / "checkpoint.pt"
+    gates = {"first_tenth_accuracy": _accuracy_after_first_tenth(out, summary["steps"])}
+    if seed == 0:
+        gates["patch"] = _patch_gate(config, checkpoint, cfg)
+    if picture:
+        render_transform_grid(config, picture[0], num_images=6, checkpoint=checkpoint, title=picture[1])
     per_tap = {
         name: {t: v["test_acc"] for t, v in results[name]["per_tap"].items()}
         for name in ("pretrained", "random")
@@ -270,11 +271,14 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
             drawn = suite == "full" and dataset == "upright_objects" and seed == 0 and row in PICTURES
             picture = (PICTURES[row], f"upright_objects, {row}, seed 0: trained inpainter") if drawn else None
 
-            def one(dataset=dataset, transforms=transforms, seed=seed, row=row, picture=picture) -> dict:
-                extra = EXTRA_OVERRIDES.get(row, [])
-                return _one_run(dataset, transforms, seed, cfg, row == "Rot", picture, extra)
+            key = f"{dataset}/{table}/{row}/{seed}"
 
-            out = partial.get_or_run(f"{dataset}/{table}/{row}/{seed}", one)
+            def one(dataset=dataset, transforms=transforms, seed=seed, row=row, picture=picture, key=key) -> dict:
+                extra = EXTRA_OVERRIDES.get(row, [])
+                with partial.run_folder(key) as out:
+                    return _one_run(dataset, transforms, seed, cfg, row == "Rot", picture, extra, out)
+
+            out = partial.get_or_run(key, one)
             if out is None:
                 continue
             tables[dataset][table].setdefault(row, []).append({**out, "seed": seed})

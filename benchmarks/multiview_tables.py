@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.environment import one_torch_thread
-from benchmarks.partial_results import PartialResults, missing_runs_lines, seeded_runs
+from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines, seeded_runs
 from benchmarks.plots import sync_accuracy_by_gap as sync_accuracy_by_gap_plot
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones import build_backbone
@@ -221,28 +221,30 @@ def _sync_curves(model, root: Path, spec: dict, scale: dict, seed: int) -> dict[
     return curves
 
 
-def _pretrain(root: Path, spec: dict, scale: dict, seed: int) -> tuple[torch.nn.Module, dict]:
+def _pretrain(root: Path, spec: dict, scale: dict, seed: int, out: Path) -> tuple[torch.nn.Module, dict]:
+    """The row's pretext, trained in ``out`` (resumed from its checkpoint if a cut-off run left one)."""
     torch.manual_seed(seed)
     backbone = build_backbone("siamese", trunk="resnet18", fusion=spec["fusion"])
     folder = _folder(root, scale, spec["background"], split="train", actions=_repetition_names(scale, held_out=False))
-    with tempfile.TemporaryDirectory() as out:
-        trainer = Trainer(
-            transforms=_pair_transforms(spec),
-            backbone=backbone,
-            data=folder,
-            epochs=1000,  # bounded by max_steps
-            max_steps=scale["steps"],
-            batch_size=scale["batch"],
-            lr=scale["lr"],
-            final_lr=scale["lr"] * 1e-3,
-            betas=(0.9, 0.999),
-            seed=seed,
-            output_dir=out,
-            progress=False,
-            tensorboard=False,
-            device="cpu",
-        )
-        summary = trainer.fit()
+    trainer = Trainer(
+        transforms=_pair_transforms(spec),
+        backbone=backbone,
+        data=folder,
+        epochs=1000,  # bounded by max_steps
+        max_steps=scale["steps"],
+        batch_size=scale["batch"],
+        lr=scale["lr"],
+        final_lr=scale["lr"] * 1e-3,
+        betas=(0.9, 0.999),
+        seed=seed,
+        output_dir=out,
+        resume=True,
+        checkpoint_every=CHECKPOINT_EVERY,
+        progress=False,
+        tensorboard=False,
+        device="cpu",
+    )
+    summary = trainer.fit()
     pretext = {k: v for k, v in summary["final_metrics"].items() if k.startswith("acc/")}
     extra: dict = {"pretext": pretext, "pretrain_steps": summary["steps"]}
     if "sync" in spec["signals"]:
@@ -281,14 +283,14 @@ def _mean_pose_row(root: Path, scale: dict) -> dict:
     return {"test": pose_errors(train.poses().mean(0).expand_as(truth), truth)}
 
 
-def _one_run(root: Path, row: str, scale: dict, seed: int) -> dict:
+def _one_run(root: Path, row: str, scale: dict, seed: int, out: Path) -> dict:
     spec = ROWS[row]
     started = time.perf_counter()
     if spec.get("random"):
         torch.manual_seed(seed)
         backbone, extra = build_backbone("siamese", trunk="resnet18"), {}
     else:
-        backbone, extra = _pretrain(root, spec, scale, seed)
+        backbone, extra = _pretrain(root, spec, scale, seed, out)
     return {
         **_transfer(root, backbone, spec["background"], scale, seed),
         **extra,
@@ -316,7 +318,7 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
             rows,
             SEEDED,
             scale["seeds"],
-            lambda row, seed: _one_run(root, row, scale, seed),
+            lambda row, seed, out: _one_run(root, row, scale, seed, out),
             lambda out: f"MPJPE {out['test']['mpjpe']:.1f} pretext {out.get('pretext')}",
         )
     result = {

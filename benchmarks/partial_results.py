@@ -13,14 +13,19 @@ table where the last committed runs left it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Callable, Sequence
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+CHECKPOINT_EVERY = 200
+"""Pretext steps between checkpoints of a run in a :meth:`PartialResults.run_folder` (minutes here)."""
 
 
 def missing_runs_lines(missing: list[str]) -> list[str]:
@@ -85,6 +90,26 @@ class PartialResults:
                 self._release(key)
         return self.finished[key]
 
+    @contextlib.contextmanager
+    def run_folder(self, key: str) -> Iterator[Path]:
+        """The output folder of run ``key``, kept when the run is cut off so that it resumes.
+
+        Why: a row of a chapter table trains for up to an hour here, often longer than what is left
+        of a session. Trained with ``resume=True`` in this folder (``results/<name>.<suite>.partial.runs/<key>``,
+        not tracked by git), a run cut off by the end of a session continues from its last checkpoint
+        the next time the benchmark runs, instead of from step 0; the claim on ``key`` keeps other
+        processes out of it. Removed once the run has finished; a temporary folder where nothing is
+        kept (the smoke suite).
+        """
+        if not self.enabled:
+            with tempfile.TemporaryDirectory() as out:
+                yield Path(out)
+            return
+        folder = self.path.with_suffix(".runs") / key.replace("/", "__")
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+        shutil.rmtree(folder, ignore_errors=True)  # only after a finished run: a cut-off one stays
+
     def _claim_file(self, key: str) -> Path:
         return self.path.with_suffix(".claims") / key.replace("/", "__")
 
@@ -127,16 +152,24 @@ def seeded_runs(
     rows: Sequence[str],
     seeded: Sequence[str],
     seeds: int,
-    run: Callable[[str, int], dict],
+    run: Callable[[str, int, Path], dict],
     describe: Callable[[dict], str],
 ) -> dict[str, list[dict]]:
     """Every row's runs, ``seeds`` of them on the rows in ``seeded`` and seed 0 on the others, each
     stored under ``row/seed`` (so rows of one seed pair up); finished runs carry their ``seed``, and
-    each is printed with ``describe(result)``. Runs another process holds are left out (``partial.missing``)."""
+    each is printed with ``describe(result)``. Runs another process holds are left out (``partial.missing``).
+
+    ``run(row, seed, folder)`` trains in ``folder``, its :meth:`PartialResults.run_folder`.
+    """
     runs: dict[str, list[dict]] = {}
     for row in rows:
         for seed in range(seeds) if row in seeded else range(1):
-            out = partial.get_or_run(f"{row}/{seed}", lambda row=row, seed=seed: run(row, seed))
+
+            def one(row: str = row, seed: int = seed) -> dict:
+                with partial.run_folder(f"{row}/{seed}") as folder:
+                    return run(row, seed, folder)
+
+            out = partial.get_or_run(f"{row}/{seed}", one)
             if out is None:
                 continue
             runs.setdefault(row, []).append({**out, "seed": seed})

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from benchmarks.environment import one_torch_thread
-from benchmarks.partial_results import PartialResults, missing_runs_lines, seeded_runs
+from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines, seeded_runs
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones import build_backbone
 from transformrec.data.procedural_video import load_sprites, write_procedural_videos
@@ -110,7 +110,8 @@ def _evaluate(backbone, train: VideoFolder, test: VideoFolder, scale: dict, seed
     }
 
 
-def _one_run(row: str, seed: int, scale: dict, videos: tuple[VideoFolder, VideoFolder]) -> dict[str, Any]:
+def _one_run(row: str, seed: int, scale: dict, videos: tuple[VideoFolder, VideoFolder], out: Path) -> dict[str, Any]:
+    """One row and seed; its pretext trains in ``out`` (resumed from its checkpoint if a cut-off run left one)."""
     train, test = videos
     started = time.perf_counter()
     torch.manual_seed(seed)
@@ -132,21 +133,22 @@ def _one_run(row: str, seed: int, scale: dict, videos: tuple[VideoFolder, VideoF
         )["backbone"]
     elif ROWS[row] is not None:
         names, speed_loss = ROWS[row]
-        with tempfile.TemporaryDirectory() as out:
-            summary = Trainer(
-                transforms=_transforms(names, speed_loss),
-                backbone=backbone,
-                data=train,
-                epochs=epochs,
-                max_steps=scale["steps"],
-                batch_size=scale["batch"],
-                betas=(0.9, 0.99),
-                seed=seed,
-                output_dir=out,
-                progress=False,
-                tensorboard=False,
-                device="cpu",
-            ).fit()
+        summary = Trainer(
+            transforms=_transforms(names, speed_loss),
+            backbone=backbone,
+            data=train,
+            epochs=epochs,
+            max_steps=scale["steps"],
+            batch_size=scale["batch"],
+            betas=(0.9, 0.99),
+            seed=seed,
+            output_dir=out,
+            resume=True,
+            checkpoint_every=CHECKPOINT_EVERY,
+            progress=False,
+            tensorboard=False,
+            device="cpu",
+        ).fit()
         pretext = {k: v for k, v in summary["final_metrics"].items() if k.startswith("acc/")}
     return {
         **_evaluate(backbone, train, test, scale, seed),
@@ -174,7 +176,7 @@ def _run(suite: str, seeds: int | None, finished_only: bool) -> dict:
         ROWS_OF_SUITE[suite],
         SEEDED,
         scale["seeds"],
-        lambda row, seed: _one_run(row, seed, scale, videos),
+        lambda row, seed, out: _one_run(row, seed, scale, videos, out),
         lambda out: f"action {out['action']:.3f} sync {out['sync_acc']:.3f}",
     )
     return {

@@ -4,6 +4,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -57,3 +59,37 @@ def test_a_run_claimed_by_a_live_process_is_skipped_and_a_dead_claim_is_taken_ov
         assert json.loads(path.read_text()) == {"row/1": 2.0}
     finally:
         live.kill()
+
+
+class SessionEndedError(Exception):
+    """Stands for the end of a session that cuts a run off."""
+
+
+def test_a_cut_off_run_finds_its_folder_again_and_a_finished_one_leaves_none(tmp_path):
+    from benchmarks.partial_results import seeded_runs
+
+    path = tmp_path / "table.full.partial.json"
+    seen = []
+
+    def run(row, seed, folder):
+        seen.append(sorted(p.name for p in folder.iterdir()))
+        if not (folder / "checkpoint.pt").exists():
+            (folder / "checkpoint.pt").write_text("step 200")  # what a training run leaves before it is cut off
+            raise SessionEndedError
+        return {"acc": 0.5, "resumed_from": (folder / "checkpoint.pt").read_text()}
+
+    with pytest.raises(SessionEndedError):
+        seeded_runs(PartialResults(path), ["row"], ["row"], 1, run, str)
+    folder = tmp_path / "table.full.partial.runs" / "row__0"
+    assert (folder / "checkpoint.pt").exists()  # kept for the next start
+    runs = seeded_runs(PartialResults(path), ["row"], ["row"], 1, run, str)
+    assert runs == {"row": [{"acc": 0.5, "resumed_from": "step 200", "seed": 0}]}
+    assert seen == [[], ["checkpoint.pt"]]
+    assert not folder.exists()  # a finished run's folder is removed; its result is in the JSON
+
+
+def test_results_kept_nowhere_train_in_a_temporary_folder(tmp_path):
+    partial = PartialResults(tmp_path / "smoke.partial.json", enabled=False)
+    with partial.run_folder("row/0") as folder:
+        assert folder.is_dir() and tmp_path not in folder.parents
+    assert not folder.exists() and not (tmp_path / "smoke.partial.runs").exists()
