@@ -124,7 +124,7 @@ def takes_finished_only(module) -> bool:
 def run_benchmark(module, suite: str, seeds: int | None = None, finished_only: bool = False) -> dict:
     """``module.run`` at ``suite``; modules that only know quick/full run their quick suite for smoke."""
     if finished_only:
-        return module.run(suite=suite, seeds=seeds, finished_only=True)
+        return module.run(suite=suite, finished_only=True, **({"seeds": seeds} if takes_seeds(module) else {}))
     if seeds is not None:
         return module.run(suite=suite, seeds=seeds)
     if "suite" in inspect.signature(module.run).parameters:

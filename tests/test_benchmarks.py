@@ -74,6 +74,19 @@ def test_finished_only_trains_nothing_and_lists_the_missing_runs(monkeypatch):
     assert "Not run yet (5 runs;" in dfgan.to_markdown(result)
 
 
+def test_finished_only_passes_seeds_only_to_benchmarks_that_take_them():
+    import types
+
+    from benchmarks.__main__ import run_benchmark
+
+    calls = []
+    seeded = types.SimpleNamespace(run=lambda suite, seeds=None, finished_only=False: calls.append(seeds) or {})
+    single = types.SimpleNamespace(run=lambda suite, finished_only=False: calls.append(finished_only) or {})
+    run_benchmark(seeded, "full", 3, finished_only=True)
+    run_benchmark(single, "full", None, finished_only=True)
+    assert calls == [3, True]
+
+
 def test_chapter_3_gates_measure_autoencoder_psnr_and_the_share_of_undamaged_damaged_images():
     import math
 
