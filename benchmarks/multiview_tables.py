@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.environment import one_torch_thread
-from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines, seeded_runs
+from benchmarks.partial_results import PartialResults, missing_runs_lines, resumable_trainer_options, seeded_runs
 from benchmarks.plots import sync_accuracy_by_gap as sync_accuracy_by_gap_plot
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones import build_backbone
@@ -237,12 +237,7 @@ def _pretrain(root: Path, spec: dict, scale: dict, seed: int, out: Path) -> tupl
         final_lr=scale["lr"] * 1e-3,
         betas=(0.9, 0.999),
         seed=seed,
-        output_dir=out,
-        resume=True,
-        checkpoint_every=CHECKPOINT_EVERY,
-        progress=False,
-        tensorboard=False,
-        device="cpu",
+        **resumable_trainer_options(out),
     )
     summary = trainer.fit()
     pretext = {k: v for k, v in summary["final_metrics"].items() if k.startswith("acc/")}

@@ -28,6 +28,19 @@ CHECKPOINT_EVERY = 200
 """Pretext steps between checkpoints of a run in a :meth:`PartialResults.run_folder` (minutes here)."""
 
 
+def resumable_trainer_options(folder: Path) -> dict[str, Any]:
+    """``Trainer`` options of a benchmark run in a :meth:`PartialResults.run_folder`: resumed from the
+    folder's checkpoint, checkpointed every ``CHECKPOINT_EVERY`` steps, quiet, on the CPU."""
+    return {
+        "output_dir": folder,
+        "resume": True,
+        "checkpoint_every": CHECKPOINT_EVERY,
+        "progress": False,
+        "tensorboard": False,
+        "device": "cpu",
+    }
+
+
 def missing_runs_lines(missing: list[str]) -> list[str]:
     """The markdown lines that list a table's runs not finished yet (none when all are)."""
     if not missing:

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 
 from benchmarks.environment import one_torch_thread
-from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines, seeded_runs
+from benchmarks.partial_results import PartialResults, missing_runs_lines, resumable_trainer_options, seeded_runs
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones import build_backbone
 from transformrec.data.procedural_video import load_sprites, write_procedural_videos
@@ -142,12 +142,7 @@ def _one_run(row: str, seed: int, scale: dict, videos: tuple[VideoFolder, VideoF
             batch_size=scale["batch"],
             betas=(0.9, 0.99),
             seed=seed,
-            output_dir=out,
-            resume=True,
-            checkpoint_every=CHECKPOINT_EVERY,
-            progress=False,
-            tensorboard=False,
-            device="cpu",
+            **resumable_trainer_options(out),
         ).fit()
         pretext = {k: v for k, v in summary["final_metrics"].items() if k.startswith("acc/")}
     return {
