@@ -27,7 +27,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from benchmarks.damage_repair import AUTOENCODERS, CONFIG, chapter_3_gates, trained_transform
+from benchmarks.damage_repair import AUTOENCODERS, CONFIG, autoencoder_file, chapter_3_gates, trained_transform
+from benchmarks.damage_repair import SUITES as TABLE_3_1_SUITES
 from benchmarks.partial_results import PartialResults
 from benchmarks.pretext_runs import fixed_step_config
 from transformrec import experiment
@@ -38,7 +39,7 @@ from transformrec.training.engine import CHECKPOINT_NAME
 NAME = "autoencoder_fidelity"
 RESULTS = Path(__file__).resolve().parent / "results"
 PSNR_GATE = 25.0
-TABLE_3_1_AUTOENCODER = {"steps": 2000, "epochs": 16}  # damage_repair's full suite
+TABLE_3_1_STEPS = TABLE_3_1_SUITES["full"]["pretrain"]  # the autoencoder table 3.1's stored rows use
 SUITES: dict[str, dict[str, Any]] = {
     "smoke": {
         "epochs": 2,
@@ -80,7 +81,7 @@ def run(suite: str = "quick", finished_only: bool = False) -> dict:
     steps = cfg["epochs"] * steps_per_epoch
     scratch = Path(tempfile.mkdtemp()) if suite == "smoke" else None  # a smoke run leaves results/ untouched
     run_dir = (scratch or RESULTS) / f"{NAME}.{suite}.run"
-    final = (scratch or AUTOENCODERS) / f"damage_repair_autoencoder_{suite}_{steps}.pt"
+    final = autoencoder_file(suite, steps, scratch or AUTOENCODERS)
     points = PartialResults.of_benchmark(NAME, suite)  # measuring a checkpoint is not training
     overrides = [
         *cfg["overrides"],
@@ -105,7 +106,11 @@ def run(suite: str = "quick", finished_only: bool = False) -> dict:
         "steps_per_epoch": steps_per_epoch,
         "points": dict(sorted(points.finished.items(), key=lambda item: int(item[0]))),
         "finished": final.exists(),
-        "table_3_1": {**TABLE_3_1_AUTOENCODER, "psnr_db": None if scratch else _table_3_1_psnr(images)},
+        "table_3_1": {
+            "steps": TABLE_3_1_STEPS,
+            "epochs": None if scratch else TABLE_3_1_STEPS // steps_per_epoch,  # same data and batch
+            "psnr_db": None if scratch else _table_3_1_psnr(images),
+        },
         "thumbnails": {side: _thumbnail_psnr(images, side) for side in (16, 8)},
         "test_images": images.shape[0],
         "width": config.transforms[0].params["width"],
@@ -117,7 +122,7 @@ def run(suite: str = "quick", finished_only: bool = False) -> dict:
 
 def _table_3_1_psnr(images: torch.Tensor) -> float | None:
     """The held-out PSNR of the autoencoder that table 3.1's stored rows use."""
-    path = AUTOENCODERS / f"damage_repair_autoencoder_full_{TABLE_3_1_AUTOENCODER['steps']}.pt"
+    path = autoencoder_file("full", TABLE_3_1_STEPS)
     if not path.exists():
         return None
     config = load_config(CONFIG, [f"transforms.0.autoencoder={path}"])
@@ -146,7 +151,7 @@ def to_markdown(result: dict) -> str:
     ]
     shared = result["table_3_1"]
     lines.append(
-        f"| table 3.1's shared autoencoder (own 2000-step schedule) | {shared['steps']} | {shared['epochs']} | "
+        f"| table 3.1's shared autoencoder (own 2000-step schedule) | {shared['steps']} | {shared['epochs'] or '–'} | "
         f"{cell(shared['psnr_db'])} | {gate(shared['psnr_db'])} |"
     )
     for steps, psnr in result["points"].items():

@@ -125,6 +125,11 @@ def chapter_3_gates(transform, images: torch.Tensor, draws: int = 4000) -> dict[
     }
 
 
+def autoencoder_file(suite: str, steps: int, folder: Path = AUTOENCODERS) -> Path:
+    """Where a suite's shared autoencoder of ``steps`` L_auto steps is kept (and table 3.1 loads it from)."""
+    return folder / f"damage_repair_autoencoder_{suite}_{steps}.pt"
+
+
 def trained_transform(config, checkpoint: Path):
     """The config's learned transform with the networks (and phase step count) a run's checkpoint holds."""
     transform_set = build_transform_set(config, build_data(config.data))
@@ -251,7 +256,7 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
     cfg = dict(SUITES[suite])
     cfg["seeds"] = seeds or cfg["seeds"]
     partial = PartialResults.of_benchmark(NAME, suite, finished_only)
-    autoencoder = AUTOENCODERS / f"damage_repair_autoencoder_{suite}_{cfg['pretrain']}.pt"
+    autoencoder = autoencoder_file(suite, cfg["pretrain"])
     if suite == "smoke":
         autoencoder = Path(tempfile.mkdtemp()) / "autoencoder.pt"
     test_images = None
