@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
+import datetime
 import os
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+_EXIT_BARRIER_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -65,8 +69,18 @@ def single_process_context(device: str = "auto", what: str = "this run") -> Dist
 
 
 def _destroy_process_group() -> None:
-    if dist.is_initialized():
-        dist.destroy_process_group()
+    """Tear the group down while the interpreter is alive, after every rank has reached this point.
+
+    Why the barrier: a rank that destroys its gloo pairs while a peer is still finishing (rank 0
+    writing its final files, say) can leave the peer's transport threads to abort it at exit.
+    ``monitored_barrier`` is bounded, so a peer that died does not hold this process for long.
+    """
+    if not dist.is_initialized():
+        return
+    if dist.get_backend() == "gloo":
+        with contextlib.suppress(RuntimeError):  # a peer is gone: destroy our side anyway
+            dist.monitored_barrier(timeout=datetime.timedelta(seconds=_EXIT_BARRIER_SECONDS))
+    dist.destroy_process_group()
 
 
 def is_main_process() -> bool:
