@@ -156,3 +156,14 @@ def test_damage_repair_config_builds_the_table_3_1_ablations():
     assert not any(block.gating for block in transform.repair.blocks)
     with pytest.raises(ConfigError, match="drop_ratio"):
         load_config(path, ["transforms.0.drop_ratio=0.5"])
+
+
+def test_a_length_in_steps_reaches_the_trainer_and_must_be_positive(tmp_path):
+    from transformrec.config.build import build_trainer
+
+    data = "data={name: upright_objects, num_samples: 8, image_size: 16, channels: 1}"
+    overrides = [data, "train.batch_size=4", "train.steps=5", f"output_dir={tmp_path}", "device=cpu"]
+    trainer = build_trainer(load_config(None, overrides), progress=False)
+    assert trainer.total_steps == 5 and trainer.epochs == 3  # 2 batches per epoch
+    with pytest.raises(ConfigError, match="train.steps"):
+        load_config(None, [data, "train.steps=0"])

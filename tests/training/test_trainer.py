@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 
 import pytest
 import torch
@@ -74,6 +75,34 @@ def test_learning_rate_follows_cosine_from_3e4_to_3e7():
     trainer.fit()
     assert lrs[-1] == pytest.approx(3e-7)
     assert lrs[3] == pytest.approx(3e-7 + 0.5 * (3e-4 - 3e-7))  # half way: step 4 of 8
+
+
+def test_a_length_in_steps_crosses_epochs_and_ends_the_cosine_at_its_last_step(tmp_path):
+    """``steps=10`` on 4 batches per epoch: 10 steps over 3 epochs, lr 3e-7 after step 10 (closed form)."""
+    summary = _trainer(tmp_path, steps=10, log_every=1).fit()
+    assert summary["steps"] == 10
+    with (tmp_path / "metrics.csv").open() as stream:
+        logged = {int(float(row["step"])): row for row in csv.DictReader(stream) if row.get("loss")}
+    assert sorted(logged) == list(range(1, 11))
+    assert {float(row["epoch"]) for row in logged.values()} == {0.0, 1.0, 2.0}
+    halfway = 3e-7 + 0.5 * (3e-4 - 3e-7) * (1 + math.cos(math.pi * 5 / 10))
+    assert float(logged[5]["lr"]) == pytest.approx(halfway)
+    assert float(logged[10]["lr"]) == pytest.approx(3e-7)
+
+
+def test_a_run_of_given_steps_resumes_to_the_uninterrupted_weights(tmp_path):
+    full = _trainer(tmp_path / "full", steps=10)
+    full.fit()
+    _trainer(tmp_path / "cut", steps=10, max_steps=6, checkpoint_every=3).fit()
+    resumed = _trainer(tmp_path / "cut", steps=10, resume=True)
+    assert resumed.fit()["steps"] == 10
+    for name, tensor in full.model.state_dict().items():
+        assert torch.equal(tensor, resumed.model.state_dict()[name]), name
+
+
+def test_steps_must_be_positive():
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        _trainer(None, steps=0)
 
 
 class _Recorder(LearnedTransform):

@@ -115,6 +115,7 @@ def build_trainer(
         num_workers=train.num_workers,
         checkpoint_every=train.checkpoint_every,
         resume=resume,
+        steps=train.steps,
         max_steps=train.max_steps,
         log_every=train.log_every,
         progress=progress,

@@ -113,6 +113,9 @@ class TrainConfig(Strict):
     num_workers: int = Field(0, ge=0)
     checkpoint_every: int | None = Field(500, ge=1)
     log_every: int = Field(10, ge=1)
+    steps: int | None = Field(
+        None, ge=1, description="train exactly this many steps, the lr schedule ending at the last (replaces epochs)"
+    )
     max_steps: int | None = Field(None, ge=1)
     amp: bool = False
     channels_last: bool = Field(False, description="NHWC memory layout for image models and batches (faster on CUDA)")

@@ -14,6 +14,7 @@ and the loop around it — checkpoints, resume, logs, progress — is the shared
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -69,7 +70,11 @@ class Trainer(TrainingTask):
             names any setting that differs from the checkpoint's; without a checkpoint it says so).
         overwrite: replace a run already in ``output_dir``; without it (and without ``resume``) such a
             run is refused, so a finished run is never silently overwritten.
-        max_steps: stop early after this many steps (the schedule still spans ``epochs``).
+        steps: train for exactly this many optimiser steps, with the learning-rate schedule ending
+            at the last one (the thesis states chapter 6's length as 200K iterations); ``epochs``
+            is then ignored and the data cycle as many epochs as the steps need. ``None``: the
+            run lasts ``epochs``.
+        max_steps: stop early after this many steps (the schedule still spans ``epochs``, or ``steps``).
         amp: bfloat16/float16 autocast on CUDA; ignored on CPU (and with ``bilevel``).
         channels_last: keep the model and image batches in NHWC memory layout (faster convolutions
             on CUDA with AMP; the same function of the inputs).
@@ -108,6 +113,7 @@ class Trainer(TrainingTask):
         num_workers: int = 0,
         checkpoint_every: int | None = None,
         resume: bool = False,
+        steps: int | None = None,
         max_steps: int | None = None,
         log_every: int = 10,
         progress: bool = True,
@@ -120,6 +126,8 @@ class Trainer(TrainingTask):
     ) -> None:
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
+        if steps is not None and steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}")
         self.context = init_distributed(device)
         if bilevel is not None and self.context.world_size > 1:
             raise ValueError("bilevel training runs in a single process; launch without torchrun")
@@ -140,7 +148,7 @@ class Trainer(TrainingTask):
         # Frames or views may have to be chosen before decoding: the TransformSet says how (its modality's adapter).
         path = transforms.data_path(data, seed=seed, augment=augment)
         self.data, self.augment, self.prepared = path.dataset, path.batch_augment, path.prepared
-        self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
+        self.epochs, self.run_steps, self.batch_size, self.seed = epochs, steps, batch_size, seed
         self.lr, self.final_lr, self.betas, self.weight_decay = lr, final_lr, tuple(betas), weight_decay
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.resume = resume
@@ -165,7 +173,9 @@ class Trainer(TrainingTask):
             pin_memory=self.device.type == "cuda",
             persistent_workers=False,
         )
-        self._total_steps = epochs * len(self.sampler)
+        if steps is not None:  # a length in steps: enough epochs to hold them, the schedule ends at the last
+            self.epochs = math.ceil(steps / len(self.sampler))
+        self._total_steps = steps if steps is not None else self.epochs * len(self.sampler)
         self.optimizer = build_optimizer(self.model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
         self.scheduler = build_lr_schedule(self.optimizer, self._total_steps, lr, final_lr, schedule)
         # Transform and augmentation randomness: the same generator on every rank, drawn for the
@@ -371,6 +381,7 @@ class Trainer(TrainingTask):
             "weight_decay": self.weight_decay,
             "batch_size": self.batch_size,
             "epochs": self.epochs,
+            "steps": self.run_steps,
             "num_samples": len(self.data),
             "mode": self.transform_set.mode,
             "transforms": [repr(t) for t in self.transform_set.transforms],
