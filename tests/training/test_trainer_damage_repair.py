@@ -1,5 +1,6 @@
 """The Trainer with damage & repair (ch. 3): the dense mask head, L_auto pre-training once, exact resume."""
 
+import csv
 import signal
 
 import pytest
@@ -57,22 +58,40 @@ def _assert_same_training(full, resumed):
         assert torch.equal(tensor, resumed_dr.state_dict()[name]), name
 
 
+def _phase_log(folder):
+    with (folder / "pretraining_damage_repair.csv").open() as stream:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(stream)]
+
+
+def test_the_autoencoder_phase_logs_l_auto_and_its_linearly_decaying_lr(tmp_path):
+    """Sec. 3.3.2: lr 3e-4 decayed linearly to 3e-6 over the phase; logged as used by each step."""
+    trainer = _trainer(tmp_path, dr_options=dict(pretrain_steps=4), epochs=1, log_every=1)
+    trainer.fit()
+    logged = _phase_log(tmp_path)
+    assert [row["step"] for row in logged] == [1.0, 2.0, 3.0, 4.0]
+    expected = [3e-4 + (3e-6 - 3e-4) * k / 4 for k in range(4)]  # step k+1 uses the lr of k of 4 steps done
+    assert [row["lr"] for row in logged] == pytest.approx(expected)
+    assert all(row["loss/autoencoder"] > 0 for row in logged)
+    assert "loss/autoencoder" not in (tmp_path / "metrics.csv").read_text()  # the main loop's log stays its own
+
+
 def _fail_after_pretrain_step(trainer, index, failure):
     """Make ``failure()`` happen right after pre-training step ``index`` (0-based) of ``trainer``'s transform."""
     dr = trainer.transform_set.transforms[0]
     step = dr.pretrain_step
 
     def step_then_fail(batch, at):
-        step(batch, at)
+        metrics = step(batch, at)
         if at == index:
             failure()
+        return metrics
 
     dr.pretrain_step = step_then_fail
 
 
 def test_a_signal_mid_pretraining_saves_a_checkpoint_and_resume_finishes_the_phase_exactly(tmp_path):
     # 6 L_auto steps over 4 batches per epoch: the resumed phase starts mid-epoch and crosses an epoch.
-    options = dict(dr_options=dict(pretrain_steps=6), epochs=1)
+    options = dict(dr_options=dict(pretrain_steps=6), epochs=1, log_every=1)
     full = _trainer(tmp_path / "full", **options)
     full.fit()
     cut = _trainer(tmp_path / "cut", **options, checkpoint_every=None)
@@ -87,6 +106,10 @@ def test_a_signal_mid_pretraining_saves_a_checkpoint_and_resume_finishes_the_pha
     assert len(full_losses) == 6
     assert resumed.transform_set.transforms[0].pretrain_losses == full_losses[3:]  # steps 4–6, same batches
     _assert_same_training(full, resumed)
+    # The phase's log reads as the uninterrupted run's: steps 1-6 once each, L_auto as measured.
+    logged = _phase_log(tmp_path / "cut")
+    assert [row["step"] for row in logged] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert [row["loss/autoencoder"] for row in logged] == pytest.approx(full_losses)
 
 
 def test_pretraining_checkpoints_every_checkpoint_every_steps_so_a_crash_loses_at_most_those(tmp_path):

@@ -156,7 +156,7 @@ def test_frozen_inpainter_pretraining_stopped_midway_continues_where_it_stopped(
     class StopRequestedError(Exception):
         pass
 
-    def stop_after_two() -> None:
+    def stop_after_two(metrics: dict) -> None:
         if parts.pretrained_steps == 2:
             raise StopRequestedError
 

@@ -283,10 +283,29 @@ class TrainingEngine:
         where = f"checkpoint saved to {path}; continue with --resume" if path else "no output_dir, nothing saved"
         return TrainingInterruptedError(f"interrupted by {name} {when or f'after step {self.step}'}: {where}")
 
-    def after_phase_step(self, phase: str, done: int) -> None:
+    @contextlib.contextmanager
+    def phase_log(self, name: str, resume_step: int | None) -> Iterator[RunLogger | None]:
+        """The log of a phase a task runs in :meth:`TrainingTask.start`: ``<name>.csv`` beside
+        ``metrics.csv`` (and its own TensorBoard run), on the main process of a run with an output
+        folder. ``resume_step``: the phase step a resumed run restarts from (later rows are dropped)."""
+        if self.output_dir is None or not self.is_main:
+            yield None
+            return
+        logger = RunLogger(self.output_dir, resume_step=resume_step, tensorboard=self.tensorboard, name=name)
+        try:
+            yield logger
+        finally:
+            logger.close()
+
+    def after_phase_step(
+        self, phase: str, done: int, metrics: dict[str, float] | None = None, logger: RunLogger | None = None
+    ) -> None:
         """Called by a task after each step of a phase it runs in :meth:`TrainingTask.start`
-        (a learned transform's pre-training): a checkpoint every ``checkpoint_every`` steps of the
-        phase, and a stop on SIGINT / SIGTERM, as in the main loop, so the phase resumes too."""
+        (a learned transform's pre-training): its ``metrics`` logged every ``log_every`` steps, a
+        checkpoint every ``checkpoint_every`` steps of the phase, and a stop on SIGINT / SIGTERM,
+        as in the main loop, so the phase resumes too."""
+        if logger is not None and metrics and done % self.log_every == 0:
+            logger.log(done, metrics)
         if self._stop_signal is not None:
             raise self._interrupted(f"after step {done} of {phase}")
         if self.checkpoint_every and done % self.checkpoint_every == 0:

@@ -17,10 +17,14 @@ class RunLogger:
     run had never stopped.
     """
 
-    def __init__(self, directory: str | Path, resume_step: int | None = None, tensorboard: bool = True) -> None:
+    def __init__(
+        self, directory: str | Path, resume_step: int | None = None, tensorboard: bool = True, name: str = "metrics"
+    ) -> None:
+        """``name``: the CSV's stem; a name other than ``metrics`` (a pre-training phase's log) also gets
+        its own TensorBoard run, ``tensorboard/<name>``, since its steps count a different loop."""
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.csv_path = self.directory / "metrics.csv"
+        self.csv_path = self.directory / f"{name}.csv"
         self._rows: list[dict[str, float]] = []
         if resume_step is not None and self.csv_path.exists():
             with self.csv_path.open(newline="") as stream:
@@ -36,7 +40,8 @@ class RunLogger:
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
-                self._writer = SummaryWriter(str(self.directory / "tensorboard"), purge_step=resume_step)
+                board = self.directory / "tensorboard" if name == "metrics" else self.directory / "tensorboard" / name
+                self._writer = SummaryWriter(str(board), purge_step=resume_step)
             except ImportError:  # pragma: no cover - tensorboard is a declared dependency
                 log.warning("tensorboard is not installed; logging to CSV only")
 

@@ -252,7 +252,8 @@ class Trainer(TrainingTask):
         """Learned transforms' pre-training phases (the ch. 3 autoencoder), then the model for the loop.
 
         A phase runs where it has steps left, so a run resumed from a checkpoint written mid-phase
-        finishes it with the batches and random draws an uninterrupted run would have used.
+        finishes it with the batches and random draws an uninterrupted run would have used. What a
+        phase measures goes to ``pretraining_<transform>.csv`` (and TensorBoard) every ``log_every`` steps.
         """
         for learned in self.transform_set.learned_transforms:
             if not learned.pretraining_remaining():
@@ -267,13 +268,16 @@ class Trainer(TrainingTask):
                 leave=False,
             )
 
-            def after_step(learned=learned, phase=phase) -> None:
-                self.engine.after_phase_step(phase, learned.pretrained_steps)
+            log_name = f"pretraining_{learned.name}"  # its loss and lr by phase step, beside metrics.csv
+            with self.engine.phase_log(log_name, learned.pretrained_steps if resumed else None) as logger:
 
-            try:
-                learned.pretrain(iter(batches), after_step)
-            finally:
-                batches.close()
+                def after_step(metrics, learned=learned, phase=phase, logger=logger) -> None:
+                    self.engine.after_phase_step(phase, learned.pretrained_steps, metrics, logger)
+
+                try:
+                    learned.pretrain(iter(batches), after_step)
+                finally:
+                    batches.close()
         self._network = self.model
         if self.context.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None

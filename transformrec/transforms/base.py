@@ -145,14 +145,17 @@ class LearnedTransform(Transform, nn.Module):
         """Steps of the phase not yet done (a run resumed mid-phase continues from its checkpoint)."""
         return max(self.pretraining_length() - self.pretrained_steps, 0)
 
-    def pretrain(self, batches: Iterator[torch.Tensor], after_step: Callable[[], None] | None = None) -> None:
+    def pretrain(
+        self, batches: Iterator[torch.Tensor], after_step: Callable[[dict[str, float]], None] | None = None
+    ) -> None:
         """Run the phase from where it stands: :meth:`pretrain_step` per batch until it is done.
 
         ``batches`` yields augmented real batches, the first one being the phase's next batch.
-        ``after_step`` runs after every step; the trainer checkpoints there and stops there on
-        SIGINT / SIGTERM. Why resumable: the thesis pre-trains its autoencoder for 80 ImageNet
-        epochs, far too long to restart from scratch after an interruption. The step count travels
-        in checkpoints, so a resumed run calls this again and continues bit for bit.
+        ``after_step(metrics)`` runs after every step with what :meth:`pretrain_step` measured; the
+        trainer logs the metrics, checkpoints and stops on SIGINT / SIGTERM there. Why resumable:
+        the thesis pre-trains its autoencoder for 80 ImageNet epochs, far too long to restart from
+        scratch after an interruption. The step count travels in checkpoints, so a resumed run
+        calls this again and continues bit for bit.
         """
         if self.pretraining_remaining() == 0:
             return
@@ -160,13 +163,13 @@ class LearnedTransform(Transform, nn.Module):
         finished = False
         try:
             for real_batch in batches:
-                self.pretrain_step(real_batch, self.pretrained_steps)
+                metrics = self.pretrain_step(real_batch, self.pretrained_steps) or {}
                 self.pretrained_steps += 1
                 finished = self.pretraining_remaining() == 0
                 if finished:
                     self.leave_pretraining(finished=True)  # a checkpoint written next holds the end state
                 if after_step is not None:
-                    after_step()
+                    after_step(metrics)
                 if finished:
                     return
         finally:
@@ -176,8 +179,9 @@ class LearnedTransform(Transform, nn.Module):
     def enter_pretraining(self) -> None:  # noqa: B027 - optional hook
         """Prepare the phase's networks for training (called whenever :meth:`pretrain` starts or resumes)."""
 
-    def pretrain_step(self, real_batch: torch.Tensor, step: int) -> None:
-        """One step of the phase (``step`` counts from 0 over the whole phase, resumed or not)."""
+    def pretrain_step(self, real_batch: torch.Tensor, step: int) -> dict[str, float] | None:
+        """One step of the phase (``step`` counts from 0 over the whole phase, resumed or not); returns
+        scalars to log for it (its loss, its learning rate), or None."""
         raise NotImplementedError(f"{type(self).__name__} declares a pre-training phase but no pretrain_step")
 
     def leave_pretraining(self, finished: bool) -> None:  # noqa: B027 - optional hook

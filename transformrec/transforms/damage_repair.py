@@ -264,16 +264,18 @@ class DamageRepair(LearnedTransform):
             network.requires_grad_(True)
             network.train()
 
-    def pretrain_step(self, real_batch: torch.Tensor, step: int) -> None:
+    def pretrain_step(self, real_batch: torch.Tensor, step: int) -> dict[str, float]:
         """One Adam step of E and D on L_auto, the learning rate decaying linearly over the phase."""
+        lr = linear_decay(step, self.pretrain_steps, self.lr, self.final_lr)
         for group in self.autoencoder_optimizer.param_groups:
-            group["lr"] = linear_decay(step, self.pretrain_steps, self.lr, self.final_lr)
+            group["lr"] = lr
         loss = self.autoencoder_loss(real_batch)
         self.autoencoder_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         average_gradients(self._autoencoder_parameters)
         self.autoencoder_optimizer.step()
         self.pretrain_losses.append(float(loss.detach()))
+        return {"loss/autoencoder": self.pretrain_losses[-1], "lr": lr}
 
     def leave_pretraining(self, finished: bool) -> None:
         """E and D are frozen again (and run in eval mode) whether the phase finished or paused."""

@@ -293,8 +293,8 @@ class LimitedContextInpainting(LearnedTransform):
         """Table 4.1 (d): ``pretrain_steps`` steps of F and D without C, then F is kept fixed."""
         return self.pretrain_steps if self.frozen else 0
 
-    def pretrain_step(self, real_batch: torch.Tensor, step: int) -> None:
-        self._step(real_batch, classifier=None)
+    def pretrain_step(self, real_batch: torch.Tensor, step: int) -> dict[str, float]:
+        return self._step(real_batch, classifier=None)
 
     def leave_pretraining(self, finished: bool) -> None:
         if finished:
