@@ -63,3 +63,11 @@ def test_a_centre_beyond_the_sequences_is_refused(multiview_root):
     pairs = _pairs(multiview_root)
     with pytest.raises(ValueError, match="gap centre 100"):
         sync_accuracy_by_gap(_Oracle(0, 1), pairs, [100], pairs_per_centre=2)
+
+
+def test_single_view_pairs_are_measured_on_one_camera_as_ablation_l_trains(multiview_root):
+    folder = MultiViewFolder(multiview_root, split="train")
+    pairs = MultiViewPairs(folder, TransformSet([Synchronization(single_view=True)]), hflip=False)
+    plans = _plans(pairs, 10, 40, torch.Generator().manual_seed(0))
+    assert all(plan.views[0] == plan.views[1] for plan, _ in plans)
+    assert len({plan.views[0] for plan, _ in plans}) > 1  # the camera is drawn, not fixed

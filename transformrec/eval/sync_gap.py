@@ -41,7 +41,11 @@ def _plans(pairs: MultiViewPairs, centre: int, count: int, generator: torch.Gene
                     continue
             start = int(torch.randint(frames - gap, (1,), generator=generator))
             times = (start, start + gap) if bool(torch.randint(2, (1,), generator=generator)) else (start + gap, start)
-            views = view_pair(sequences[sequence].num_views, generator)
+            if pairs.single_view:  # ablation (l) learned same-camera pairs: measure the task it learned
+                view = int(torch.randint(sequences[sequence].num_views, (1,), generator=generator))
+                views = (view, view)
+            else:
+                views = view_pair(sequences[sequence].num_views, generator)
             label = positive if kind == POSITIVE else negative
             plans.append((PairPlan(kind, sequence, times, views, False, None), label))
             made += 1
