@@ -260,6 +260,7 @@ def _pretrain(root: Path, spec: dict, scale: dict, seed: int, out: Path) -> tupl
     points_file = out / "sync_by_step.json"
     sync_by_step = json.loads(points_file.read_text()) if points_file.exists() else {}
     for stage_end in stages:
+        curves = None  # after the loop: the final model's curves, when this process measured them
         trainer = Trainer(
             transforms=_pair_transforms(spec),
             backbone=backbone,
@@ -276,7 +277,7 @@ def _pretrain(root: Path, spec: dict, scale: dict, seed: int, out: Path) -> tupl
         summary = trainer.fit()
         if spec.get("long") and str(stage_end) not in sync_by_step:
             curves = _sync_curves(trainer.model, root, spec, scale, seed)
-            sync_by_step[str(stage_end)] = {group: sum(c.values()) / len(c) for group, c in curves.items()}
+            sync_by_step[str(stage_end)] = {group: _mean_sync(curve) for group, curve in curves.items()}
             print(f"    step {stage_end}: sync {sync_by_step[str(stage_end)]}", flush=True)
             points_file.with_suffix(".tmp").write_text(json.dumps(sync_by_step))
             os.replace(points_file.with_suffix(".tmp"), points_file)
@@ -285,9 +286,14 @@ def _pretrain(root: Path, spec: dict, scale: dict, seed: int, out: Path) -> tupl
     if sync_by_step:
         extra["sync_by_step"] = sync_by_step
     if "sync" in spec["signals"]:
-        extra["sync_by_gap"] = _sync_curves(trainer.model, root, spec, scale, seed)
+        extra["sync_by_gap"] = curves if curves is not None else _sync_curves(trainer.model, root, spec, scale, seed)
         extra["sync_pair_cameras"] = "one" if spec["single_view"] else "two"  # (l) is measured on its own task
     return backbone, extra
+
+
+def _mean_sync(curve: dict) -> float:
+    """One number for a sync-by-gap curve: its mean over the gap centres (the held-out sync gate's reading)."""
+    return sum(curve.values()) / len(curve)
 
 
 def _poses(root: Path, scale: dict, background: str, stride: int, **selection) -> MultiViewPoses:
@@ -448,10 +454,7 @@ def to_markdown(result: dict) -> str:
         sync = {}
         for group, key in (("held-out repetition", "held"), ("test subjects", "test")):
             means = [
-                sum(curve.values()) / len(curve)
-                for r in runs
-                for name, curve in r.get("sync_by_gap", {}).items()
-                if group in name
+                _mean_sync(curve) for r in runs for name, curve in r.get("sync_by_gap", {}).items() if group in name
             ]
             sync[key] = format_mean_sd(means) if means else "–"
             if means and ROWS[row].get("single_view") and any("sync_pair_cameras" not in r for r in runs):

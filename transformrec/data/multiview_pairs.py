@@ -100,11 +100,7 @@ class MultiViewPairs(Dataset):
         seq = self.folder.sequences[sequence]
         plans = []
         for kind in self.kinds:
-            if self.single_view:
-                view = int(torch.randint(seq.num_views, (1,), generator=generator))
-                views = (view, view)
-            else:
-                views = view_pair(seq.num_views, generator)
+            views = self.draw_views(seq.num_views, generator)
             times = (anchor, anchor)
             if kind == UNSYNCHRONIZED:
                 times = unsynchronized_times(seq.num_frames, self.d_min, self.d_max, generator)
@@ -112,6 +108,13 @@ class MultiViewPairs(Dataset):
             flipped = int(torch.randint(2, (1,), generator=generator)) if kind == FLIPPED else None
             plans.append(PairPlan(kind, sequence, times, views, mirror_both, flipped))
         return plans, generator
+
+    def draw_views(self, num_views: int, generator: torch.Generator) -> tuple[int, int]:
+        """The cameras of one pair: two different ones, or one camera twice for ablation (l)."""
+        if self.single_view:
+            view = int(torch.randint(num_views, (1,), generator=generator))
+            return view, view
+        return view_pair(num_views, generator)
 
     def build(self, plan: PairPlan, generator: torch.Generator | None = None) -> torch.Tensor:
         """The two frames of ``plan``, ``2×3×H×W``: background handling, joint mirror, then the flip."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 
 from transformrec.data.multiview_pairs import MultiViewPairs, PairPlan
-from transformrec.functional.pair_sampling import POSITIVE, UNSYNCHRONIZED, view_pair
+from transformrec.functional.pair_sampling import POSITIVE, UNSYNCHRONIZED
 
 GAP_BELOW, GAP_ABOVE = 7, 8
 """The unsynchronized gap around a centre Δt is uniform on [Δt − 7, Δt + 8] (fig. 6.4's caption)."""
@@ -41,11 +41,7 @@ def _plans(pairs: MultiViewPairs, centre: int, count: int, generator: torch.Gene
                     continue
             start = int(torch.randint(frames - gap, (1,), generator=generator))
             times = (start, start + gap) if bool(torch.randint(2, (1,), generator=generator)) else (start + gap, start)
-            if pairs.single_view:  # ablation (l) learned same-camera pairs: measure the task it learned
-                view = int(torch.randint(sequences[sequence].num_views, (1,), generator=generator))
-                views = (view, view)
-            else:
-                views = view_pair(sequences[sequence].num_views, generator)
+            views = pairs.draw_views(sequences[sequence].num_views, generator)  # (l): the one-camera task it learned
             label = positive if kind == POSITIVE else negative
             plans.append((PairPlan(kind, sequence, times, views, False, None), label))
             made += 1
