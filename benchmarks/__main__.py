@@ -19,6 +19,8 @@ import json
 import sys
 from pathlib import Path
 
+import torch
+
 from benchmarks import (
     autoencoder_fidelity,
     bilevel_noise,
@@ -33,7 +35,7 @@ from benchmarks import (
     video_loading,
     warp_vs_kornia,
 )
-from benchmarks.environment import describe_environment
+from benchmarks.environment import describe_environment, set_benchmark_threads
 
 BENCHMARKS = {
     module.NAME: module
@@ -173,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
         help="train nothing: build the tables from the runs stored in results/<name>.<suite>.partial.json "
         "(the table lists the runs still missing)",
     )
+    run.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads of every benchmark in this process (by default the chapter tables train with 1, so "
+        "that two processes can share two cores, and the speed benchmarks use torch's default; 2 for one long "
+        "run that has the machine to itself); runs record the count they trained with",
+    )
     commands.add_parser("render", help="rebuild RESULTS.md from the stored JSON results without running anything")
     args = parser.parse_args(argv)
     if args.command == "render":
@@ -189,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         without = [name for name in names if not takes_finished_only(BENCHMARKS[name])]
         if without:
             parser.error(f"--finished-only: these benchmarks keep no partial results: {', '.join(without)}")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads must be >= 1, got {args.threads}")
+        set_benchmark_threads(args.threads)
+        torch.set_num_threads(args.threads)
     RESULTS_DIR.mkdir(exist_ok=True)
     for name in names:
         print(f"running {name} ({args.suite}) ...", flush=True)

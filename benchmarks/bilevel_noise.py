@@ -40,7 +40,7 @@ import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import DataLoader
 
-from benchmarks.environment import one_torch_thread
+from benchmarks.environment import benchmark_threads
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import noisy_label_curves
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
@@ -227,7 +227,7 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
     """
     cfg = dict({"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
     cfg["seeds"] = seeds or cfg["seeds"]
-    with one_torch_thread():
+    with benchmark_threads():
         return _run(cfg, suite, finished_only)
 
 
@@ -270,7 +270,7 @@ def _run(cfg: dict[str, Any], suite: str, finished_only: bool) -> dict[str, Any]
         "runs": runs,
         "missing": partial.missing,
         "gradients": timing,
-        "torch_threads": 1,
+        "torch_threads": torch.get_num_threads(),
         "num_train": len(clean),
         "num_test": len(test_y),
     }

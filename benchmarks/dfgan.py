@@ -39,7 +39,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.environment import one_torch_thread
+import torch
+
+from benchmarks.environment import benchmark_threads
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import fid_per_seed
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, mean_sd, paired_by_seed, sign_test_p
@@ -246,13 +248,16 @@ def run(
     cfg = dict({"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
     cfg["seeds"] = seeds or cfg["seeds"]
     cfg["seed_order"] = seed_order or list(range(cfg["seeds"]))
-    with one_torch_thread(), tempfile.TemporaryDirectory() as root:
+    with benchmark_threads(), tempfile.TemporaryDirectory() as root:
         return _run(cfg, suite, root, parts, finished_only)
 
 
 def _run(cfg: dict[str, Any], suite: str, root: str, parts: tuple[str, ...], finished_only: bool) -> dict[str, Any]:
     partial = PartialResults.of_benchmark(NAME, suite, finished_only)
-    result: dict[str, Any] = {"settings": {**cfg, "width": WIDTH, "batch": BATCH, "lr": LR}}
+    result: dict[str, Any] = {
+        "settings": {**cfg, "width": WIDTH, "batch": BATCH, "lr": LR},
+        "torch_threads": torch.get_num_threads(),
+    }
     if "71" in parts:
         result["table_71"], result["floors"] = {}, {}
         for dataset, rows in cfg["rows_71"].items():
@@ -329,7 +334,8 @@ def to_markdown(result: dict[str, Any]) -> str:
         f"![final FID per seed]({PLOT.relative_to(PLOT.parents[1]).as_posix()})",
         "",
         f"DCGAN of table 7.2 at width {s['width']}, 32 px, non-saturating loss, Adam β₁ = 0.5, lr {s['lr']}, batch "
-        f"{s['batch']}, {s['steps']} generator steps, {s['train_images']} training images; 1 torch thread. FID / IS: "
+        f"{s['batch']}, {s['steps']} generator steps, {s['train_images']} training images; "
+        f"{result.get('torch_threads', 1)} torch thread. FID / IS: "
         f"an offline classifier per data set ({s['extractor_steps']} training steps on its labels), "
         f"{s['eval_samples']} samples vs as many test images, mean of the last 5 evaluations (last 10 % of "
         f"training). Seeds: {', '.join(map(str, range(seeds)))} ({seeds} per row"

@@ -14,7 +14,7 @@ import torch
 def describe_environment(torch_threads: int | None = None) -> dict[str, str]:
     """CPU/GPU, thread count, torch version and today's date.
 
-    ``torch_threads``: the threads the benchmark ran with, when it set its own (``one_torch_thread``);
+    ``torch_threads``: the threads the benchmark ran with, when it set its own (``benchmark_threads``);
     by default the process's current setting.
     """
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU only"
@@ -43,16 +43,30 @@ def threads_sentence(run_threads: Sequence[int | None]) -> str:
     return sentence + "."
 
 
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """Run the block with one torch thread, restoring the thread count afterwards.
+_BENCHMARK_THREADS = 1
+"""Torch threads of the benchmarks that set their own; ``python -m benchmarks run --threads N`` changes it."""
 
-    Why: on a shared CPU, several spinning OpenMP threads are several times slower than one for
-    the many small steps of these benchmarks, and two benchmarks can then share the two cores.
+
+def set_benchmark_threads(threads: int) -> None:
+    """Let ``benchmark_threads`` give ``threads`` torch threads (one run with the machine to itself)."""
+    global _BENCHMARK_THREADS
+    if threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {threads}")
+    _BENCHMARK_THREADS = threads
+
+
+@contextlib.contextmanager
+def benchmark_threads() -> Iterator[int]:
+    """Run the block with the benchmarks' torch thread count (1 unless ``--threads``), restoring it afterwards.
+
+    Why one by default: on a shared CPU, several spinning OpenMP threads are several times slower than
+    one for the many small steps of these benchmarks, and two benchmarks can then share the two cores.
+    A single long run that has the machine to itself is faster with ``--threads 2`` (a chapter 6 pretext
+    step: 0.32 s on one thread, 0.19 s on two); each run records the count it trained with.
     """
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(_BENCHMARK_THREADS)
     try:
-        yield
+        yield _BENCHMARK_THREADS
     finally:
         torch.set_num_threads(threads)

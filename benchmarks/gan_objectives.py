@@ -15,8 +15,10 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
+import torch
+
 from benchmarks.dfgan import BATCH, LR, WIDTH, _config, _extractor, _train
-from benchmarks.environment import one_torch_thread
+from benchmarks.environment import benchmark_threads
 
 NAME = "gan_objectives"
 SMOKE = {"steps": 4, "train_images": 512, "eval_samples": 100, "rows": ["dcgan"], "sizes": [32], "extractor_steps": 20}
@@ -65,7 +67,7 @@ def run(suite: str = "quick", settings: dict[str, Any] | None = None) -> dict[st
     """Smoke: DCGAN ± DF for 4 steps. Quick: MMGAN and SNGAN ± DF, 40 steps. Full: every model, 300
     steps, and DCGAN ± DF at 64 px."""
     cfg = dict(settings or {"smoke": SMOKE, "quick": QUICK, "full": FULL}[suite])
-    with one_torch_thread(), tempfile.TemporaryDirectory() as root:
+    with benchmark_threads(), tempfile.TemporaryDirectory() as root:
         return _run(cfg, root)
 
 
@@ -93,7 +95,11 @@ def _run(cfg: dict[str, Any], root: str) -> dict[str, Any]:
                 result = _train(config, extractor)
                 rows.append({"key": key, "label": label, "size": size, "df": filtered, "penalty": penalty, **result})
                 print(f"  {size}px {label}{' + DF' if filtered else ''}: FID {result['fid']:.1f}", flush=True)
-    return {"settings": {**cfg, "width": WIDTH, "batch": BATCH, "lr": LR}, "rows": rows, "torch_threads": 1}
+    return {
+        "settings": {**cfg, "width": WIDTH, "batch": BATCH, "lr": LR},
+        "rows": rows,
+        "torch_threads": torch.get_num_threads(),
+    }
 
 
 def to_markdown(result: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.environment import one_torch_thread
+from benchmarks.environment import benchmark_threads
 from benchmarks.partial_results import PartialResults, missing_runs_lines, resumable_trainer_options, seeded_runs
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones import build_backbone
@@ -155,9 +155,10 @@ def _one_run(row: str, seed: int, scale: dict, videos: tuple[VideoFolder, VideoF
 def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = False) -> dict:
     """Every row of the suite; ``seeds`` (default 3 in ``full``) applies to the seeded rows, the others run seed 0.
 
-    One torch thread: the same command started twice fills the table on two cores (runs are claimed).
+    One torch thread by default (``--threads``): the same command started twice fills the table on two
+    cores (runs are claimed).
     """
-    with one_torch_thread():
+    with benchmark_threads():
         return _run(suite, seeds, finished_only)
 
 

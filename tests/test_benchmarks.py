@@ -171,3 +171,41 @@ def test_the_thread_count_of_a_table_comes_from_its_runs_and_unrecorded_runs_are
     unrecorded = "Torch threads per run: not recorded by 1 of 1 runs (stored before they kept it)."
     assert threads_sentence([None]) == unrecorded
     assert threads_sentence([1, 1]) == "Torch threads per run: 1."
+
+
+def test_threads_sets_the_benchmark_thread_count_and_the_runs_record_it():
+    import torch
+
+    from benchmarks import environment
+
+    before = torch.get_num_threads()
+    try:
+        environment.set_benchmark_threads(2)
+        with environment.benchmark_threads() as threads:
+            assert threads == 2 and torch.get_num_threads() == 2
+        assert torch.get_num_threads() == before
+    finally:
+        environment.set_benchmark_threads(1)
+    with environment.benchmark_threads():
+        assert torch.get_num_threads() == 1
+    with pytest.raises(ValueError, match="--threads must be >= 1, got 0"):
+        environment.set_benchmark_threads(0)
+
+
+def test_threads_zero_is_refused_in_one_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "run", "--only", "warp_vs_kornia", "--threads", "0", "--no-write"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "--threads must be >= 1, got 0" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_chapter_6_table_names_the_runs_trained_with_more_than_one_thread():
+    from benchmarks.multiview_tables import _threads_sentence
+
+    rows = {"(b) Random": [{"seed": 0}, {"seed": 1, "torch_threads": 1}], "(d) long": [{"seed": 0, "torch_threads": 2}]}
+    assert _threads_sentence(rows) == "Torch threads: 1 per run, except (d) long seed 0: 2."
+    assert _threads_sentence({"(b) Random": [{"seed": 0}]}) == "Torch threads: 1 per run."
