@@ -36,13 +36,15 @@ def claim_lines(
     rows: dict[str, list[dict]],
     claims: Sequence[tuple[str, str]],
     columns: Sequence[tuple[str, Callable[[dict], float]]] = PROBE_COLUMNS,
+    title: str = "claim (fixed before the runs)",
 ) -> list[str]:
     """The markdown table of "better > worse" claims, paired by seed, one column per ``(title, value of a run)``.
 
     By default at conv5 and at the best layer; a table with a second transfer protocol adds its column.
+    ``title`` heads the first column: comparisons read after the runs must not pass for fixed claims.
     """
-    header = " | ".join(f"{title} (points)" for title, _ in columns)
-    lines = ["", f"| claim (fixed before the runs) | {header} |", "|---|" + "---|" * len(columns)]
+    header = " | ".join(f"{column} (points)" for column, _ in columns)
+    lines = ["", f"| {title} | {header} |", "|---|" + "---|" * len(columns)]
     for better, worse in claims:
         if better in rows and worse in rows:
             cells = [format_ordering(paired_by_seed(rows[better], rows[worse], value)) for _, value in columns]

@@ -209,3 +209,18 @@ def test_the_chapter_6_table_names_the_runs_trained_with_more_than_one_thread():
     rows = {"(b) Random": [{"seed": 0}, {"seed": 1, "torch_threads": 1}], "(d) long": [{"seed": 0, "torch_threads": 2}]}
     assert _threads_sentence(rows) == "Torch threads: 1 per run, except (d) long seed 0: 2."
     assert _threads_sentence({"(b) Random": [{"seed": 0}]}) == "Torch threads: 1 per run."
+
+
+def test_table_4_2_isolates_each_added_task_by_seed_and_does_not_call_it_a_fixed_claim():
+    from benchmarks.lci_tables import _decomposition_lines
+
+    def runs(*conv5_by_seed):
+        return [{"pretrained": {"conv5": v}, "seed": s, "gates": {}} for s, v in enumerate(conv5_by_seed)]
+
+    rows = {"Rot": runs(0.60, 0.70, 0.65), "Rot + Warp": runs(0.62, 0.71, 0.67)}
+    assert _decomposition_lines(rows) == []  # nothing isolates LCI yet
+    rows["Rot + LCI"] = runs(0.50)  # seed 0 only: paired with Rot's seed 0
+    text = "\n".join(_decomposition_lines(rows))
+    assert "| adding one task (read after the runs; paired by seed) |" in text and "fixed before" not in text
+    assert "| Rot + LCI > Rot | -10.0 (single seed) | -10.0 (single seed) |" in text
+    assert "| Rot + Warp > Rot | +1.7 ± 0.6 (holds) |" in text  # differences 2, 1, 2: sd 0.577
