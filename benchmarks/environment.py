@@ -11,11 +11,11 @@ from collections.abc import Iterator, Sequence
 import torch
 
 
-def describe_environment(torch_threads: int | None = None) -> dict[str, str]:
+def describe_environment(torch_threads: int | str | None = None) -> dict[str, str]:
     """CPU/GPU, thread count, torch version and today's date.
 
-    ``torch_threads``: the threads the benchmark ran with, when it set its own (``benchmark_threads``);
-    by default the process's current setting.
+    ``torch_threads``: the threads the benchmark ran with, when it set its own (``benchmark_threads``),
+    or a description when its runs differ; by default the process's current setting.
     """
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU only"
     cpu = platform.processor() or platform.machine()

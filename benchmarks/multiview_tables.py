@@ -370,7 +370,7 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
     result = {
         "scale": {k: list(v) if isinstance(v, tuple) else v for k, v in scale.items()},
         "generation_seconds": generation,
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": _run_threads(results),
         "mean_pose": mean_pose,
         "rows": results,
         "missing": partial.missing,
@@ -503,6 +503,15 @@ def to_markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _run_threads(rows: dict[str, list[dict]]) -> int | str:
+    """The hardware line's thread count: the runs' one count, or their counts when they differ.
+
+    Runs stored before they recorded it ran with one (the benchmark then always set one thread).
+    """
+    counts = sorted({run.get("torch_threads", 1) for runs in rows.values() for run in runs}) or [1]
+    return counts[0] if len(counts) == 1 else f"{' or '.join(map(str, counts))} by run (see the table text)"
+
+
 def _threads_sentence(rows: dict[str, list[dict]]) -> str:
     """Torch threads per run, naming the runs that trained with more than one (their minutes are not comparable).
 
@@ -539,4 +548,33 @@ def _long_row_lines(runs: list[dict], scale: dict) -> list[str]:
         for step, means in sorted(run["sync_by_step"].items(), key=lambda item: int(item[0])):
             cells = " | ".join(f"{100 * means[group]:.1f}" for group in groups)
             lines.append(f"| {run['seed']} | {step} | {cells} |")
+    return lines + _long_row_outcome(staged, scale)
+
+
+def _long_row_outcome(staged: list[dict], scale: dict) -> list[str]:
+    """What the fixed rule decides from seed 0's last stage, and how its training pairs compare with held-out ones."""
+    first = next((run for run in staged if run["seed"] == 0), None)
+    if first is None or str(scale["long_steps"]) not in first["sync_by_step"]:
+        return []
+    by_step = {int(step): means for step, means in first["sync_by_step"].items()}
+    held_out = next(group for group in by_step[scale["long_steps"]] if "held-out" in group)
+    final = by_step[scale["long_steps"]][held_out]
+    verdict = (
+        "seeds 1-2 and row (c) at this length follow"
+        if final >= SYNC_TARGET
+        else "seeds 1-2 and row (c) at this length are not run"
+    )
+    lines = [
+        "",
+        f"Seed 0 ended at held-out sync {final:.1%} ({'≥' if final >= SYNC_TARGET else '<'} "
+        f"{SYNC_TARGET:.0%}): by the rule above, {verdict}.",
+    ]
+    trained = first.get("pretext", {}).get("acc/sync")
+    if trained is not None and scale["steps"] in by_step:
+        lines[-1] += (
+            f" Sync on its own training pairs (mean of its last epoch) ended at {trained:.2f}, on held-out "
+            f"repetitions of the same subjects at {final:.2f}; "
+            f"{scale['long_steps'] // scale['steps']}× the steps moved held-out sync from "
+            f"{by_step[scale['steps']][held_out]:.1%} (step {scale['steps']}) to {final:.1%}."
+        )
     return lines

@@ -224,3 +224,22 @@ def test_table_4_2_isolates_each_added_task_by_seed_and_does_not_call_it_a_fixed
     assert "| adding one task (read after the runs; paired by seed) |" in text and "fixed before" not in text
     assert "| Rot + LCI > Rot | -10.0 (single seed) | -10.0 (single seed) |" in text
     assert "| Rot + Warp > Rot | +1.7 ± 0.6 (holds) |" in text  # differences 2, 1, 2: sd 0.577
+
+
+def test_the_chapter_6_long_row_applies_its_fixed_seed_rule_to_seed_0s_last_stage():
+    from benchmarks.multiview_tables import _long_row_outcome, _run_threads
+
+    scale = {"long_steps": 24000, "steps": 8000}
+    held_out = "training subjects S1, S5 (held-out repetition)"
+
+    def run(final: float) -> dict:
+        points = {"8000": {"test": 0.6, held_out: 0.66}, "24000": {"test": 0.7, held_out: final}}
+        return {"seed": 0, "sync_by_step": points, "pretext": {"acc/sync": 0.93}}
+
+    below = " ".join(_long_row_outcome([run(0.672)], scale))
+    assert "67.2% (< 80%)" in below and "seeds 1-2 and row (c) at this length are not run" in below
+    assert "training pairs (mean of its last epoch) ended at 0.93" in below and "from 66.0% (step 8000)" in below
+    assert "follow" in " ".join(_long_row_outcome([run(0.81)], scale))
+    assert _long_row_outcome([{"seed": 0, "sync_by_step": {"8000": {held_out: 0.6}}}], scale) == []  # unfinished
+    assert _run_threads({"a": [{"seed": 0}], "b": [{"seed": 0, "torch_threads": 1}]}) == 1
+    assert _run_threads({"a": [{"seed": 0}], "b": [{"seed": 0, "torch_threads": 2}]}).startswith("1 or 2 by run")
