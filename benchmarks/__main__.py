@@ -199,9 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         if without:
             parser.error(f"--finished-only: these benchmarks keep no partial results: {', '.join(without)}")
     if args.threads is not None:
-        if args.threads < 1:
-            parser.error(f"--threads must be >= 1, got {args.threads}")
-        set_benchmark_threads(args.threads)
+        try:
+            set_benchmark_threads(args.threads)
+        except ValueError as error:
+            parser.error(str(error))
         torch.set_num_threads(args.threads)
     RESULTS_DIR.mkdir(exist_ok=True)
     for name in names:

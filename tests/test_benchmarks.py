@@ -230,7 +230,7 @@ def test_the_chapter_6_long_row_applies_its_fixed_seed_rule_to_seed_0s_last_stag
     from benchmarks.multiview_tables import _long_row_outcome, _run_threads
 
     scale = {"long_steps": 24000, "steps": 8000}
-    held_out = "training subjects S1, S5 (held-out repetition)"
+    held_out = "training subjects S1, S5 (held-out repetition)"  # HELD_OUT_GROUP, written out
 
     def run(final: float) -> dict:
         points = {"8000": {"test": 0.6, held_out: 0.66}, "24000": {"test": 0.7, held_out: final}}
