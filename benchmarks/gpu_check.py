@@ -15,6 +15,9 @@ Stages, each timed and each allowed to fail on its own (the error is recorded, t
   * ``gan``: standard vs DFGAN vs alternative-batch step times at widths 0.5 and 1.0 (needs
     Fashion-MNIST: Debian's package, or a copy under ``data/fashion-mnist`` that the shell
     wrapper links into place);
+  * ``learned_transforms``: Trainer steps of the learned transforms on the device with AMP (on CUDA):
+    rotation + LCI (ch. 4) and damage & repair (ch. 3, with a short autoencoder phase) against a
+    rotation-only step of the same backbone and batch, and LCI's inpainting quality at the end;
   * ``bilevel_grads``: the k per-batch gradients of a bilevel step by vmap and by a loop, against
     one plain backward (CifarNet, k = 8), which decides the device's default ``method``.
 
@@ -217,6 +220,54 @@ def stage_gan(device: torch.device, tiny: bool) -> dict:
     return results
 
 
+LEARNED_TRANSFORMS = {  # the same backbone and batch; a learned transform's cost is its ratio to rotation's
+    "rotation": ("configs/quickstart.yaml", []),
+    "rotation_lci": ("configs/quickstart.yaml", ["transforms=[identity, rotation, {name: lci, width: 16}]"]),
+    "damage_repair": (
+        "configs/ch3_damage_repair_upright.yaml",
+        ["data.image_size=32", "transforms=[{name: damage_repair, width: 16, drop_rate: 0.5, pretrain_steps: PRE}]"],
+    ),
+}
+
+
+def stage_learned_transforms(device: torch.device, tiny: bool) -> dict:
+    """Images/s of rotation + LCI and of damage & repair against rotation alone (AMP on CUDA)."""
+    from transformrec.config.build import build_trainer
+    from transformrec.functional.inpainting_quality import QUALITY_NAMES
+
+    lci_quality = (*QUALITY_NAMES, "discriminator_accuracy")
+    steps, pretrain = (3, 2) if tiny else (80, 20)
+    amp = str(device.type == "cuda").lower()
+    results: dict[str, dict] = {}
+    for name, (config_file, extra) in LEARNED_TRANSFORMS.items():
+        with tempfile.TemporaryDirectory() as out:
+            overrides = [
+                f"output_dir={out}",
+                f"device={device}",
+                f"data.num_samples={256 if tiny else 4096}",
+                "train.epochs=1",
+                f"train.batch_size={16 if tiny else 64}",
+                f"train.max_steps={steps}",
+                f"train.amp={amp}",
+                "train.checkpoint_every=100000",
+                *(item.replace("PRE", str(pretrain)) for item in extra),
+            ]
+            trainer = build_trainer(load_config(ROOT / config_file, overrides), progress=False)
+            summary = trainer.fit()
+        metrics = summary["final_metrics"]
+        results[name] = {
+            "steps": summary["steps"],
+            "images_per_second": summary["images_per_second"],
+            "amp_active": trainer.amp,
+            "lci_quality": {k: metrics[f"lci/{k}"] for k in lci_quality if f"lci/{k}" in metrics} or None,
+        }
+    rotation = results["rotation"]["images_per_second"]
+    results["step_time_vs_rotation"] = {
+        name: rotation / row["images_per_second"] for name, row in results.items() if name != "rotation"
+    }
+    return results
+
+
 def stage_bilevel_grads(device: torch.device, tiny: bool) -> dict:
     """Milliseconds of one plain backward vs the k per-batch gradients by vmap and by loop (chapter 8)."""
     from benchmarks.bilevel_noise import BATCH, time_gradients
@@ -233,6 +284,7 @@ STAGES: dict[str, Callable[[torch.device, bool], dict]] = {
     "sync_batchnorm": stage_sync_batchnorm,
     "video": stage_video,
     "gan": stage_gan,
+    "learned_transforms": stage_learned_transforms,
     "bilevel_grads": stage_bilevel_grads,
 }
 

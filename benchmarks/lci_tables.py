@@ -13,20 +13,27 @@ Claims fixed before the runs, as paired differences at conv5 and at the best lay
 :mod:`benchmarks.seed_statistics`): Rot > Random, Warp > Random, LCI > Random, and Rot + Warp + LCI
 above each single transform (table 4.2: 73.7 vs 70.1, 55.3, 68.0 at conv5 on STL-10).
 
-Follow-up rows, seeded as well and run after the claim rows of every data set (their claims were fixed after
-the seeded rows above had run, and the table says so): (h) against Random and LCI; Rot + Warp + LCI
-with the authors' recipe, with it but without its rotation jitter, and Rot + Warp, to find out whether
-the combination's loss against Rot comes from LCI or from any added task.
+The LCI rows use the inpainter of the authors' code (an encoder-decoder without skips, noise
+0.1·N(0, 1) on [−1, 1] images, D's learning rate 4× F's: the transform's defaults). Runs made with the
+earlier U-Net inpainter, whose F passed its input noise through, were dropped from the stored results
+(they stay in the repository's history); the rows without LCI kept theirs.
 
-Table 4.1 gets two rows the thesis does not have, (g) and (h): what the authors' code does against
-local shortcuts (half of the identity and LCI images rotated by up to ±12.6° after pasting; the
-centre's noise at 0.1·N(0, 1) and D's learning rate 4× F's), so their patch-separability gates can be
-read against the LCI baseline's.
+Follow-up rows, seeded as well: Rot + LCI (which task costs the combination its place against Rot)
+and Rot + Warp, to find out whether the combination's loss against Rot comes from LCI or from any
+added task. Table 4.1 gets a row the thesis does not have, (g): the authors' code's rotation jitter
+against local shortcuts (half of the identity, warp and LCI images rotated by up to ±12.6° after
+pasting), so its patch-separability gate can be read against the LCI baseline's.
 
 Gates printed beside every row (issue: local shortcuts make a pretext table meaningless):
   * patch separability: ``transformrec audit``'s held-out accuracy of telling each transform from
     identity on 8×8 patches, with the trained learned transforms (seed 0); a row passes at ≤ 0.8;
-  * saturation: the pretext accuracy after the first tenth of the steps; a row passes below 0.95.
+  * saturation: the pretext accuracy after the first tenth of the steps; a row passes below 0.95;
+  * inpainting (rows with LCI, every seed, on 256 held-out images of the config's test split): F's
+    centre MSE below the border-mean fill's, |noise correlation| < 0.05, high-frequency energy ratio
+    in [0.5, 2], fixed-pattern share < 3× the real patches' (:mod:`transformrec.functional.inpainting_quality`);
+  * decoy cost (rows with LCI and decoys, every seed): the trained C's accuracy on identity and
+    rotation images without and with a decoy in every image drops by ≤ 5 points
+    (:mod:`transformrec.eval.decoy_cost`).
 
 Finished runs are kept in ``results/lci_tables.<suite>.partial.json``.
 """
@@ -49,9 +56,12 @@ from benchmarks.seed_statistics import format_mean_sd
 from transformrec import experiment
 from transformrec.audit import audit_transform_set
 from transformrec.cli.show import render_transform_grid
-from transformrec.config.build import build_data, build_transform_set
+from transformrec.config.build import build_data, build_trainer, build_transform_set
+from transformrec.eval.decoy_cost import DECOY_COST_GATE, decoy_cost
+from transformrec.functional.inpainting_quality import quality_gates
 from transformrec.data.fashion_mnist import DEBIAN_DIR
 from transformrec.training.checkpoint import load_learned_transforms
+from transformrec.transforms import LimitedContextInpainting
 
 NAME = "lci_tables"
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,13 +71,9 @@ DATASETS = {
     "fashion_mnist": {"config": "configs/fashion_mnist_rot_warp.yaml", "needs_fashion_mnist": True},
 }
 LCI = "{name: lci, width: 16, patch_size: 0.75, border: 2}"
-# The authors' recipe against local shortcuts (table 4.1 row (h)): the centre's noise at 0.1·N(0, 1),
-# D's learning rate 4× F's, and half of the identity, warp and LCI images rotated by up to ±12.6°.
-LCI_AUTHORS = "{name: lci, width: 16, patch_size: 0.75, border: 2, noise_scale: 0.1, discriminator_lr_factor: 4}"
+# The authors' code against local shortcuts (table 4.1 row (g)): half of the identity, warp and LCI
+# images rotated by up to ±12.6°.
 JITTER = "train.rotation_jitter={degrees: 12.6, share: 0.5}"
-AUTHORS_ROW = "(h) noise 0.1, D lr ×4, rotation jitter (authors' code)"
-AUTHORS_COMBINATION = "Rot + Warp + LCI, authors' recipe (h)"
-NO_JITTER_COMBINATION = "Rot + Warp + LCI, noise 0.1 and D lr ×4 (no jitter)"
 TABLE_4_2 = {
     "Random": None,
     "Rot": "[identity, rotation]",
@@ -77,20 +83,14 @@ TABLE_4_2 = {
     "Rot + Warp": "[identity, rotation, warp]",
     "Rot + LCI": f"[identity, rotation, {LCI}]",
     "Rot + Warp + LCI": f"[identity, rotation, warp, {LCI}]",
-    AUTHORS_COMBINATION: f"[identity, rotation, warp, {LCI_AUTHORS}]",
-    NO_JITTER_COMBINATION: f"[identity, rotation, warp, {LCI_AUTHORS}]",
 }
 SEEDED = ("Random", "Rot", "Warp", "LCI", "Rot + Warp + LCI")
-# Seeded as well, run right after SEEDED, in this order (added after table 4.2's seeded rows had run):
-# does the authors' recipe give LCI > Random and the combination >= Rot where the plain LCI does not,
-# is the combination's loss against Rot LCI's doing or any added task's (Rot + Warp), and does the
-# recipe's jitter cost the combination (it turns half of identity, warp and LCI images by a few
-# degrees, never the rotation classes, so being tilted rules the rotation classes out)?
-SEEDED_FOLLOW_UP = (AUTHORS_ROW, AUTHORS_COMBINATION, "Rot + Warp", NO_JITTER_COMBINATION)
+# Seeded as well, run right after SEEDED, in this order: is the combination's loss against Rot LCI's
+# doing (Rot + LCI) or any added task's (Rot + Warp)?
+SEEDED_FOLLOW_UP = ("Rot + LCI", "Rot + Warp")
 ALL_SEEDED = SEEDED + SEEDED_FOLLOW_UP  # every row that runs all seeds; the others run seed 0
 PICTURES = {  # seed 0 of these rows on upright_objects (full suite) is drawn with its trained inpainter
     "Rot + Warp + LCI": RESULTS / "lci_examples.png",
-    AUTHORS_COMBINATION: RESULTS / "lci_examples_authors_recipe.png",
 }
 TABLE_4_1 = {  # identity vs LCI only; the thesis's 32/40/56 px patches of 64 as fractions
     "(a) patch 0.5": "[identity, {name: lci, width: 16, patch_size: 0.5}]",
@@ -102,14 +102,11 @@ TABLE_4_1 = {  # identity vs LCI only; the thesis's 32/40/56 px patches of 64 as
     # Not in the thesis: what the authors' code does against local shortcuts (issue: LCI told from 8×8
     # patches), offered as options; their gates beside the baseline's say whether they help.
     "(g) rotation jitter (authors' code)": "[identity, {name: lci, width: 16}]",
-    AUTHORS_ROW: f"[identity, {LCI_AUTHORS}]",
 }
 EXTRA_OVERRIDES = {  # rows that change more than the transforms
     "(g) rotation jitter (authors' code)": [JITTER],
-    AUTHORS_ROW: [JITTER],
-    AUTHORS_COMBINATION: [JITTER],
 }
-# Run first among the remaining table 4.1 rows ((h), the other shortcut option, is a seeded follow-up).
+# Run last among table 4.1's rows: the thesis's own ablations come first.
 SHORTCUT_ROW = "(g) rotation jitter (authors' code)"
 LCI_BASELINE_4_1 = "LCI (baseline: patch 0.75)"  # table 4.2's LCI runs, shown again in table 4.1
 THESIS_4_2_CONV5 = {  # table 4.2, STL-10, %
@@ -137,6 +134,7 @@ SUITES = {
         "seeds": 1,
         "rows": ("Random", "Rot", "LCI"),
         "rows_4_1": ("(d) pre-trained and frozen F", "(g) rotation jitter (authors' code)"),
+        "quality_images": 32,
         "datasets": ("upright_objects",),
         "pretrain": 2,
         "audit_images": 16,
@@ -159,6 +157,7 @@ SUITES = {
         "pretrain": 100,
         "audit_images": 256,
         "audit_steps": 300,
+        "quality_images": 256,
         "overrides": {},
     },
     "full": {
@@ -170,6 +169,7 @@ SUITES = {
         "pretrain": 500,
         "audit_images": 512,
         "audit_steps": 1000,
+        "quality_images": 256,
         "overrides": {},
     },
 }
@@ -204,6 +204,26 @@ def _patch_gate(config, checkpoint: Path, cfg: dict) -> dict[str, dict[str, floa
     }
 
 
+def _learned_gates(config, cfg: dict, seed: int) -> dict[str, Any]:
+    """Inpainting quality of the trained F and the decoy cost to the trained C, on held-out images.
+
+    The run's final checkpoint is loaded into a fresh Trainer (model, TransformSet and learned
+    transforms as they ended); the images are the first ``quality_images`` of the evaluation's
+    test split, which pre-training never sees.
+    """
+    trainer = build_trainer(config, resume=True, progress=False)
+    lci = next((t for t in trainer.transform_set.learned_transforms if isinstance(t, LimitedContextInpainting)), None)
+    if lci is None:
+        return {}
+    test = build_data(config.evaluation.test_data, "evaluation.test_data")
+    images = torch.stack([test[i][0] for i in range(min(cfg["quality_images"], len(test)))])
+    gates: dict[str, Any] = {"inpainting": lci.measure_quality(images, torch.Generator().manual_seed(seed))}
+    cost = decoy_cost(trainer.model, trainer.transform_set, images, seed=seed)
+    if cost is not None:
+        gates["decoy_cost"] = cost
+    return gates
+
+
 def _one_run(
     dataset: str,
     transforms: str,
@@ -226,6 +246,7 @@ def _one_run(
     gates = {"first_tenth_accuracy": _accuracy_after_first_tenth(out, summary["steps"])}
     if seed == 0:
         gates["patch"] = _patch_gate(config, checkpoint, cfg)
+    gates.update(_learned_gates(config, cfg, seed))
     if picture:
         render_transform_grid(config, picture[0], num_images=6, checkpoint=checkpoint, title=picture[1])
     per_tap = {
@@ -302,28 +323,24 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
 def _run_order(cfg: dict, datasets: list[str]) -> list[tuple[str, str, str]]:
     """(data set, table, row) in the order they run; the tables keep the thesis's order.
 
-    The seeded claim rows of every data set come first, then the seeded follow-ups on
-    ``upright_objects``, then table 4.1 (the shortcut option (g) first), then the follow-ups on the
-    other data sets, then the single-seed combinations. Why: a run cut off by the end of a session
-    has what the issue asks about first; table 4.1's rows are the thesis's own ablations and rank
-    above repeating this project's follow-ups on a second data set, and single-seed rows, whose one
-    seed cannot separate them from noise, come last.
+    ``upright_objects`` first (the data set the claims are made on): its seeded claim rows, its
+    seeded follow-ups, table 4.1 (the thesis's ablations, then the shortcut option (g)); then the
+    other data sets' seeded rows; the single-seed combinations last. Why: a run cut off by the end
+    of a session has what the issue asks about first, and single-seed rows, whose one seed cannot
+    separate them from noise, come last.
     """
-    claims, follow_ups_4_1_set, ablations, follow_ups_elsewhere, single_seed = [], [], [], [], []
+    first, elsewhere, single_seed = [], [], []
     for dataset in datasets:
         is_4_1 = dataset == "upright_objects"
-        follow_ups = follow_ups_4_1_set if is_4_1 else follow_ups_elsewhere
-        claims += [(dataset, "4.2", row) for row in cfg["rows"] if row in SEEDED]
-        for row in SEEDED_FOLLOW_UP:
-            if row in cfg["rows"]:
-                follow_ups.append((dataset, "4.2", row))
-            elif is_4_1 and row in cfg["rows_4_1"]:
-                follow_ups.append((dataset, "4.1", row))
+        seeded = [(dataset, "4.2", row) for row in cfg["rows"] if row in SEEDED]
+        seeded += [(dataset, "4.2", row) for row in SEEDED_FOLLOW_UP if row in cfg["rows"]]
         if is_4_1:
-            rest = [row for row in cfg["rows_4_1"] if row not in SEEDED_FOLLOW_UP]
-            ablations += [(dataset, "4.1", row) for row in sorted(rest, key=lambda row: row != SHORTCUT_ROW)]
+            ablations = sorted(cfg["rows_4_1"], key=lambda row: row == SHORTCUT_ROW)
+            first += seeded + [(dataset, "4.1", row) for row in ablations]
+        else:
+            elsewhere += seeded
         single_seed += [(dataset, "4.2", row) for row in cfg["rows"] if row not in ALL_SEEDED]
-    return claims + follow_ups_4_1_set + ablations + follow_ups_elsewhere + single_seed
+    return first + elsewhere + single_seed
 
 
 CLAIMS = (
@@ -333,12 +350,9 @@ CLAIMS = (
     ("Rot + Warp + LCI", "Rot"),
     ("Rot + Warp + LCI", "Warp"),
     ("Rot + Warp + LCI", "LCI"),
-    (AUTHORS_COMBINATION, "Rot"),
-    (AUTHORS_COMBINATION, "Rot + Warp + LCI"),
+    ("Rot + LCI", "Rot"),
     ("Rot + Warp", "Rot"),
     ("Rot + Warp + LCI", "Rot + Warp"),
-    (NO_JITTER_COMBINATION, AUTHORS_COMBINATION),
-    (NO_JITTER_COMBINATION, "Rot"),
 )
 DECOMPOSITION = (  # which added task costs the combination against Rot; read after the combinations ran
     ("Rot + Warp", "Rot"),
@@ -346,22 +360,55 @@ DECOMPOSITION = (  # which added task costs the combination against Rot; read af
     ("Warp + LCI", "Warp"),
     ("Rot + Warp + LCI", "Rot + Warp"),
 )
-CLAIMS_4_1 = (  # Random is table 4.2's row of the same seeds
-    (AUTHORS_ROW, "Random"),
-    (AUTHORS_ROW, LCI_BASELINE_4_1),
-)
+CLAIMS_4_1 = ((LCI_BASELINE_4_1, "Random"),)  # Random is table 4.2's row of the same seeds
+
+
+def _mark(passed: bool) -> str:
+    return "" if passed else " ✗"
+
+
+def _learned_gate_parts(runs: list[dict]) -> list[str]:
+    """The inpainting and decoy-cost gates over a row's seeds (mean; ✗ when any seed fails)."""
+    parts = []
+    quality = [r["gates"]["inpainting"] for r in runs if "inpainting" in r.get("gates", {})]
+    if quality:
+        passed = [quality_gates(q) for q in quality]
+
+        def mean(key: str) -> float:
+            return sum(q[key] for q in quality) / len(quality)
+
+        parts += [
+            f"centre MSE {mean('centre_mse'):.3f} vs fill {mean('mean_fill_mse'):.3f}"
+            + _mark(all(p["centre_mse_below_mean_fill"] for p in passed)),
+            f"noise corr {mean('noise_correlation'):.3f}" + _mark(all(p["noise_correlation"] for p in passed)),
+            f"HF energy ×{mean('energy_ratio'):.2f}" + _mark(all(p["energy_ratio"] for p in passed)),
+            f"fixed pattern {mean('fixed_pattern_share'):.3f} vs real {mean('fixed_pattern_share_real'):.3f}"
+            + _mark(all(p["fixed_pattern"] for p in passed)),
+            f"D acc {mean('discriminator_accuracy'):.2f}",
+        ]
+    costs = [r["gates"]["decoy_cost"] for r in runs if "decoy_cost" in r.get("gates", {})]
+    if costs:
+        drop = [c["drop"] for c in costs]
+        clean, decoyed = (sum(c[k] for c in costs) / len(costs) for k in ("clean", "decoyed"))
+        parts.append(
+            f"decoy cost {format_mean_sd(drop, scale=1.0)} pts ({clean:.1f} → {decoyed:.1f} %)"
+            + _mark(max(drop) <= DECOY_COST_GATE)
+        )
+    return parts
 
 
 def _gate_cell(runs: list[dict]) -> str:
-    """Patch separability per transform (seed 0) and the accuracy after a tenth of the steps, with verdicts."""
+    """Patch separability per transform (seed 0), the accuracy after a tenth of the steps and, with LCI,
+    the inpainting and decoy-cost gates, with verdicts."""
     gates = runs[0].get("gates", {})
     parts = []
     for name, sep in gates.get("patch", {}).items():
-        parts.append(f"{name} {sep['local']:.2f}{'' if sep['local'] <= PATCH_GATE else ' ✗'}")
+        parts.append(f"{name} {sep['local']:.2f}" + _mark(sep["local"] <= PATCH_GATE))
     tenth = [r["gates"].get("first_tenth_accuracy") for r in runs if r.get("gates", {}).get("first_tenth_accuracy")]
     if tenth:
         worst = max(tenth)
-        parts.append(f"acc@10% {worst:.2f}{'' if worst < SATURATION_GATE else ' ✗'}")
+        parts.append(f"acc@10% {worst:.2f}" + _mark(worst < SATURATION_GATE))
+    parts += _learned_gate_parts(runs)
     return "; ".join(parts) or "-"
 
 
@@ -369,7 +416,8 @@ def _table(rows: dict[str, list[dict]], thesis: dict[str, float]) -> list[str]:
     taps = list(next(iter(rows.values()))[0]["pretrained"])
     lines = [
         "| row | seeds | " + " | ".join(taps) + " | best layer | pretext acc | gates (8×8 patch sep. ≤ 0.8; "
-        "acc@10% < 0.95) | thesis conv5 (STL-10) |",
+        "acc@10% < 0.95; with LCI: centre MSE < fill, noise corr < 0.05, HF energy ×0.5–2, fixed pattern < 3× "
+        "real, decoy cost ≤ 5 pts) | thesis conv5 (STL-10) |",
         "|---|---|" + "---|" * (len(taps) + 4),
     ]
     for row, runs in rows.items():
@@ -422,7 +470,12 @@ def to_markdown(result: dict) -> str:
         f"{', '.join(ALL_SEEDED)}; 1 (seed 0) on the other rows, which are single-seed. "
         "Cells: test accuracy %, mean ± sd over seeds. Gates: held-out accuracy of telling each transform "
         "from identity on 8×8 patches (seed 0, trained transforms) and the largest pretext accuracy after a "
-        f"tenth of the steps; ✗ marks a failed gate. {_threads_sentence(result)}",
+        "tenth of the steps; with LCI, the trained inpainter's quality on held-out patches (its centre's MSE "
+        "against the border-mean fill's, |correlation| with its input noise, high-frequency energy over the real "
+        "centres', the share of centre energy common to all patches against the real patches', D's accuracy; "
+        "means over seeds) and the decoy cost (the trained C's accuracy on identity and rotated held-out images "
+        "without → with a decoy in every image); ✗ marks a gate that a seed fails. "
+        f"{_threads_sentence(result)}",
     ]
     for skipped in result["skipped"]:
         lines += ["", f"Skipped: {skipped}."]

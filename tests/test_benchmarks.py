@@ -114,19 +114,20 @@ def test_table_3_1_runs_both_sides_of_each_claim_for_a_seed_before_the_next_seed
     assert order[9:] == [(row, 0) for row in single_seed]  # every ablation once, none before a seeded pair
 
 
-def test_lci_tables_run_the_claims_then_table_4_1_before_follow_ups_on_the_second_data_set():
-    from benchmarks.lci_tables import SEEDED, SUITES, TABLE_4_1, _run_order
+def test_lci_tables_run_everything_on_upright_objects_before_the_second_data_set():
+    from benchmarks.lci_tables import SEEDED, SEEDED_FOLLOW_UP, SHORTCUT_ROW, SUITES, TABLE_4_1, _run_order
 
     cfg = SUITES["full"]
     order = _run_order(cfg, ["upright_objects", "fashion_mnist"])
     assert len(order) == len(set(order))
-    claims = [(d, "4.2", row) for d in ("upright_objects", "fashion_mnist") for row in SEEDED]
-    assert order[: len(claims)] == claims
-    position = {entry: i for i, entry in enumerate(order)}
-    table_4_1 = [position[("upright_objects", "4.1", row)] for row in TABLE_4_1]
-    second_set = [i for (dataset, _, _), i in position.items() if dataset == "fashion_mnist"]
-    follow_ups_second_set = [i for i in second_set if i >= len(claims)]
-    assert follow_ups_second_set and max(table_4_1) < min(follow_ups_second_set)
+    seeded = [("upright_objects", "4.2", row) for row in (*SEEDED, *SEEDED_FOLLOW_UP)]
+    assert order[: len(seeded)] == seeded
+    table_4_1 = order[len(seeded) : len(seeded) + len(TABLE_4_1)]
+    assert {row for _, table, row in table_4_1 if table == "4.1"} == set(TABLE_4_1)
+    assert table_4_1[-1] == ("upright_objects", "4.1", SHORTCUT_ROW)  # the thesis's ablations first
+    second_set = [i for i, (dataset, _, _) in enumerate(order) if dataset == "fashion_mnist"]
+    assert min(second_set) == len(seeded) + len(TABLE_4_1)
+    assert order[min(second_set)] == ("fashion_mnist", "4.2", "Random")
 
 
 def test_table_3_1_transfer_keeps_every_conv_layer_fixed_and_trains_the_fully_connected_part():

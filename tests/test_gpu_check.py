@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_gpu_check_dry_run_on_cpu_records_every_stage_it_ran(tmp_path):
     out = tmp_path / "gpu_check.json"
-    stages = ["pretext_step", "sync_batchnorm", "video", "gan", "bilevel_grads"]
+    stages = ["pretext_step", "sync_batchnorm", "video", "gan", "learned_transforms", "bilevel_grads"]
     command = [sys.executable, "-m", "benchmarks.gpu_check", "--device", "cpu", "--tiny", "--out", str(out)]
     for stage in stages:
         command += ["--only", stage]
@@ -27,6 +27,9 @@ def test_gpu_check_dry_run_on_cpu_records_every_stage_it_ran(tmp_path):
     assert video["steps"] >= 1 and video["clips_per_second"] > 0
     gan = record["stages"]["gan"]
     assert "skipped" in gan or gan["width0.125"]["ratio_dfgan_vs_standard"] > 0
+    learned = record["stages"]["learned_transforms"]
+    assert set(learned["step_time_vs_rotation"]) == {"rotation_lci", "damage_repair"}
+    assert 0 <= learned["rotation_lci"]["lci_quality"]["noise_correlation"] <= 1
     assert record["stages"]["bilevel_grads"]["ratio_vmap"] > 0 and record["stages"]["bilevel_grads"]["k"] == 8
 
 

@@ -24,6 +24,7 @@ from torch import nn
 from transformrec.adversarial.dcgan import noise_generator
 from transformrec.adversarial.filter_config import build_distribution_filter, parse_noise_config
 from transformrec.adversarial.objectives import gan_objective
+from transformrec.functional.inpainting_quality import inpainting_quality
 from transformrec.functional.patches import (
     centre_mask,
     extract_patches,
@@ -69,10 +70,12 @@ class LimitedContextInpainting(LearnedTransform):
         width: channel width of F and D.
         lambda_border, lambda_ae: weights of border reconstruction and patch autoencoding (50, 50).
         lr, betas: Adam for F and D (2e-4, β₁ = 0.5; β₂ is not given in the thesis, Adam's 0.999).
-        discriminator_lr_factor: D's learning rate is ``lr`` times this (the authors' code: 4).
-        noise_scale: standard deviation of the noise z that replaces the patch centre (eq. 4.3: N(0, 1);
-            the authors' code: 0.1). Both are offered against local shortcuts (issue: LCI recognised
-            from 8×8 patches); the defaults follow the thesis text.
+        discriminator_lr_factor: D's learning rate is ``lr`` times this. The thesis is silent; the
+            default 4 is the authors' code's.
+        noise_scale: standard deviation of the noise z that replaces the patch centre, in the
+            image's units ([0, 1]). Eq. 4.3 writes N(0, 1) without saying on what scale; the authors'
+            code draws 0.1·N(0, 1) on images in [−1, 1], which is the default 0.05 here. At N(0, 1) on
+            [0, 1] images the noise swamps the border and F learned to pass it through.
         fool_classifier: keep the −L_SSL term (table 4.1 e switches it off).
         patch_autoencoding: keep the λ_AE term and the decoys (table 4.1 f switches both off).
         frozen: train F (and D) only in a pre-training phase of ``pretrain_steps`` steps
@@ -97,8 +100,8 @@ class LimitedContextInpainting(LearnedTransform):
         lambda_ae: float = 50.0,
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
-        discriminator_lr_factor: float = 1.0,
-        noise_scale: float = 1.0,
+        discriminator_lr_factor: float = 4.0,
+        noise_scale: float = 0.05,
         fool_classifier: bool = True,
         patch_autoencoding: bool = True,
         frozen: bool = False,
@@ -126,6 +129,7 @@ class LimitedContextInpainting(LearnedTransform):
         self.fool_classifier, self.patch_autoencoding = fool_classifier, patch_autoencoding
         self.frozen, self.pretrain_steps = frozen, pretrain_steps
         self.decoy_for = tuple(decoy_for) if patch_autoencoding else ()
+        self.decoy_share = 0.5
         self.inpainter = Inpainter(channels, width)
         self.discriminator = PatchDiscriminator(channels, width)
         self.inpainter_optimizer = torch.optim.Adam(self.inpainter.parameters(), lr=lr, betas=tuple(betas))
@@ -174,8 +178,12 @@ class LimitedContextInpainting(LearnedTransform):
         return transformed, {}
 
     def make_decoys(self, batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Half of ``batch`` with one random patch replaced by F(e), its autoencoded self (sec. 4.2.4)."""
-        count = batch.shape[0] // 2
+        """``decoy_share`` of ``batch`` (half, sec. 4.2.4) with one random patch replaced by F(e), its autoencoded self.
+
+        :func:`transformrec.eval.decoy_cost.decoy_cost` sets the share to 0 and 1 to measure what a
+        decoy costs a trained classifier.
+        """
+        count = round(batch.shape[0] * self.decoy_share)
         if count == 0:
             return batch
         chosen = torch.randperm(batch.shape[0], generator=generator)[:count].to(batch.device)
@@ -196,7 +204,27 @@ class LimitedContextInpainting(LearnedTransform):
         transformed, inpainted, original = limited_context_inpaint(
             real_batch, self.inpainter, corners, side, self.border, noise
         )
-        return side, transformed, inpainted, original
+        return side, transformed, inpainted, original, noise
+
+    def _quality(self, inpainted: torch.Tensor, original: torch.Tensor, noise: torch.Tensor) -> dict[str, float]:
+        """:func:`inpainting_quality` of one batch plus D's accuracy (real patches > 0, inpainted < 0)."""
+        quality = inpainting_quality(inpainted, original, noise, self.border)
+        with torch.no_grad():
+            real, fake = self.discriminator(original), self.discriminator(inpainted.detach())
+        quality["discriminator_accuracy"] = float(((real > 0).float().mean() + (fake < 0).float().mean()) / 2)
+        return quality
+
+    def measure_quality(self, images: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, float]:
+        """Inpainting quality on ``images`` (held out from training): what the gates of
+        :mod:`transformrec.functional.inpainting_quality` read, and D's accuracy.
+
+        F and D run in the mode they are in (F in train mode normalises with the batch, as during
+        training); nothing is updated.
+        """
+        side, corners, noise = self._random_inputs(images, generator)
+        with torch.no_grad():
+            _, inpainted, original = limited_context_inpaint(images, self.inpainter, corners, side, self.border, noise)
+        return self._quality(inpainted, original, noise)
 
     def discriminator_losses(
         self, inpainted: torch.Tensor, original: torch.Tensor
@@ -242,7 +270,7 @@ class LimitedContextInpainting(LearnedTransform):
 
     def losses(self, real_batch: torch.Tensor, classifier: nn.Module | None) -> dict[str, torch.Tensor]:
         """Every loss of one LCI step on ``real_batch``: ``discriminator`` plus :meth:`inpainter_losses`."""
-        side, transformed, inpainted, original = self._inpaint_for_training(real_batch)
+        side, transformed, inpainted, original, _ = self._inpaint_for_training(real_batch)
         terms = self.inpainter_losses(side, transformed, inpainted, original, classifier)
         terms["discriminator"], penalty = self.discriminator_losses(inpainted, original)
         if penalty is not None:
@@ -260,8 +288,13 @@ class LimitedContextInpainting(LearnedTransform):
         optimizer.zero_grad(set_to_none=True)
 
     def _step(self, real_batch: torch.Tensor, classifier: nn.Module | None) -> dict[str, float]:
-        """Alternating GAN training: D steps on this batch's r, then F steps against the updated D."""
-        side, transformed, inpainted, original = self._inpaint_for_training(real_batch)
+        """Alternating GAN training: D steps on this batch's r, then F steps against the updated D.
+
+        Besides the losses, the step reports the inpainting quality of this batch's r (as ``lci/…``:
+        the statistics of :func:`inpainting_quality` and D's accuracy), so the metrics log shows
+        during training whether F inpaints or copies its noise.
+        """
+        side, transformed, inpainted, original, noise = self._inpaint_for_training(real_batch)
         discriminator_loss, penalty = self.discriminator_losses(inpainted, original)
         self._discriminator_step(discriminator_loss, penalty)
         terms = self.inpainter_losses(side, transformed, inpainted, original, classifier)
@@ -270,7 +303,9 @@ class LimitedContextInpainting(LearnedTransform):
         terms["discriminator"] = discriminator_loss
         if penalty is not None:
             terms["noise_penalty"] = penalty
-        return {f"lci/{name}": float(value.detach()) for name, value in terms.items()}
+        scalars = {name: float(value.detach()) for name, value in terms.items()}
+        scalars.update(self._quality(inpainted, original, noise))
+        return {f"lci/{name}": value for name, value in scalars.items()}
 
     def _discriminator_step(self, loss: torch.Tensor, penalty: torch.Tensor | None) -> None:
         """D descends its loss; a learned noise model ascends it (minus λΓ) from the same backward pass."""

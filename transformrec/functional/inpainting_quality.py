@@ -1,0 +1,101 @@
+"""Is an inpainter inpainting? Statistics of F's patch centres against the real ones (sec. 4.2.1).
+
+Why: LCI only teaches C about image structure if F fills the hidden centre with something that
+could be there. An inpainter that passes its input noise through, or paints one fixed pattern in
+every patch, is recognised by C from a few pixels and the pretext task collapses into spotting it
+(measured: C at 1.00 accuracy after a tenth of training). These numbers tell the two failures
+apart from inpainting, each against a reference a real patch or a trivial fill gives:
+
+* ``centre_mse`` against ``mean_fill_mse``: F's squared error on the centre against filling the
+  centre with the mean colour of the border F sees (an inpainter should beat that fill);
+* ``noise_correlation``: |Pearson correlation| of F's centre with the noise that replaced it,
+  pooled over the batch after removing each patch's mean (copying the noise gives ≈ 1, ignoring it ≈ 0);
+* ``energy_ratio``: the centre's high-frequency (Laplacian) energy over the real centres' (noise
+  passed through gives ≫ 1, a blur ≪ 1);
+* ``fixed_pattern_share`` and ``fixed_pattern_share_real``: the share of the centres' energy (each
+  centre minus its mean) that is common to all patches of the batch, ‖mean_i c_i‖² / mean_i ‖c_i‖²,
+  for F's centres and for the real ones (the same stripe in every patch gives ≈ 1).
+
+Gates (issue "Learned transforms that do their job"): ``centre_mse < mean_fill_mse``,
+``noise_correlation < 0.05``, ``0.5 ≤ energy_ratio ≤ 2`` and ``fixed_pattern_share < 3 ×
+fixed_pattern_share_real``; :func:`quality_gates` reads them.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+NOISE_CORRELATION_GATE = 0.05
+ENERGY_RATIO_RANGE = (0.5, 2.0)
+FIXED_PATTERN_FACTOR = 3.0
+
+QUALITY_NAMES = (
+    "centre_mse",
+    "mean_fill_mse",
+    "noise_correlation",
+    "energy_ratio",
+    "fixed_pattern_share",
+    "fixed_pattern_share_real",
+)
+"""The keys :func:`inpainting_quality` returns."""
+
+_LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def _centre(patches: torch.Tensor, border: int) -> torch.Tensor:
+    side = patches.shape[-1]
+    return patches[..., border : side - border, border : side - border]
+
+
+def _laplacian_energy(centres: torch.Tensor) -> torch.Tensor:
+    """Mean squared 3×3 Laplacian over the centres' interior (valid convolution: no border pixel enters)."""
+    channels = centres.shape[1]
+    kernel = _LAPLACIAN.to(centres).expand(channels, 1, 3, 3)
+    return F.conv2d(centres, kernel, groups=channels).pow(2).mean()
+
+
+def _fixed_pattern_share(centres: torch.Tensor) -> torch.Tensor:
+    deviations = centres - centres.mean(dim=(-2, -1), keepdim=True)
+    common = deviations.mean(dim=0).pow(2).sum()
+    return common / deviations.pow(2).sum(dim=(1, 2, 3)).mean().clamp_min(1e-12)
+
+
+def inpainting_quality(
+    inpainted: torch.Tensor, original: torch.Tensor, noise: torch.Tensor, border: int
+) -> dict[str, float]:
+    """The statistics of the module docstring for one batch of (B, C, P, P) patches.
+
+    ``inpainted`` is F's output r, ``original`` the real patch e, ``noise`` the z that replaced
+    e's centre (only its centre is used); ``border`` is the width F saw of e.
+    """
+    with torch.no_grad():
+        inpainted, original, noise = (t.detach().float() for t in (inpainted, original, noise))
+        fake_centre, real_centre = _centre(inpainted, border), _centre(original, border)
+        frame = torch.ones_like(original[:1, :1])
+        frame[..., border : original.shape[-1] - border, border : original.shape[-1] - border] = 0
+        border_mean = (original * frame).sum(dim=(-2, -1), keepdim=True) / frame.sum().clamp_min(1)
+        fake_deviation = fake_centre - fake_centre.mean(dim=(-2, -1), keepdim=True)
+        noise_centre = _centre(noise, border)
+        noise_deviation = noise_centre - noise_centre.mean(dim=(-2, -1), keepdim=True)
+        denominator = (fake_deviation.pow(2).sum() * noise_deviation.pow(2).sum()).sqrt().clamp_min(1e-12)
+        real_energy = _laplacian_energy(real_centre).clamp_min(1e-12)
+        return {
+            "centre_mse": float((fake_centre - real_centre).pow(2).mean()),
+            "mean_fill_mse": float((border_mean - real_centre).pow(2).mean()),
+            "noise_correlation": float(((fake_deviation * noise_deviation).sum() / denominator).abs()),
+            "energy_ratio": float(_laplacian_energy(fake_centre) / real_energy),
+            "fixed_pattern_share": float(_fixed_pattern_share(fake_centre)),
+            "fixed_pattern_share_real": float(_fixed_pattern_share(real_centre)),
+        }
+
+
+def quality_gates(quality: dict[str, float]) -> dict[str, bool]:
+    """Whether each gate of the module docstring passes for :func:`inpainting_quality`'s numbers."""
+    low, high = ENERGY_RATIO_RANGE
+    return {
+        "centre_mse_below_mean_fill": quality["centre_mse"] < quality["mean_fill_mse"],
+        "noise_correlation": quality["noise_correlation"] < NOISE_CORRELATION_GATE,
+        "energy_ratio": low <= quality["energy_ratio"] <= high,
+        "fixed_pattern": quality["fixed_pattern_share"] < FIXED_PATTERN_FACTOR * quality["fixed_pattern_share_real"],
+    }
