@@ -57,9 +57,9 @@ from transformrec import experiment
 from transformrec.audit import audit_transform_set
 from transformrec.cli.show import render_transform_grid
 from transformrec.config.build import build_data, build_trainer, build_transform_set
+from transformrec.data.fashion_mnist import DEBIAN_DIR
 from transformrec.eval.decoy_cost import DECOY_COST_GATE, decoy_cost
 from transformrec.functional.inpainting_quality import quality_gates
-from transformrec.data.fashion_mnist import DEBIAN_DIR
 from transformrec.training.checkpoint import load_learned_transforms
 from transformrec.transforms import LimitedContextInpainting
 

@@ -28,7 +28,7 @@ def _decoys(transform_set: TransformSet, every_image: bool) -> Iterator[None]:
     """Decoys in none (``every_image`` False) or all of the inputs of the transforms they are planted in."""
     saved = [(t, t.decoy_for, getattr(t, "decoy_share", None)) for t in transform_set.learned_transforms]
     try:
-        for learned, decoy_for, share in saved:
+        for learned, _, share in saved:
             if not every_image:
                 learned.decoy_for = ()
             elif share is not None:
