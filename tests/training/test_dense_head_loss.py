@@ -54,3 +54,16 @@ def test_a_dense_head_without_targets_contributes_nothing():
     total, metrics = multi_head_loss(logits, targets)
     assert "loss/mask" not in metrics
     assert math.isclose(float(total), _by_hand(logits, targets | {"mask": _batch()[1]["mask"]})[0], rel_tol=1e-5)
+
+
+def test_a_head_weight_scales_that_heads_term_in_every_loss_and_leaves_its_logged_loss_unweighted():
+    """The ch. 3 mask head enters the authors' loss with weight 0.1: total = CE + 0.1 · BCE."""
+    logits, targets = _batch()
+    ce, bce = _by_hand(logits, targets)
+    weights = {"mask": 0.1}
+    total, metrics = multi_head_loss(logits, targets, weights)
+    assert math.isclose(float(total), ce + 0.1 * bce, rel_tol=1e-5)
+    assert math.isclose(metrics["loss/mask"], bce, rel_tol=1e-5)
+    assert math.isclose(float(multi_head_loss_value(logits, targets, weights)), ce + 0.1 * bce, rel_tol=1e-5)
+    loss, value, _ = global_multi_head_loss(logits, targets, world_size=1, weights=weights)
+    assert math.isclose(float(loss), ce + 0.1 * bce, rel_tol=1e-5) and math.isclose(value, ce + 0.1 * bce, rel_tol=1e-5)

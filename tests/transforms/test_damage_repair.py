@@ -37,6 +37,7 @@ def test_classes_heads_and_registration():
     transform_set = TransformSet([transform])
     assert transform_set.heads == {"transform": ["real", "damaged"]}
     assert transform_set.dense_heads == {"mask": "conv5"}
+    assert transform_set.head_weights == {"mask": 0.1}  # the authors' weight of the mask loss
     assert transform.class_label == {"real": 0, "damaged": 1}
 
 
@@ -47,7 +48,9 @@ def test_real_class_is_the_autoencoded_image_and_raw_input_in_ablation_a():
     with torch.no_grad():
         expected = transform.decoder(transform.encoder(images))
     torch.testing.assert_close(out, expected)
-    assert torch.equal(extra["mask"], torch.full((8, 2, 2), IGNORE_INDEX))
+    assert torch.equal(extra["mask"], torch.ones(8, 2, 2, dtype=torch.long))  # nothing of a real image was dropped
+    _, only_damaged = _dr(mask_on_real=False).apply(images, _variants(8, 0), torch.Generator().manual_seed(0))
+    assert torch.equal(only_damaged["mask"], torch.full((8, 2, 2), IGNORE_INDEX))
     raw = _dr(autoencoded_real=False)
     assert torch.equal(raw.apply(images, _variants(8, 0))[0], images) and raw.decoy_for == ()
 
@@ -58,11 +61,11 @@ def test_damaged_class_is_the_repaired_decoding_of_the_masked_feature_with_omega
     out, extra = transform.apply(images, _variants(3, 5), torch.Generator().manual_seed(4))
     keep = sample_keep_mask(5, 2, 2, 0.5, torch.Generator().manual_seed(4))
     with torch.no_grad():
-        damaged = damage_features(transform.encoder(images[3:]), keep, "average", 5)
+        damaged = damage_features(transform.encoder(images[3:]), keep, "average", 3)  # the authors' 3×3 fill
         expected = transform.decoder(damaged, transform.repair, keep)
     torch.testing.assert_close(out[3:], expected)
     assert torch.equal(extra["mask"][3:], keep[:, 0].long())
-    assert (extra["mask"][:3] == IGNORE_INDEX).all()
+    assert (extra["mask"][:3] == 1).all()  # real images: every cell kept
 
 
 def test_damaged_images_differ_from_real_ones_only_where_dropped_features_reach():
@@ -84,9 +87,9 @@ def test_drop_rate_of_the_applied_masks():
     assert abs(float((extra["mask"] == 0).float().mean()) - 0.7) < 0.06
 
 
-def test_repair_loss_is_minus_the_classifier_cross_entropy_for_the_damaged_label():
+def test_minimax_repair_loss_is_minus_the_classifier_cross_entropy_for_the_damaged_label():
     images, classifier = _images(), DictClassifier(2)
-    transform = _dr()
+    transform = _dr(repair_loss="minimax", lambda_kept=0)
     TransformSet([transform])
     generator_state = transform.generator.get_state()
     terms = transform.repair_losses(images, classifier)
@@ -99,9 +102,29 @@ def test_repair_loss_is_minus_the_classifier_cross_entropy_for_the_damaged_label
     torch.testing.assert_close(terms["repair"], -expected)
 
 
-def test_update_steps_only_r_with_minus_the_classifier_gradient_and_leaves_c_untouched():
+def test_default_repair_loss_is_the_real_label_cross_entropy_plus_30_times_the_kept_pixels_error():
+    """The authors' code: non-saturating CE(C(x̂), real) + 30 · MSE(x̂, x) over pixels of kept cells."""
     images, classifier = _images(), DictClassifier(2)
     transform = _dr()
+    TransformSet([transform])
+    generator_state = transform.generator.get_state()
+    terms = transform.repair_losses(images, classifier)
+    keep = sample_keep_mask(8, 2, 2, 0.5, torch.Generator().set_state(generator_state))
+    with torch.no_grad():
+        corrupted = transform.corrupt(images, keep)
+        logits = copy.deepcopy(classifier)(corrupted)["transform"]
+    fool = F.cross_entropy(logits, torch.zeros(8, dtype=torch.long))  # label 0: real
+    kept_pixels = keep.repeat_interleave(16, 2).repeat_interleave(16, 3).bool().expand_as(images)  # 16 px per cell
+    kept = (corrupted - images)[kept_pixels].pow(2).mean()
+    torch.testing.assert_close(terms["fool"], fool)
+    torch.testing.assert_close(terms["kept"], kept)
+    torch.testing.assert_close(terms["repair"], fool + 30 * kept)
+    assert "class" not in terms
+
+
+def test_update_steps_only_r_with_minus_the_classifier_gradient_and_leaves_c_untouched():
+    images, classifier = _images(), DictClassifier(2)
+    transform = _dr(repair_loss="minimax", lambda_kept=0)
     TransformSet([transform])
     reference = copy.deepcopy(transform)
     c_state = copy.deepcopy(classifier.state_dict())
@@ -128,7 +151,7 @@ def test_update_changes_r_but_not_the_autoencoder():
     TransformSet([transform])
     before = copy.deepcopy(transform.state_dict())
     logs = transform.update(images, classifier)
-    assert set(logs) == {"damage_repair/class", "damage_repair/repair"}
+    assert set(logs) == {"damage_repair/fool", "damage_repair/kept", "damage_repair/repair"}
     after = transform.state_dict()
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     assert any(k.startswith("repair.") for k in changed)

@@ -8,6 +8,7 @@ weights their gradients by eq. 8.10 around the wrapped AdamW.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import torch
@@ -27,6 +28,7 @@ class BilevelUpdate:
         options: :class:`BilevelOptimizer` keyword arguments (``k``, ``mu``, ``lambda_``, ...).
         balanced: split with identical label counts per mini-batch (Remark 1) instead of at random.
         generator: the Trainer's generator, so the split replays exactly on resume.
+        head_weights: heads whose loss enters the sum with a weight other than 1.
     """
 
     def __init__(
@@ -37,8 +39,10 @@ class BilevelUpdate:
         *,
         balanced: bool,
         generator: torch.Generator,
+        head_weights: dict[str, float] | None = None,
     ) -> None:
         self.optimizer, self.balanced, self.generator = optimizer, balanced, generator
+        self.loss = partial(multi_head_loss_value, weights=dict(head_weights or {}))
         self.bilevel = BilevelOptimizer(model, optimizer, **options)
 
     @property
@@ -58,7 +62,7 @@ class BilevelUpdate:
         stacked_inputs = inputs[rows]
         stacked_targets = {head: target[rows] for head, target in targets.items()}
         self.optimizer.zero_grad(set_to_none=True)
-        result = self.bilevel.step(multi_head_loss_value, stacked_inputs, stacked_targets)
+        result = self.bilevel.step(self.loss, stacked_inputs, stacked_targets)
         if not result.applied:
             return None
         flat_logits = {head: logits.flatten(0, 1) for head, logits in result.outputs.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 import torch.nn.functional as F
 
@@ -38,11 +40,12 @@ def _head_terms(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tenso
 
 
 def multi_head_loss(
-    logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]
+    logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], weights: Mapping[str, float] | None = None
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Sum over heads of the mean cross-entropy over samples that have a target for that head.
 
-    Dense heads (3-D logits) contribute their mean per-cell binary cross-entropy instead.
+    Dense heads (3-D logits) contribute their mean per-cell binary cross-entropy instead. A head
+    named in ``weights`` enters the sum with that weight (the logged per-head losses are unweighted).
 
     A head with no valid target in the batch contributes nothing (plain ``cross_entropy``
     would return NaN). Returns the loss and, for logging, each head's loss and accuracy.
@@ -60,7 +63,8 @@ def multi_head_loss(
         else:
             summed, correct, count = _head_terms(head_logits, target)
             loss = summed / count
-        total = loss if total is None else total + loss
+        weighted = loss * (weights or {}).get(head, 1.0)
+        total = weighted if total is None else total + weighted
         metrics[f"loss/{head}"] = float(loss.detach())
         metrics[f"acc/{head}"] = float(correct) / float(valid.sum())
     if total is None:
@@ -69,7 +73,10 @@ def multi_head_loss(
 
 
 def global_multi_head_loss(
-    logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], world_size: int
+    logits: dict[str, torch.Tensor],
+    targets: dict[str, torch.Tensor],
+    world_size: int,
+    weights: Mapping[str, float] | None = None,
 ) -> tuple[torch.Tensor, float, dict[str, float]]:
     """:func:`multi_head_loss` of the *global* batch when each of ``world_size`` ranks holds a shard.
 
@@ -77,8 +84,9 @@ def global_multi_head_loss(
     equals the global mean only when every rank has as many valid targets per head, which
     ``mode="sample"`` and extra heads do not guarantee. So each head's summed cross-entropy is
     divided by its *global* number of valid targets (one all-reduce of a ``heads × 3`` tensor)
-    and scaled by ``world_size`` to undo DDP's averaging. Returns the tensor to back-propagate,
-    the global loss value (identical on every rank, so all ranks agree on skipping a
+    and scaled by ``world_size`` to undo DDP's averaging (and by the head's ``weights``
+    entry).
+    Returns the tensor to back-propagate, the global loss value (identical on every rank, so all ranks agree on skipping a
     non-finite step) and global per-head metrics.
 
     A head without any valid target in the global batch stays in the graph with weight 0 (DDP
@@ -100,16 +108,19 @@ def global_multi_head_loss(
     value = 0.0
     metrics: dict[str, float] = {}
     for head, summed, (ce, correct, count) in zip(heads, sums, totals.tolist(), strict=True):
-        weight = world_size / count if count > 0 else 0.0
+        head_weight = (weights or {}).get(head, 1.0)
+        weight = head_weight * world_size / count if count > 0 else 0.0
         loss = summed * weight if loss is None else loss + summed * weight
         if count > 0:
-            value += ce / count
+            value += head_weight * ce / count
             metrics[f"loss/{head}"] = ce / count
             metrics[f"acc/{head}"] = correct / count
     return loss, value, metrics
 
 
-def multi_head_loss_value(logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> torch.Tensor:
+def multi_head_loss_value(
+    logits: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], weights: Mapping[str, float] | None = None
+) -> torch.Tensor:
     """The loss of :func:`multi_head_loss` without Python control flow on tensor values.
 
     Why: the bilevel step differentiates the loss of every mini-batch under ``torch.func.vmap``,
@@ -125,5 +136,6 @@ def multi_head_loss_value(logits: dict[str, torch.Tensor], targets: dict[str, to
         else:
             dense = dense_logits_like(head_logits.float(), target)
             per_sample = F.binary_cross_entropy_with_logits(dense, target.clamp_min(0).float(), reduction="none")
-        total = total + (per_sample * valid).sum() / valid.sum().clamp_min(1)
+        head_weight = (weights or {}).get(head, 1.0)
+        total = total + head_weight * (per_sample * valid).sum() / valid.sum().clamp_min(1)
     return total

@@ -189,9 +189,16 @@ class Trainer(TrainingTask):
                 self.bilevel_options,
                 balanced=self.bilevel_balanced,
                 generator=self.generator,
+                head_weights=transforms.head_weights,
             )
         else:
-            self.update = GradientUpdate(self.optimizer, self.context, amp=self.amp, channels_last=self.channels_last)
+            self.update = GradientUpdate(
+                self.optimizer,
+                self.context,
+                amp=self.amp,
+                channels_last=self.channels_last,
+                head_weights=transforms.head_weights,
+            )
         self.epoch, self.batch_in_epoch = 0, 0
         self._network: torch.nn.Module = self.model
         self.engine = TrainingEngine(

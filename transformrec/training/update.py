@@ -31,7 +31,8 @@ class GradientUpdate:
 
     Under ``torchrun`` the loss is normalised over the global batch, so N processes take the step
     one process would. ``amp`` autocasts the forward pass; ``channels_last`` feeds image batches
-    in NHWC layout (the model was converted to match).
+    in NHWC layout (the model was converted to match). ``head_weights``: heads whose loss enters the
+    sum with a weight other than 1 (the TransformSet's :attr:`head_weights`).
     """
 
     def __init__(
@@ -41,9 +42,11 @@ class GradientUpdate:
         *,
         amp: bool = False,
         channels_last: bool = False,
+        head_weights: dict[str, float] | None = None,
     ) -> None:
         self.optimizer, self.context = optimizer, context
         self.amp, self.channels_last = amp, channels_last
+        self.head_weights = dict(head_weights or {})
 
     def __call__(
         self, network: torch.nn.Module, inputs: torch.Tensor, targets: dict[str, torch.Tensor]
@@ -53,9 +56,11 @@ class GradientUpdate:
         with torch.autocast(inputs.device.type, enabled=self.amp):
             logits = network(inputs)
         if self.context.enabled:
-            loss, value, head_metrics = global_multi_head_loss(logits, targets, self.context.world_size)
+            loss, value, head_metrics = global_multi_head_loss(
+                logits, targets, self.context.world_size, self.head_weights
+            )
         else:
-            loss, head_metrics = multi_head_loss(logits, targets)
+            loss, head_metrics = multi_head_loss(logits, targets, self.head_weights)
             value = float(loss.detach())
         self.optimizer.zero_grad(set_to_none=True)
         if not math.isfinite(value):

@@ -43,6 +43,13 @@ class Transform(ABC):
         """Other heads this transform provides targets for (e.g. the speed head of ch. 5)."""
         return {}
 
+    def head_weights(self) -> dict[str, float]:
+        """Weights of this transform's heads in the summed loss (default 1 for every head).
+
+        E.g. the mask head of ch. 3 enters the authors' loss with weight 0.1.
+        """
+        return {}
+
     def dense_heads(self) -> dict[str, str]:
         """Dense heads this transform provides per-cell binary targets for, by name → backbone tap.
 

@@ -60,7 +60,9 @@ class MixedBatchFeedback:
         """The classifier itself on ``images`` (for transforms that need C's plain outputs)."""
         return self.classifier(images)
 
-    def loss(self, images: torch.Tensor, head: str, label: int) -> torch.Tensor:
+    def loss(self, images: torch.Tensor, head: str, label: int, target: int | None = None) -> torch.Tensor:
+        """``images`` in place of the batch's rows of class ``label``; the cross-entropy is for class
+        ``target`` (default ``label``: a non-saturating generator loss asks for another class)."""
         own = self.targets[head] == label
         count = min(int(own.sum()), images.shape[0])
         if count == 0:  # this batch holds no sample of the class (mode "sample"): no feedback this step
@@ -71,14 +73,15 @@ class MixedBatchFeedback:
             own_images = self.rotation_jitter(own_images, [self.class_names[head][label]] * count, self.generator)
         batch = torch.cat([context, own_images])
         logits = call_with_scratch_buffers(self.classifier, batch)[head][context.shape[0] :]
-        target = torch.full((count,), label, dtype=torch.long, device=logits.device)
-        return F.cross_entropy(logits.float(), target, reduction="sum") / batch.shape[0]
+        targets = torch.full((count,), label if target is None else target, dtype=torch.long, device=logits.device)
+        return F.cross_entropy(logits.float(), targets, reduction="sum") / batch.shape[0]
 
 
 def classifier_loss(
-    classifier: nn.Module | MixedBatchFeedback, images: torch.Tensor, head: str, label: int
+    classifier: nn.Module | MixedBatchFeedback, images: torch.Tensor, head: str, label: int, target: int | None = None
 ) -> torch.Tensor:
-    """C's cross-entropy on ``images`` for class ``label`` of ``head`` (the LCI term of L_SSL, eq. 4.1).
+    """C's cross-entropy on ``images`` of class ``label`` of ``head`` (the LCI term of L_SSL, eq. 4.1),
+    for class ``target`` (default ``label``).
 
     Given the step's :class:`MixedBatchFeedback` (what the Trainer passes), C is evaluated inside the
     mixed batch and the term is weighted by its share of it, as in eq. 4.1. Given a bare classifier
@@ -86,7 +89,8 @@ def classifier_loss(
     statistics are left untouched.
     """
     if isinstance(classifier, MixedBatchFeedback):
-        return classifier.loss(images, head, label)
+        return classifier.loss(images, head, label, target)
     logits = call_with_scratch_buffers(classifier, images)[head]
-    target = torch.full((images.shape[0],), label, dtype=torch.long, device=logits.device)
-    return F.cross_entropy(logits.float(), target)
+    wanted = label if target is None else target
+    targets = torch.full((images.shape[0],), wanted, dtype=torch.long, device=logits.device)
+    return F.cross_entropy(logits.float(), targets)

@@ -5,9 +5,17 @@ class is D(E(x)), not x, so that the classifier cannot tell the classes apart by
 processing patterns (sec. 3.3.2). The *damaged* class drops each entry of φ(x) = E(x) with
 probability θ, replaces it by a uniform-kernel average (sec. 3.3.1) and decodes with D̂, the
 decoder with the repair blocks R₁…R₅ (eqs. 3.1, 3.2). R is trained adversarially against the
-transformation classifier C (eq. 3.4): it minimises −L_class on its own outputs, while E and D
-stay frozen. C gets a second, dense head that predicts Ω per feature-grid cell (L_mask). Half of
-the damaged examples of every batch come from a history of past ones (sec. 3.4.1 (f)).
+transformation classifier C (eq. 3.4) while E and D stay frozen. C gets a second, dense head that
+predicts Ω per feature-grid cell (L_mask). Half of the damaged examples of every batch come from a
+history of past ones (sec. 3.4.1 (f)).
+
+Where the thesis leaves a choice open, the defaults follow the authors' code
+(sjenni/LearningToSpotArtifacts ``models/SpotNet.py``, ``layers.py``): dropped cells are filled with
+their 3×3 average; R minimises the non-saturating form of eq. 3.4 (C's cross-entropy on its
+outputs for the label *real*, i.e. −log C^class(real), instead of maximising C's loss for
+*damaged*, whose gradient vanishes as soon as C is confident) plus 30 × the squared error to the
+input on the pixels of kept cells, which keeps R from rewriting what was not damaged; the mask head
+has weight 0.1 in C's loss and targets all-ones on real images (no cell of a real image was dropped).
 
 In the framework's terms the transform contributes the two classes ``real`` and ``damaged`` to
 its head (the binary C^class of eq. 3.4 as a 2-way softmax) and the dense head ``mask``. The
@@ -55,7 +63,14 @@ class DamageRepair(LearnedTransform):
             table 3.1 (g)–(j) vary it, its baseline is 0.5).
         fill: ``"average"`` (u * φ, the thesis) or ``"noise"`` (the equivalent alternative).
         average_kernel: side of the uniform kernel u, in feature-grid cells (odd; the thesis only
-            says "large"; windows are clipped at the grid border).
+            says "large"; the authors' code: 3; windows are clipped at the grid border).
+        repair_loss: ``"non_saturating"`` (the authors' code: R minimises C's cross-entropy for
+            *real*) or ``"minimax"`` (eq. 3.4 as written: R maximises it for *damaged*).
+        lambda_kept: weight of the squared error between R's output and the input on the pixels of
+            kept cells (the authors' code: 30; 0 switches it off).
+        mask_weight: weight of the mask head's loss in C's (the authors' code: 0.1).
+        mask_on_real: real images get all-ones mask targets (the authors' code); else only damaged
+            images have mask targets.
         encoder_kernel: 2 (the thesis, 18×18 fields) or 3 (ablation (d), 33×33 fields).
         repair: ``"distributed"`` across the decoder or ``"local"`` before D₁ (ablation (c)).
         gating: gate the repair blocks' outputs by the drop mask (ablation (e) switches it off).
@@ -82,7 +97,7 @@ class DamageRepair(LearnedTransform):
         width: int = 32,
         drop_rate: float = 0.7,
         fill: str = "average",
-        average_kernel: int = 5,
+        average_kernel: int = 3,
         encoder_kernel: int = 2,
         repair: str = "distributed",
         gating: bool = True,
@@ -91,6 +106,10 @@ class DamageRepair(LearnedTransform):
         history: bool = True,
         history_size: int = 512,
         mask_tap: str = "conv5",
+        repair_loss: str = "non_saturating",
+        lambda_kept: float = 30.0,
+        mask_weight: float = 0.1,
+        mask_on_real: bool = True,
         pretrain_steps: int = 2000,
         autoencoder: str | None = None,
         lr: float = 3e-4,
@@ -105,6 +124,14 @@ class DamageRepair(LearnedTransform):
             raise ValueError(f"damage_repair drop_rate must lie in [0, 1], got {drop_rate}")
         if pretrain_steps < 0:
             raise ValueError(f"pretrain_steps must be >= 0, got {pretrain_steps}")
+        if repair_loss not in ("non_saturating", "minimax"):
+            raise ValueError(f"damage_repair repair_loss must be 'non_saturating' or 'minimax', got {repair_loss!r}")
+        if lambda_kept < 0 or mask_weight < 0:
+            raise ValueError(
+                f"damage_repair lambda_kept and mask_weight must be >= 0, got {lambda_kept}, {mask_weight}"
+            )
+        self.repair_loss, self.lambda_kept = repair_loss, lambda_kept
+        self.mask_weight, self.mask_on_real = mask_weight, mask_on_real
         self.channels, self.width, self.drop_rate = channels, width, drop_rate
         self.fill, self.average_kernel, self.encoder_kernel = fill, average_kernel, encoder_kernel
         self.gating, self.autoencoded_real, self.mask_head = gating, autoencoded_real, mask_head
@@ -138,8 +165,12 @@ class DamageRepair(LearnedTransform):
         """The mask head C^mask (sec. 3.3.3), read from ``mask_tap``; absent in ablation (b)."""
         return {"mask": self.mask_tap} if self.mask_head else {}
 
+    def head_weights(self) -> dict[str, float]:
+        """The mask head's weight in C's loss (``mask_weight``)."""
+        return {"mask": self.mask_weight} if self.mask_head else {}
+
     def bind_labels(self, head: str, labels: dict[str, int]) -> None:
-        """Told by the TransformSet which label index "damaged" has (for −L_class)."""
+        """Told by the TransformSet which label indices "real" and "damaged" have (for R's loss)."""
         self.head, self.class_label = head, dict(labels)
 
     def train(self, mode: bool = True) -> DamageRepair:
@@ -175,8 +206,8 @@ class DamageRepair(LearnedTransform):
     def apply(self, batch, variant, generator=None):
         """``real``: D(E(x)) (raw x in ablation (a)); ``damaged``: D̂(φ̂(x)), half from the history.
 
-        Targets of the mask head: Ω (1 = kept) on damaged samples, ``IGNORE_INDEX`` on real ones
-        (L_mask sums over corrupted images only).
+        Targets of the mask head: Ω (1 = kept) on damaged samples; all ones on real ones with
+        ``mask_on_real`` (nothing was dropped), else ``IGNORE_INDEX`` (L_mask over corrupted images only).
         """
         variant = variant.to(batch.device)
         out = batch.clone()
@@ -186,6 +217,8 @@ class DamageRepair(LearnedTransform):
         with torch.no_grad():
             if real.numel() and self.autoencoded_real:
                 out[real] = self.autoencode(batch[real])
+            if real.numel() and self.mask_on_real:
+                mask_target[real.cpu()] = 1
             if damaged.numel():
                 images = batch[damaged]
                 keep = self.sample_keep(images, generator)
@@ -227,11 +260,27 @@ class DamageRepair(LearnedTransform):
 
     # ------------------------------------------------------------------ learning
     def repair_losses(self, real_batch: torch.Tensor, classifier: nn.Module) -> dict[str, torch.Tensor]:
-        """R's side of eq. 3.4: ``class`` = C's cross-entropy on D̂(φ̂(x)) for label damaged, i.e.
-        −log(1 − C^class); R minimises ``repair`` = −``class``. C's buffers are left untouched."""
-        corrupted = self.corrupt(real_batch, self.sample_keep(real_batch, self.generator), self.generator)
-        terms = {"class": classifier_loss(classifier, corrupted, self.head, self.class_label["damaged"])}
-        terms["repair"] = -terms["class"]
+        """R's side of eq. 3.4 on D̂(φ̂(x)); C's buffers are left untouched.
+
+        R minimises ``repair``: with ``"minimax"`` that is −``class``, C's cross-entropy for label
+        damaged (−log C^class(damaged)); with ``"non_saturating"`` it is ``fool``, C's cross-entropy
+        on the same images for label real. Plus ``lambda_kept`` × ``kept``, the mean squared error to
+        the input over the pixels of kept cells (each cell's Ω upsampled to its pixels).
+        """
+        keep = self.sample_keep(real_batch, self.generator)
+        corrupted = self.corrupt(real_batch, keep, self.generator)
+        damaged = self.class_label["damaged"]
+        if self.repair_loss == "minimax":
+            terms = {"class": classifier_loss(classifier, corrupted, self.head, damaged)}
+            terms["repair"] = -terms["class"]
+        else:
+            terms = {"fool": classifier_loss(classifier, corrupted, self.head, damaged, self.class_label["real"])}
+            terms["repair"] = terms["fool"]
+        if self.lambda_kept > 0:
+            kept = F.interpolate(keep.to(real_batch.dtype), size=real_batch.shape[-2:], mode="nearest")
+            squared = (corrupted - real_batch).pow(2) * kept
+            terms["kept"] = squared.sum() / (kept.sum() * real_batch.shape[1]).clamp_min(1)
+            terms["repair"] = terms["repair"] + self.lambda_kept * terms["kept"]
         return terms
 
     def update(self, real_batch: torch.Tensor, classifier: nn.Module) -> dict[str, float]:

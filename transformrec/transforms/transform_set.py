@@ -86,6 +86,12 @@ class TransformSet:
             for head, tap in transform.dense_heads().items():
                 if head in self.heads or self.dense_heads.setdefault(head, tap) != tap:
                     raise ValueError(f"dense head {head!r} is declared twice with different meanings")
+        self.head_weights: dict[str, float] = {}
+        """Each head's weight in the summed loss, where a transform declares one other than 1."""
+        for transform in self.transforms:
+            for head, weight in transform.head_weights().items():
+                if self.head_weights.setdefault(head, weight) != weight:
+                    raise ValueError(f"transforms disagree on the loss weight of head {head!r}")
         for learned in self.learned_transforms:
             classes = self.heads[learned.head]
             learned.bind_labels(learned.head, {name: classes.index(name) for name in learned.variant_names()})
