@@ -84,10 +84,9 @@ def global_multi_head_loss(
     equals the global mean only when every rank has as many valid targets per head, which
     ``mode="sample"`` and extra heads do not guarantee. So each head's summed cross-entropy is
     divided by its *global* number of valid targets (one all-reduce of a ``heads × 3`` tensor)
-    and scaled by ``world_size`` to undo DDP's averaging (and by the head's ``weights``
-    entry).
-    Returns the tensor to back-propagate, the global loss value (identical on every rank, so all ranks agree on skipping a
-    non-finite step) and global per-head metrics.
+    and scaled by ``world_size`` to undo DDP's averaging (and by the head's ``weights`` entry).
+    Returns the tensor to back-propagate, the global loss value (identical on every rank, so all
+    ranks agree on skipping a non-finite step) and global per-head metrics.
 
     A head without any valid target in the global batch stays in the graph with weight 0 (DDP
     needs a gradient for every parameter), so unlike a single process AdamW still decays it.
