@@ -104,12 +104,13 @@ def test_chapter_3_gates_measure_autoencoder_psnr_and_the_share_of_undamaged_dam
     assert math.isclose(gates["psnr_db"], 10 * math.log10(1 / mse), rel_tol=1e-6)
 
 
-def test_table_3_1_runs_both_sides_of_each_claim_for_a_seed_before_the_next_seed():
+def test_table_3_1_runs_both_sides_of_the_first_claim_seed_by_seed_before_the_second_claims_row():
     from benchmarks.damage_repair import BASELINE, SUITES, TABLE_3_1, _run_order
 
     order = _run_order({**SUITES["full"], "seeds": 3})
     a, random = "(a) Input image as real", "Random init"
-    assert order[:9] == [(row, seed) for seed in range(3) for row in (random, BASELINE, a)]
+    assert order[:6] == [(row, seed) for seed in range(3) for row in (random, BASELINE)]
+    assert order[6:9] == [(a, seed) for seed in range(3)]
     single_seed = [row for row in TABLE_3_1 if row not in (random, BASELINE, a)]
     assert order[9:] == [(row, 0) for row in single_seed]  # every ablation once, none before a seeded pair
 

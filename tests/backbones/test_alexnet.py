@@ -165,3 +165,34 @@ def test_the_chapter_3_classifier_has_batch_norm_only_after_conv5_and_one_fc_lay
         AlexNetBN(batch_norm="fc")
     with pytest.raises(ValueError, match="fc_layers"):
         AlexNetBN(fc_layers=3)
+
+
+def test_the_chapter_3_classifier_sees_its_input_with_the_authors_scale_and_init():
+    """BN only after conv5: with [0, 1] inputs conv4's pre-activations barely vary across images
+    (their spread is below the mean |bias|); x·255 − mid-grey and the authors' init fix it."""
+    images = torch.rand(32, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+
+    def spread_over_bias(**options) -> float:
+        torch.manual_seed(0)
+        net = AlexNetBN(width=0.5, fc_dim=256, batch_norm="conv5", fc_layers=1, image_size=64, **options)
+        conv = net.stages["conv4"].conv
+        seen = []
+        handle = conv.register_forward_hook(lambda module, inputs, output: seen.append(output))
+        with torch.no_grad():
+            net(images)
+        handle.remove()
+        return float(seen[0].std(0).mean() / conv.bias.abs().mean())
+
+    assert spread_over_bias() < 1
+    assert spread_over_bias(input_scale=255.0, init="authors") > 5
+
+
+def test_authors_init_is_glorot_uniform_with_biases_0_1():
+    net = AlexNetBN(width=0.5, fc_dim=256, batch_norm="conv5", fc_layers=1, image_size=64, init="authors")
+    conv = net.stages["conv3"].conv
+    fan_in, fan_out = conv.weight.shape[1] * 9, conv.weight.shape[0] * 9
+    bound = (6 / (fan_in + fan_out)) ** 0.5
+    assert float(conv.weight.abs().max()) <= bound and float(conv.weight.abs().max()) > 0.9 * bound
+    assert torch.equal(conv.bias, torch.full_like(conv.bias, 0.1))
+    with pytest.raises(ValueError, match="init"):
+        AlexNetBN(init="xavier")

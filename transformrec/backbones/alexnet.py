@@ -143,6 +143,14 @@ class AlexNetBN(StagedBackbone):
             chapter 3 classifier, sec. 3.3.3).
         fc_layers: 2 (fc6, fc7) or 1 (chapter 3 "removes the second fully-connected layer"; the
             ``fc7`` tap then repeats ``fc6``).
+        input_scale: if set, conv1 sees (x − 0.5) · ``input_scale`` instead of the [0, 1] image x.
+            The chapter 3 classifier has BN only after conv5, so nothing rescales its input: the
+            authors feed it x · 255 − the mean colour (sjenni/LearningToSpotArtifacts
+            ``scale_imgs``), which is ``input_scale: 255`` with mid-grey for the mean. With [0, 1]
+            inputs and PyTorch's initialisation, its conv4 pre-activations varied across images by
+            0.0067 against biases of 0.016 on average: C barely saw its input.
+        init: ``"pytorch"`` (PyTorch's default initialisation) or ``"authors"``: Glorot-uniform
+            weights and biases 0.1, as TF-slim's AlexNet of the authors' chapter 3 code.
     """
 
     tap_names = ALEXNET_TAPS
@@ -158,8 +166,14 @@ class AlexNetBN(StagedBackbone):
         image_size: int = 64,
         batch_norm: str = "all",
         fc_layers: int = 2,
+        input_scale: float | None = None,
+        init: str = "pytorch",
     ) -> None:
         super().__init__()
+        if init not in ("pytorch", "authors"):
+            raise ValueError(f"init must be 'pytorch' or 'authors', got {init!r}")
+        if input_scale is not None and input_scale <= 0:
+            raise ValueError(f"input_scale must be positive, got {input_scale}")
         if batch_norm not in BATCH_NORM_MODES:
             raise ValueError(f"batch_norm must be one of {BATCH_NORM_MODES}, got {batch_norm!r}")
         if fc_layers not in (1, 2):
@@ -169,6 +183,7 @@ class AlexNetBN(StagedBackbone):
         if width <= 0:
             raise ValueError(f"width must be positive, got {width}")
         self.in_channels = in_channels
+        self.input_scale = input_scale
         self.width = width
         self.fc_dim = fc_dim
         self.groups = groups
@@ -202,8 +217,16 @@ class AlexNetBN(StagedBackbone):
         stages["fc6"] = _fc_stage(flat, fc_dim, prefix, batch_norm=with_bn)
         stages["fc7"] = _fc_stage(fc_dim, fc_dim, batch_norm=with_bn) if fc_layers == 2 else nn.Identity()
         self.stages = nn.ModuleDict(stages)
+        if init == "authors":
+            for module in self.modules():
+                if isinstance(module, (nn.Conv2d, nn.Linear)):
+                    nn.init.xavier_uniform_(module.weight)
+                    if module.bias is not None:
+                        nn.init.constant_(module.bias, 0.1)
 
     def run_stage(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        if name == "conv1" and self.input_scale is not None:
+            x = (x - 0.5) * self.input_scale
         if name == "fc6" and tuple(x.shape[1:]) != self.conv5_shape:
             raise ValueError(
                 f"conv5 output {tuple(x.shape[1:])} does not match {self.conv5_shape}: this AlexNetBN was "
