@@ -87,9 +87,10 @@ def test_drop_rate_of_the_applied_masks():
     assert abs(float((extra["mask"] == 0).float().mean()) - 0.7) < 0.06
 
 
-def test_minimax_repair_loss_is_minus_the_classifier_cross_entropy_for_the_damaged_label():
+def _repair_terms_with_reference(**options):
+    """R's loss terms on a batch, and the keep mask, repaired images and C's logits that replay them."""
     images, classifier = _images(), DictClassifier(2)
-    transform = _dr(repair_loss="minimax", lambda_kept=0)
+    transform = _dr(**options)
     TransformSet([transform])
     generator_state = transform.generator.get_state()
     terms = transform.repair_losses(images, classifier)
@@ -97,6 +98,11 @@ def test_minimax_repair_loss_is_minus_the_classifier_cross_entropy_for_the_damag
     with torch.no_grad():
         corrupted = transform.corrupt(images, keep)
         logits = copy.deepcopy(classifier)(corrupted)["transform"]
+    return terms, images, keep, corrupted, logits
+
+
+def test_minimax_repair_loss_is_minus_the_classifier_cross_entropy_for_the_damaged_label():
+    terms, _, _, _, logits = _repair_terms_with_reference(repair_loss="minimax", lambda_kept=0)
     expected = F.cross_entropy(logits, torch.ones(8, dtype=torch.long))
     torch.testing.assert_close(terms["class"], expected)
     torch.testing.assert_close(terms["repair"], -expected)
@@ -104,15 +110,7 @@ def test_minimax_repair_loss_is_minus_the_classifier_cross_entropy_for_the_damag
 
 def test_default_repair_loss_is_the_real_label_cross_entropy_plus_30_times_the_kept_pixels_error():
     """The authors' code: non-saturating CE(C(x̂), real) + 30 · MSE(x̂, x) over pixels of kept cells."""
-    images, classifier = _images(), DictClassifier(2)
-    transform = _dr()
-    TransformSet([transform])
-    generator_state = transform.generator.get_state()
-    terms = transform.repair_losses(images, classifier)
-    keep = sample_keep_mask(8, 2, 2, 0.5, torch.Generator().set_state(generator_state))
-    with torch.no_grad():
-        corrupted = transform.corrupt(images, keep)
-        logits = copy.deepcopy(classifier)(corrupted)["transform"]
+    terms, images, keep, corrupted, logits = _repair_terms_with_reference()
     fool = F.cross_entropy(logits, torch.zeros(8, dtype=torch.long))  # label 0: real
     kept_pixels = keep.repeat_interleave(16, 2).repeat_interleave(16, 3).bool().expand_as(images)  # 16 px per cell
     kept = (corrupted - images)[kept_pixels].pow(2).mean()
