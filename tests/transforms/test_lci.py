@@ -262,3 +262,26 @@ def test_the_authors_options_scale_the_centre_noise_and_the_discriminator_learni
     assert lci.inpainter_optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)
     with pytest.raises(ValueError, match="discriminator_lr_factor"):
         _lci(discriminator_lr_factor=0)
+
+
+@pytest.mark.slow
+def test_a_briefly_trained_inpainter_fills_the_centre_instead_of_passing_its_noise_through():
+    """F trained 250 steps on upright_objects (no C): its centre ignores the input noise and has the real
+    patches' high-frequency energy. The earlier U-Net, whose full-resolution skip reached the output,
+    copied the noise (correlation 0.2, 6× the real energy) and fails both."""
+    from transformrec.data.upright_objects import UprightObjects
+    from transformrec.functional.inpainting_quality import ENERGY_RATIO_RANGE, NOISE_CORRELATION_GATE
+
+    train = UprightObjects(num_samples=1024, image_size=32, seed=0)
+    held_out = torch.stack([UprightObjects(num_samples=128, image_size=32, seed=0, split="test")[i][0] for i in range(128)])
+    torch.manual_seed(0)
+    lci = LimitedContextInpainting(channels=3, width=16, seed=0)
+    draw = torch.Generator().manual_seed(0)
+    before = lci.measure_quality(held_out, torch.Generator().manual_seed(1))
+    for step in range(250):
+        indices = torch.randint(0, len(train), (32,), generator=draw).tolist()
+        lci.pretrain_step(torch.stack([train[i][0] for i in indices]), step)
+    quality = lci.measure_quality(held_out, torch.Generator().manual_seed(1))
+    assert quality["noise_correlation"] < NOISE_CORRELATION_GATE
+    assert ENERGY_RATIO_RANGE[0] <= quality["energy_ratio"] <= ENERGY_RATIO_RANGE[1]
+    assert before["energy_ratio"] > ENERGY_RATIO_RANGE[1]  # untrained, F paints a high-frequency pattern
