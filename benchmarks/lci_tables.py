@@ -7,7 +7,8 @@ fixed number of pretext steps, then runs the config's linear probe on every laye
 resized to one dimension, as ``transformrec demo`` does). The seed sets the initialisation, the
 data order, the learned transforms' draws and the probe's labelled subset, so the rows of one
 seed are paired; the Random row is the random-init probe of the same seed (computed beside the
-Rot run). LCI runs with inpainter/discriminator width 16 (0.42 s per step on one thread).
+Rot run). LCI runs with inpainter/discriminator width 16 (an identity vs LCI row: about 5 minutes per
+seed on one thread, probe and gates included).
 
 Claims fixed before the runs, as paired differences at conv5 and at the best layer (labels of
 :mod:`benchmarks.seed_statistics`): Rot > Random, Warp > Random, LCI > Random, and Rot + Warp + LCI
