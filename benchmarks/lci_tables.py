@@ -495,10 +495,8 @@ def to_markdown(result: dict) -> str:
             if any(row in tables["4.2"] or row in tables["4.1"] for row in SEEDED_FOLLOW_UP):
                 lines += [
                     "",
-                    "The claims on (h), on the authors' recipe combination and on Rot + Warp (here and under "
-                    "table 4.1) were added after table 4.2's seeded rows and (h) seed 0 had run, those on the "
-                    "combination without jitter after the authors' recipe combination had run; the other runs "
-                    "of those rows came after.",
+                    "The claims on Rot + Warp were added after an earlier version of table 4.2's seeded rows had "
+                    "run (its runs without LCI are kept); those on Rot + LCI were fixed before its runs.",
                 ]
         if tables["4.1"]:
             lines += [
