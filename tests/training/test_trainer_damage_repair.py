@@ -28,7 +28,7 @@ def test_trainer_builds_the_mask_head_and_trains_both_heads_and_r(tmp_path):
     summary = trainer.fit()
     assert len(dr.pretrain_losses) == 3 and dr.repair_steps == summary["steps"] == 4
     metrics = summary["final_metrics"]
-    for key in ("loss/transform", "acc/transform", "loss/mask", "acc/mask", "damage_repair/class"):
+    for key in ("loss/transform", "acc/transform", "loss/mask", "acc/mask", "damage_repair/fool", "damage_repair/kept"):
         assert key in metrics, key
     assert len(dr.history) == 24
 
