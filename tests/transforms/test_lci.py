@@ -273,7 +273,8 @@ def test_a_briefly_trained_inpainter_fills_the_centre_instead_of_passing_its_noi
     from transformrec.functional.inpainting_quality import ENERGY_RATIO_RANGE, NOISE_CORRELATION_GATE
 
     train = UprightObjects(num_samples=1024, image_size=32, seed=0)
-    held_out = torch.stack([UprightObjects(num_samples=128, image_size=32, seed=0, split="test")[i][0] for i in range(128)])
+    test = UprightObjects(num_samples=128, image_size=32, seed=0, split="test")
+    held_out = torch.stack([test[i][0] for i in range(128)])
     torch.manual_seed(0)
     lci = LimitedContextInpainting(channels=3, width=16, seed=0)
     draw = torch.Generator().manual_seed(0)
