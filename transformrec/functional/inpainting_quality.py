@@ -26,6 +26,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from transformrec.functional.patches import centre_mask
+
 NOISE_CORRELATION_GATE = 0.05
 ENERGY_RATIO_RANGE = (0.5, 2.0)
 FIXED_PATTERN_FACTOR = 3.0
@@ -72,8 +74,7 @@ def inpainting_quality(
     with torch.no_grad():
         inpainted, original, noise = (t.detach().float() for t in (inpainted, original, noise))
         fake_centre, real_centre = _centre(inpainted, border), _centre(original, border)
-        frame = torch.ones_like(original[:1, :1])
-        frame[..., border : original.shape[-1] - border, border : original.shape[-1] - border] = 0
+        frame = 1 - centre_mask(original.shape[-1], border, original.device)
         border_mean = (original * frame).sum(dim=(-2, -1), keepdim=True) / frame.sum().clamp_min(1)
         fake_deviation = fake_centre - fake_centre.mean(dim=(-2, -1), keepdim=True)
         noise_centre = _centre(noise, border)
