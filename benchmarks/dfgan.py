@@ -43,9 +43,10 @@ import torch
 
 from benchmarks.environment import benchmark_threads
 from benchmarks.partial_results import PartialResults, missing_runs_lines
-from benchmarks.plots import fid_per_seed
+from benchmarks.plots import fid_curves, fid_per_seed
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, mean_sd, paired_by_seed, sign_test_p
 from transformrec.adversarial.gan_trainer import GANConfig, GANTrainer, gan_images
+from transformrec.adversarial.weight_average import WeightAverage
 from transformrec.config.schema import Component
 from transformrec.eval.fid import score_samples
 from transformrec.eval.gan_features import classifier_extractor
@@ -54,6 +55,7 @@ NAME = "dfgan"
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 PLOT = RESULTS / "dfgan_fid.png"
+CURVES = RESULTS / "dfgan_fid_curves.png"
 EXTRACTORS = ROOT / "runs" / "benchmarks"
 DATA = {
     "fashion_mnist": {"name": "fashion_mnist", "params": {"split": "train"}},
@@ -64,7 +66,8 @@ SMOKE = {
     "steps_64": 4,
     "train_images": 512,
     "eval_samples": 100,
-    "rows_71": {"fashion_mnist": ["standard", "g"]},
+    "settings_71": {"fashion_mnist": {"dataset": "fashion_mnist", "rows": ["standard", "g"]}},
+    "ema_seeds": 1,
     "rows_74": ["a"],
     "extractor_steps": 20,
     "seeds": 1,
@@ -77,7 +80,8 @@ QUICK = {
     "steps_64": 150,
     "train_images": 5000,
     "eval_samples": 500,
-    "rows_71": {"fashion_mnist": ["standard", "d", "g"]},
+    "settings_71": {"fashion_mnist": {"dataset": "fashion_mnist", "rows": ["standard", "d", "g"]}},
+    "ema_seeds": 1,
     "rows_74": ["a", "f"],
     "extractor_steps": 200,
     "seeds": 1,
@@ -90,7 +94,19 @@ FULL = {
     "steps_64": 1500,
     "train_images": 20000,
     "eval_samples": 2000,
-    "rows_71": {"fashion_mnist": ["standard", "d", "g", "i", "c"], "upright_objects": ["standard", "d", "g"]},
+    # Where the standard GAN is unstable (upright_objects; Fashion-MNIST with n_train ÷ 10 for 4× the
+    # steps, where D overfits), and the stable setting of the first version of this table.
+    "settings_71": {
+        "upright_objects": {"dataset": "upright_objects", "rows": ["standard", "g"], "seeds": 6},
+        "fashion_mnist, n_train ÷ 10": {
+            "dataset": "fashion_mnist",
+            "rows": ["standard", "g"],
+            "train_images": 2000,
+            "steps": 12000,
+        },
+        "fashion_mnist": {"dataset": "fashion_mnist", "rows": ["standard", "g"]},
+    },
+    "ema_seeds": 3,
     "rows_74": ["a", "c", "f", "dcgan64"],
     "extractor_steps": 600,
     "seeds": 3,
@@ -100,6 +116,8 @@ FULL = {
 }
 WIDTH, BATCH, LR = 0.125, 64, 2e-4
 FAILURE_FID_FACTOR, FAILURE_IS = 3.0, 1.5
+EMA_DECAYS = (0.99, 0.999, 0.9999)
+EVALUATIONS = 20  # FID / IS every steps / 20 (the curves); a run's score is the mean of the last 5
 
 TABLE_71: dict[str, tuple[str, dict[str, Any]]] = {
     "standard": ("Standard GAN", {"kind": "none"}),
@@ -139,7 +157,7 @@ THESIS_71 = {
 
 def _config(out: str, cfg: dict[str, Any], dataset: str, noise: dict[str, Any], seed: int, **changes: Any) -> GANConfig:
     steps = changes.pop("steps", cfg["steps"])
-    every = max(1, min(100, steps // 10))
+    every = max(1, steps // EVALUATIONS)
     tree: dict[str, Any] = {
         "seed": seed,
         "output_dir": out,
@@ -152,7 +170,7 @@ def _config(out: str, cfg: dict[str, Any], dataset: str, noise: dict[str, Any], 
         "checkpoint_every": steps,
         "sample_every": steps,
         "noise": noise,
-        "eval": {"every": every, "start": steps - 4 * every, "samples": cfg["eval_samples"]},
+        "eval": {"every": every, "start": every, "samples": cfg["eval_samples"]},
     }
     tree.update(changes)
     return GANConfig.model_validate(tree)
@@ -194,6 +212,46 @@ def _train(config: GANConfig, extractor) -> dict[str, Any]:
     }
 
 
+class _AveragingTrainer(GANTrainer):
+    """A standard GAN run that keeps one weight average per decay of ``EMA_DECAYS`` beside G and scores
+    G and every average at each evaluation: all decays see the same training, so their FIDs are paired."""
+
+    def __init__(self, config: GANConfig, extractor) -> None:
+        super().__init__(config, extractor=extractor, progress=False, overwrite=True)
+        self.averages = {decay: WeightAverage(self.generator, decay) for decay in EMA_DECAYS}
+        self.scores: dict[str, list[dict[str, float]]] = {"G": [], **{str(d): [] for d in EMA_DECAYS}}
+
+    def train_step(self) -> dict[str, float] | None:
+        losses = super().train_step()
+        for average in self.averages.values():
+            average.update(self.generator)
+        return losses
+
+    def evaluate(self) -> dict[str, float] | None:
+        row = super().evaluate()  # G itself (the config has no average)
+        if row is None:
+            return None
+        self.scores["G"].append(row)
+        for decay, average in self.averages.items():
+            self.ema = average
+            try:
+                scores = score_samples(self.extractor(), self._real_test, self.sample(len(self._real_test)))
+            finally:
+                self.ema = None
+            self.scores[str(decay)].append({"step": self.step, "fid": scores.fid, "is": scores.inception_score})
+        return row
+
+
+def _train_with_averages(config: GANConfig, extractor) -> dict[str, Any]:
+    """FID of G and of each weight average at the last five evaluations of one standard GAN run."""
+    trainer = _AveragingTrainer(config, extractor)
+    trainer.fit()
+    return {
+        name: {"fids": [r["fid"] for r in rows[-5:]], "curve": [[r["step"], r["fid"]] for r in rows]}
+        for name, rows in trainer.scores.items()
+    }
+
+
 def _time_steps(root: str, cfg: dict[str, Any], width: float) -> dict[str, Any]:
     variants = {
         "standard": {"kind": "none"},
@@ -229,7 +287,7 @@ def _time_steps(root: str, cfg: dict[str, Any], width: float) -> dict[str, Any]:
     }
 
 
-PARTS = ("71", "74", "timing")
+PARTS = ("ema", "71", "74", "timing")
 
 
 def run(
@@ -255,27 +313,46 @@ def run(
 def _run(cfg: dict[str, Any], suite: str, root: str, parts: tuple[str, ...], finished_only: bool) -> dict[str, Any]:
     partial = PartialResults.of_benchmark(NAME, suite, finished_only)
     result: dict[str, Any] = {
-        "settings": {**cfg, "width": WIDTH, "batch": BATCH, "lr": LR},
+        "settings": {**cfg, "width": WIDTH, "batch": BATCH, "lr": LR, "ema_decay": GANConfig().ema_decay},
         "torch_threads": torch.get_num_threads(),
     }
+    if "ema" in parts:
+        extractor = None if finished_only else _extractor(cfg, "fashion_mnist", 32)
+        runs = []
+        for seed in range(cfg["ema_seeds"]):
+            config = _config(f"{root}/ema_{seed}", cfg, "fashion_mnist", {"kind": "none"}, seed, ema_decay=None)
+            out = partial.get_or_run(f"ema/{seed}", lambda c=config, e=extractor: _train_with_averages(c, e))
+            if out is not None:
+                runs.append({**out, "seed": seed})
+        result["ema"] = runs
     if "71" in parts:
-        result["table_71"], result["floors"] = {}, {}
-        for dataset, rows in cfg["rows_71"].items():
-            result["floors"][dataset] = _real_floor(cfg, dataset)
+        result["table_71"], result["floors"], result["settings_71"] = {}, {}, {}
+        for setting, spec in cfg["settings_71"].items():
+            dataset = spec["dataset"]
+            changes = {k: spec[k] for k in ("steps", "train_images") if k in spec}
+            result["settings_71"][setting] = {
+                "dataset": dataset,
+                "steps": changes.get("steps", cfg["steps"]),
+                "train_images": changes.get("train_images", cfg["train_images"]),
+            }
+            if dataset not in result["floors"]:
+                result["floors"][dataset] = _real_floor(cfg, dataset)
             extractor = None if finished_only else _extractor(cfg, dataset, 32)
-            for key in rows:
+            seeds = [seed for seed in cfg["seed_order"] if seed < spec.get("seeds", cfg["seeds"])]
+            seeds += [seed for seed in range(spec.get("seeds", cfg["seeds"])) if seed not in seeds]
+            for key in spec["rows"]:
                 label, noise = TABLE_71[key]
                 runs = []
-                for seed in cfg["seed_order"]:
-                    config = _config(f"{root}/71_{dataset}_{key}_{seed}", cfg, dataset, noise, seed)
-                    out = partial.get_or_run(f"71/{dataset}/{key}/{seed}", lambda c=config, e=extractor: _train(c, e))
+                for seed in seeds:
+                    config = _config(f"{root}/71_{setting}_{key}_{seed}", cfg, dataset, noise, seed, **changes)
+                    out = partial.get_or_run(f"71/{setting}/{key}/{seed}", lambda c=config, e=extractor: _train(c, e))
                     if out is not None:
                         print(
-                            f"  7.1 {dataset} {label} seed {seed}: FID {out['fid']:.1f} IS {out['is']:.2f}", flush=True
+                            f"  7.1 {setting} {label} seed {seed}: FID {out['fid']:.1f} IS {out['is']:.2f}", flush=True
                         )
                         runs.append({**out, "seed": seed})
                 if runs:
-                    result["table_71"].setdefault(dataset, []).append({"key": key, "label": label, "runs": runs})
+                    result["table_71"].setdefault(setting, []).append({"key": key, "label": label, "runs": runs})
     if "74" in parts:
         result["table_74"] = []
         extractors = {size: None if finished_only else _extractor(cfg, "fashion_mnist", size) for size in (32, 64)}
@@ -308,12 +385,18 @@ def _run(cfg: dict[str, Any], suite: str, root: str, parts: tuple[str, ...], fin
 
 
 def plot(result: dict[str, Any]) -> Path | None:
-    """Final FID of every table 7.1 run, one panel per data set, one column of points per row."""
-    return (
-        fid_per_seed(result["table_71"], "Table 7.1 rows at small scale: final FID per seed", PLOT)
-        if result.get("table_71")
-        else None
-    )
+    """Final FID of every table 7.1 run (one panel per setting, one column of points per row) and the
+    FID curves over training (mean over seeds)."""
+    if not result.get("table_71"):
+        return None
+    if any(
+        run.get("history") and len(run["history"]) > 5
+        for rows in result["table_71"].values()
+        for row in rows
+        for run in row["runs"]
+    ):
+        fid_curves(result["table_71"], "Table 7.1 at small scale: FID during training, mean ± sd over seeds", CURVES)
+    return fid_per_seed(result["table_71"], "Table 7.1 rows at small scale: final FID per seed", PLOT)
 
 
 def _fids(row: dict) -> list[float]:
@@ -327,31 +410,91 @@ def _failed(run: dict, baseline_fid: float | None) -> bool:
     return (same_scale and run["fid"] > FAILURE_FID_FACTOR * baseline_fid) or run["is"] < FAILURE_IS
 
 
+def _ema_lines(runs: list[dict]) -> list[str]:
+    """The measurement behind ``GANConfig.ema_decay``'s default: FID of G against its weight averages."""
+    if not runs:
+        return []
+    names = ["G", *(str(d) for d in EMA_DECAYS)]
+    lines = [
+        "",
+        "### Which weight average to score (standard GAN, fashion_mnist)",
+        "",
+        f"One run per seed ({len(runs)} seed{'s' if len(runs) > 1 else ''}), scored from G itself and from an "
+        "EMA of its weights at each decay "
+        "(same training, so paired by seed). Rule fixed before the runs: the default decay is the one with the "
+        "lowest mean FID; within-run sd is the sd of the last five evaluations (how much one run's score "
+        "wanders), averaged over seeds.",
+        "",
+        "| scored from | FID (mean of last 5) | within-run sd | paired FID (G − this) |",
+        "|---|---|---|---|",
+    ]
+
+    def run_fid(run: dict, name: str) -> float:
+        return statistics.mean(run[name]["fids"])
+
+    for name in names:
+        fids = [run_fid(run, name) for run in runs]
+        within = statistics.mean(statistics.stdev(run[name]["fids"]) for run in runs)
+        paired = (
+            "–"
+            if name == "G"
+            else format_ordering(
+                paired_by_seed(
+                    [{"seed": r["seed"], "v": run_fid(r, name)} for r in runs],
+                    [{"seed": r["seed"], "v": run_fid(r, "G")} for r in runs],
+                    lambda r: -r["v"],
+                ),
+                scale=1,
+            )
+        )
+        label = "G (no average)" if name == "G" else f"EMA, decay {name}"
+        lines.append(f"| {label} | {format_mean_sd(fids, scale=1)} | {within:.1f} | {paired} |")
+    best = min(names[1:], key=lambda name: statistics.mean(run_fid(run, name) for run in runs))
+    lines += ["", f"Lowest mean FID: decay {best}."]
+    return lines
+
+
 def to_markdown(result: dict[str, Any]) -> str:
     s = result["settings"]
     seeds = s["seeds"]
     lines = [
         f"![final FID per seed]({PLOT.relative_to(PLOT.parents[1]).as_posix()})",
         "",
-        f"DCGAN of table 7.2 at width {s['width']}, 32 px, non-saturating loss, Adam β₁ = 0.5, lr {s['lr']}, batch "
-        f"{s['batch']}, {s['steps']} generator steps, {s['train_images']} training images; "
-        f"{result.get('torch_threads', 1)} torch thread. FID / IS: "
-        f"an offline classifier per data set ({s['extractor_steps']} training steps on its labels), "
-        f"{s['eval_samples']} samples vs as many test images, mean of the last 5 evaluations (last 10 % of "
-        f"training). Seeds: {', '.join(map(str, range(seeds)))} ({seeds} per row"
-        f"{'; every row is single-seed' if seeds < 2 else ''}; the seeds column counts a row's finished runs); "
+        *(
+            [f"![FID during training]({CURVES.relative_to(CURVES.parents[1]).as_posix()})", ""]
+            if CURVES.exists()
+            else []
+        ),
+        f"DCGAN of table 7.2 at width {s['width']} (D without BN on its first layer), 32 px, non-saturating loss, "
+        f"Adam β₁ = 0.5, lr {s['lr']}, batch {s['batch']}, {s['steps']} generator steps, {s['train_images']} training "
+        "images unless a setting says otherwise; DF rows: the noise network N of the authors' code (64 → 32 → 16 → 8 "
+        "channels, 2·tanh output, fed G's own z), D's clean and noisy terms summed as eq. 7.8 reads; "
+        f"{result.get('torch_threads', 1)} torch thread. FID / IS: an offline classifier per data set "
+        f"({s['extractor_steps']} training steps on its labels), {s['eval_samples']} samples from an EMA of G's "
+        f"weights (decay {s.get('ema_decay', 'none')}, BN in training mode) vs as many test images, at 20 "
+        "evaluations per run; a run's score is the mean of its last 5 (the last fifth of training). Seeds: "
+        f"{seeds} per row unless a row says otherwise (the seeds column counts a row's finished runs"
+        f"{'; every row is single-seed' if seeds < 2 else ''}); "
         "cells are mean ± sd over seeds. Lower FID and "
         "higher IS are better; thesis FIDs (CIFAR-10, Inception, 100K steps) are given for the shape only. "
         "‖ε‖: RMS per pixel of the noise at the last step.",
     ]
+    lines += _ema_lines(result.get("ema", []))
     baselines: dict[str, float] = {}
-    for dataset, rows in result.get("table_71", {}).items():
+    for setting, rows in result.get("table_71", {}).items():
         by_key = {row["key"]: row for row in rows}
+        spec = result.get("settings_71", {}).get(setting, {})
+        dataset = spec.get("dataset", setting)
         floor = result.get("floors", {}).get(dataset)
         lines += [
             "",
-            f"### Table 7.1 on {dataset}",
+            f"### Table 7.1 on {setting}",
             "",
+            *(
+                [f"{spec['train_images']} training images, {spec['steps']} generator steps.", ""]
+                if "steps" in spec
+                else []
+            ),
             *(
                 [
                     f"Real-vs-real floor with this extractor: FID {floor['fid']:.1f}, IS {floor['is']:.2f} "
@@ -374,7 +517,7 @@ def to_markdown(result: dict[str, Any]) -> str:
                 f"{statistics.mean(r['wall_seconds'] for r in runs):.0f} |"
             )
         if "standard" in by_key:
-            baselines[dataset] = mean_sd(_fids(by_key["standard"]))["mean"]
+            baselines[setting] = mean_sd(_fids(by_key["standard"]))["mean"]
             lines += ["", "| claim (fixed before the runs) | paired FID difference (standard − row) |", "|---|---|"]
             for key in (k for k in ("d", "g", "i", "c") if k in by_key):
                 ordering = paired_by_seed(by_key["standard"]["runs"], by_key[key]["runs"], lambda r: r["fid"])

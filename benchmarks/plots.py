@@ -149,3 +149,33 @@ def sync_accuracy_by_gap(curves: dict[str, list[dict[int, float]]], title: str, 
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def fid_curves(tables: dict[str, list[dict]], title: str, path: Path) -> Path:
+    """dfgan: FID over generator steps, one panel per setting, one line per row (mean over seeds, ± sd band).
+
+    Why: a final FID hides whether a run is still improving, has plateaued or has collapsed; the
+    standard GAN's instability shows as a curve that climbs or swings where DF's keeps falling.
+    """
+    fig, axes = plt.subplots(1, len(tables), figsize=(5.4 * len(tables), 4.2), squeeze=False)
+    for ax, (setting, rows) in zip(axes[0], tables.items(), strict=True):
+        for row in rows:
+            curves = [r["history"] for r in row["runs"] if r.get("history")]
+            steps = sorted(set.intersection(*(set(h["step"] for h in c) for c in curves))) if curves else []
+            if not steps:
+                continue
+            values = np.array([[next(h["fid"] for h in c if h["step"] == s) for s in steps] for c in curves])
+            mean = values.mean(axis=0)
+            line = ax.plot(steps, mean, marker=".", label=f"{row['label']} ({len(curves)} seeds)")[0]
+            if len(curves) > 1:
+                sd = values.std(axis=0, ddof=1)
+                ax.fill_between(steps, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
+        ax.set_yscale("log")
+        ax.set_title(setting)
+        ax.set_xlabel("generator step")
+        ax.set_ylabel("FID (log scale, lower is better)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -70,8 +70,9 @@ def test_finished_only_trains_nothing_and_lists_the_missing_runs(monkeypatch):
         "0.5/bilevel_over_lr/0",
     ]
     result = dfgan.run("smoke", finished_only=True)
-    assert result["table_71"] == {} and result["table_74"] == [] and len(result["missing"]) == 2 + 2 + 1
-    assert "Not run yet (5 runs;" in dfgan.to_markdown(result)
+    assert result["table_71"] == {} and result["table_74"] == [] and result["ema"] == []
+    assert len(result["missing"]) == 1 + 2 + 2 + 1  # ema, table 7.1, table 7.4, timing
+    assert "Not run yet (6 runs;" in dfgan.to_markdown(result)
 
 
 def test_finished_only_passes_seeds_only_to_benchmarks_that_take_them():

@@ -22,10 +22,38 @@ def test_channel_counts_follow_table_7_2_at_full_width():
     assert g64.top == 1024 and [m.out_channels for m in g64.body if isinstance(m, nn.ConvTranspose2d)][0] == 512
 
 
-def test_noise_generator_has_an_eighth_of_the_channels_and_a_linear_output():
-    n = noise_generator(32, 3)
-    assert n.top == 64 and [m.out_channels for m in n.body if isinstance(m, nn.ConvTranspose2d)] == [32, 16, 8, 3]
-    assert not isinstance(n.body[-1], nn.Tanh)
+def _deconv_channels(network: nn.Module) -> list[int]:
+    return [m.out_channels for m in network.modules() if isinstance(m, nn.ConvTranspose2d)]
+
+
+@pytest.mark.parametrize("width", [1.0, 0.125, 0.5])
+def test_noise_generator_is_64_32_16_8_channels_at_and_below_the_thesis_width(width):
+    """Table 7.2 / the authors' code: ×1/8 of G at width 1, and never narrower at a CPU width."""
+    n = noise_generator(32, 3, width=width)
+    assert n.top == 64 and _deconv_channels(n) == [32, 16, 8, 3]
+
+
+def test_noise_generator_scales_past_the_thesis_width():
+    assert _deconv_channels(noise_generator(32, 3, width=2.0)) == [64, 32, 16, 3]
+
+
+def test_noise_generator_output_is_two_tanh():
+    n = noise_generator(32, 1, width=0.125)
+    with torch.no_grad():
+        for p in n.parameters():
+            p.mul_(50)  # saturate: the output must stay inside (−2, 2) and reach beyond ±1
+        out = n(torch.randn(16, 128))
+    assert out.abs().max() <= 2.0 and out.abs().max() > 1.5
+
+
+def test_discriminator_has_no_batch_norm_on_its_first_layer():
+    d = DCGANDiscriminator(32, 3, width=0.125)
+    assert isinstance(d.body[0], nn.Conv2d) and isinstance(d.body[1], nn.LeakyReLU)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in d.modules()) == 3
+    assert (
+        sum(isinstance(m, nn.BatchNorm2d) for m in DCGANDiscriminator(32, 3, first_layer_batch_norm=True).modules())
+        == 4
+    )
 
 
 def test_spectral_norm_discriminator_drops_batch_norm_and_bounds_each_weight():

@@ -228,3 +228,36 @@ def test_filter_with_separate_normalization_feeds_the_discriminator_standardised
     assert len(seen) == 2
     torch.testing.assert_close(seen[0], torch.cat([real, batch_standardize(real + noise)]))
     torch.testing.assert_close(seen[1], torch.cat([fake, batch_standardize(fake + noise)]))
+
+
+def test_a_noise_network_fed_latents_computes_them_and_the_half_noisy_batch_feeds_the_second_half():
+    """Authors' code: N gets G's own z; in the half-noisy batch only x̃_{m/2+1..m} get ε, so their z."""
+    network = nn.Sequential(nn.Linear(4, 6), nn.Unflatten(1, (1, 2, 3)))
+    filt = DistributionFilter(NetworkNoise(network, 4), "half_noisy", penalty=1.0)
+    seen = []
+    network.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].clone()))
+    z = torch.randn(6, 4)
+    real, fake = torch.zeros(6, 1, 2, 3), torch.zeros(6, 1, 2, 3)
+    filt.discriminator_losses(lambda x: x.flatten(1).sum(1), gan_objective("minimax"), real, fake, latent=z)
+    assert torch.equal(seen[-1], z[3:])
+    filt.generator_loss(lambda x: x.flatten(1).sum(1), gan_objective("minimax"), fake, latent=z)
+    assert torch.equal(seen[-1], z[3:])
+    with pytest.raises(ValueError, match="latents of shape"):
+        NetworkNoise(network, 4).sample(real, latent=torch.randn(6, 5))
+
+
+@pytest.mark.parametrize("weight", [1.0, 0.5])
+def test_clean_and_noisy_terms_are_weighted_by_term_weight(weight):
+    """Eq. 7.8 sums the clean and the filtered term (weight 1); the authors' code averages them (0.5)."""
+    objective = gan_objective("minimax")
+    scale = nn.Parameter(torch.tensor(1.0))
+
+    def d(x: torch.Tensor) -> torch.Tensor:
+        return scale * x.flatten(1).mean(1)
+
+    real, fake, noise = torch.full((2, 1, 1, 1), 0.5), torch.full((2, 1, 1, 1), -0.5), torch.full((2, 1, 1, 1), 1.0)
+    loss = discriminator_loss(d, objective, real, fake, noise, "clean_and_noisy", term_weight=weight)
+    # −log σ(s) − log(1 − σ(s')) per term, by hand: clean scores 0.5 / −0.5, noisy 1.5 / 0.5
+    clean = -math.log(_sigmoid(0.5)) - math.log(1 - _sigmoid(-0.5))
+    noisy = -math.log(_sigmoid(1.5)) - math.log(1 - _sigmoid(0.5))
+    assert loss.item() == pytest.approx(weight * (clean + noisy), rel=1e-5)

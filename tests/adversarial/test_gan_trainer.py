@@ -178,3 +178,15 @@ def test_a_player_with_a_nonfinite_loss_is_not_updated_and_the_run_stops_when_it
         trainer.fit()
     assert trainer.engine.skipped_steps == 10
     assert all(torch.equal(a, b) for a, b in zip(before, trainer.discriminator.parameters(), strict=True))
+
+
+@pytest.mark.parametrize("latent", ["generator", "own"])
+def test_the_noise_network_is_fed_the_fakes_z_or_its_own_draw(tmp_path, latent):
+    trainer = GANTrainer(_config(tmp_path, noise={"kind": "network", "latent": latent}), progress=False)
+    g_inputs, noise_inputs = [], []
+    trainer.generator.register_forward_hook(lambda m, inputs, out: g_inputs.append(inputs[0].clone()))
+    trainer.filter.noise.network.register_forward_hook(lambda m, inputs, out: noise_inputs.append(inputs[0].clone()))
+    trainer.train_step()
+    assert len(g_inputs) == len(noise_inputs) == 2  # the D step's fakes and the G step's
+    same = all(torch.equal(g, n) for g, n in zip(g_inputs, noise_inputs, strict=True))
+    assert same == (latent == "generator")

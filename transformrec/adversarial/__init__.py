@@ -1,6 +1,6 @@
 """Adversarial training pieces shared by the learned transforms (LCI, damage & repair) and GANs (ch. 7)."""
 
-from transformrec.adversarial.dcgan import DCGANDiscriminator, DCGANGenerator, noise_generator
+from transformrec.adversarial.dcgan import DCGANDiscriminator, DCGANGenerator, NoiseGenerator, noise_generator
 from transformrec.adversarial.distribution_filtering import (
     DistributionFilter,
     GaussianNoise,
@@ -17,6 +17,7 @@ from transformrec.adversarial.objectives import (
     hinge_generator_loss,
     list_gan_objectives,
 )
+from transformrec.adversarial.weight_average import WeightAverage
 
 __all__ = [
     "DCGANDiscriminator",
@@ -24,6 +25,8 @@ __all__ = [
     "DistributionFilter",
     "GaussianNoise",
     "NetworkNoise",
+    "NoiseGenerator",
+    "WeightAverage",
     "discriminator_loss",
     "filtered_batch",
     "generator_loss",

@@ -7,8 +7,11 @@ leaky ReLU (64, 128, 256, 512 channels, plus 1024 at 64 px; the table lists the 
 first ones are the DCGAN [25] convention) and a fully connected output. It returns logits: the
 sigmoid of the table is folded into the losses (``transformrec.adversarial.objectives``).
 
-``width`` scales every channel count, so the same architecture runs at small scale on a CPU;
-the noise generator N(w) is the generator with ``width / 8`` (table 7.2's caption). The options
+``width`` scales every channel count, so the same architecture runs at small scale on a CPU.
+The discriminator's first convolution has no batch normalisation (the DCGAN convention [25], and
+the authors' code). The noise generator N(w) is the generator with ×1/8 of its channels (table
+7.2's caption), but never narrower than at the thesis's width (64 → 32 → 16 → 8 channels, the
+authors' code), with output 2·tanh: see :class:`NoiseGenerator`. The options
 the robustness study varies (table 7.4: BN in G, activation) and spectral normalisation (SNGAN
 [43], then without BN in D) are constructor arguments.
 """
@@ -84,6 +87,8 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """D(x) of table 7.2 returning one logit per image; ``spectral_norm=True`` is SNGAN [43] (no BN).
 
+    BN follows every convolution but the first (``first_layer_batch_norm`` adds it there too).
+
     Batch normalisation here is why real and fake images must reach D in separate batches
     (sec. 7.2.3): the distribution-filtering loss does so.
     """
@@ -96,6 +101,7 @@ class DCGANDiscriminator(nn.Module):
         batch_norm: bool = True,
         spectral_norm: bool = False,
         activation: Activation = "relu",
+        first_layer_batch_norm: bool = False,
     ) -> None:
         super().__init__()
         convs = (64, 128, 256, 512) if image_size == 32 else (64, 128, 256, 512, 1024)
@@ -104,10 +110,10 @@ class DCGANDiscriminator(nn.Module):
         use_bn = batch_norm and not spectral_norm
         layers: list[nn.Module] = []
         in_ch = in_channels
-        for c in convs:
+        for index, c in enumerate(convs):
             c = _scaled(c, width)
             layers.append(wrap(nn.Conv2d(in_ch, c, 4, 2, 1)))
-            if use_bn:
+            if use_bn and (index > 0 or first_layer_batch_norm):
                 layers.append(nn.BatchNorm2d(c))
             layers.append(nn.LeakyReLU(0.2, inplace=True) if activation == "relu" else nn.Tanh())
             in_ch = c
@@ -126,9 +132,37 @@ def _identity(module: nn.Module) -> nn.Module:
     return module
 
 
-def noise_generator(image_size: int = 32, channels: int = 3, latent_dim: int = 128, width: float = 1.0) -> nn.Module:
-    """N(w) of sec. 7.2.1: the generator architecture with channels reduced ×8 (table 7.2 caption).
+NOISE_WIDTH_FLOOR = 1 / 8
+"""N(w)'s channel multiplier is never below this: 64 → 32 → 16 → 8 channels at 32 px, the authors'
+noise network. At our CPU width 0.125 the generator's ×1/8 would be 8 → 4 → 2 → 1 channels (17K
+parameters, a one-channel last layer) and could barely shape the noise."""
 
-    Its output is left linear (no tanh) so the noise magnitude is bounded only by the penalty λΓ.
+NOISE_OUTPUT_SCALE = 2.0
+"""N(w)'s output is 2·tanh (authors' code): bounded, yet large enough to cover images in [−1, 1]."""
+
+
+class NoiseGenerator(nn.Module):
+    """N(w) of sec. 7.2.1: the generator's architecture with ×1/8 of its channels and a 2·tanh output.
+
+    Why these choices: the thesis gives the architecture as "the generator's with a reduced number
+    of filters" (×1/8, table 7.2); the floor and the output follow the authors' code (see the
+    module constants). ``latent_dim`` equals G's, so N can be fed G's own z (``NoiseConfig.latent``).
     """
-    return DCGANGenerator(image_size, channels, latent_dim, width / 8, output_activation=False)
+
+    def __init__(self, image_size: int = 32, channels: int = 3, latent_dim: int = 128, width: float = 1.0) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        noise_width = max(width / 8, NOISE_WIDTH_FLOOR)
+        self.body = DCGANGenerator(image_size, channels, latent_dim, noise_width, output_activation=False)
+
+    @property
+    def top(self) -> int:
+        return self.body.top
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        return NOISE_OUTPUT_SCALE * torch.tanh(self.body(w))
+
+
+def noise_generator(image_size: int = 32, channels: int = 3, latent_dim: int = 128, width: float = 1.0) -> nn.Module:
+    """N(w) for a GAN of ``width``: a :class:`NoiseGenerator`."""
+    return NoiseGenerator(image_size, channels, latent_dim, width)

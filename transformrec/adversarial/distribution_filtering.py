@@ -75,7 +75,10 @@ class GaussianNoise(nn.Module):
         """Advance the annealing schedule by one generator iteration."""
         self.steps_done += 1
 
-    def sample(self, like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        self, like: torch.Tensor, generator: torch.Generator | None = None, latent: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """σ·N(0, I) shaped like ``like``; ``latent`` is accepted for a common signature and not used."""
         return self.sigma * _standard_normal(like.shape, like, generator)
 
     def penalty(self, noise: torch.Tensor) -> torch.Tensor:
@@ -114,8 +117,18 @@ class NetworkNoise(nn.Module):
     def step(self) -> None:
         """Nothing to schedule; present so every noise model has the same verbs."""
 
-    def sample(self, like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        w = _standard_normal((like.shape[0], self.latent_dim), like, generator)
+    def sample(
+        self, like: torch.Tensor, generator: torch.Generator | None = None, latent: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """N(w) for a batch shaped like ``like``: w is ``latent`` when given (the generator's own z,
+        as in the authors' code), else a fresh draw w ~ N(0, I) (the thesis's sec. 7.2.1)."""
+        if latent is not None:
+            if latent.shape != (like.shape[0], self.latent_dim):
+                expected = (like.shape[0], self.latent_dim)
+                raise ValueError(f"the noise network takes latents of shape {expected}, got {tuple(latent.shape)}")
+            w = latent.detach().to(like.device, like.dtype)
+        else:
+            w = _standard_normal((like.shape[0], self.latent_dim), like, generator)
         noise = self.network(w)
         if self.resize_to_input and noise.shape[-2:] != like.shape[-2:]:
             noise = F.interpolate(noise, size=tuple(like.shape[-2:]), mode="bilinear", align_corners=False)
@@ -172,10 +185,13 @@ def filtered_batch(
     return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
-def _split_terms(loss: Callable[..., torch.Tensor], mode: FilterMode, m: int, *scores: torch.Tensor) -> torch.Tensor:
-    """Eq. 7.8 sums a clean and a filtered term; the other modes have a single term."""
+def _split_terms(
+    loss: Callable[..., torch.Tensor], mode: FilterMode, m: int, *scores: torch.Tensor, term_weight: float = 1.0
+) -> torch.Tensor:
+    """Eq. 7.8 sums a clean and a filtered term, each times ``term_weight`` (1: the sum as eq. 7.8
+    reads; 0.5: their mean, as the authors' code); the other modes have a single term."""
     if mode == "clean_and_noisy":
-        return loss(*(s[:m] for s in scores)) + loss(*(s[m:] for s in scores))
+        return term_weight * (loss(*(s[:m] for s in scores)) + loss(*(s[m:] for s in scores)))
     return loss(*scores)
 
 
@@ -187,17 +203,19 @@ def discriminator_loss(
     noise: torch.Tensor | None,
     mode: FilterMode,
     normalize: bool = False,
+    term_weight: float = 1.0,
 ) -> torch.Tensor:
     """The discriminator's loss of eq. 7.8 (Algorithm 1's −(L_D^r + L_D^f) / m) under ``objective``.
 
     Real and fake batches pass through D separately (sec. 7.2.3). The same ε_i filters x_i and
     x̃_i, as in Algorithm 1. ``fake`` should be detached by the caller; ``noise`` should not be,
-    so the noise model can be trained from the same loss. ``normalize``: see :func:`filtered_batch`.
+    so the noise model can be trained from the same loss. ``normalize``: see :func:`filtered_batch`;
+    ``term_weight``: see :func:`_split_terms`.
     """
     real_batch = filtered_batch(real, noise, mode, normalize)
     fake_batch = filtered_batch(fake, noise, mode, normalize)
     real_scores, fake_scores = discriminator(real_batch), discriminator(fake_batch)
-    loss = _split_terms(objective.discriminator, mode, real.shape[0], real_scores, fake_scores)
+    loss = _split_terms(objective.discriminator, mode, real.shape[0], real_scores, fake_scores, term_weight=term_weight)
     if objective.gradient_penalty_weight:
         loss = loss + objective.gradient_penalty_weight * gradient_penalty(discriminator, real_batch, fake_batch)
     return loss
@@ -210,11 +228,12 @@ def generator_loss(
     noise: torch.Tensor | None,
     mode: FilterMode,
     normalize: bool = False,
+    term_weight: float = 1.0,
 ) -> torch.Tensor:
     """The generator's loss: Algorithm 1's L_G on clean and filtered fakes (ε detached: only G learns here)."""
     noise = None if noise is None else noise.detach()
     scores = discriminator(filtered_batch(fake, noise, mode, normalize))
-    return _split_terms(objective.generator, mode, fake.shape[0], scores)
+    return _split_terms(objective.generator, mode, fake.shape[0], scores, term_weight=term_weight)
 
 
 def _accumulate(params: list[torch.Tensor], grads) -> None:
@@ -240,8 +259,11 @@ class DistributionFilter(nn.Module):
         mode: FilterMode = "clean_and_noisy",
         penalty: float = 1.0,
         separate_normalization: bool = False,
+        term_weight: float = 1.0,
     ):
         super().__init__()
+        if term_weight <= 0:
+            raise ValueError(f"term_weight must be > 0, got {term_weight}")
         if mode not in FILTER_MODES:
             raise ValueError(f"unknown filter mode {mode!r}; known: {', '.join(FILTER_MODES)}")
         if mode != "off" and noise is None:
@@ -250,6 +272,8 @@ class DistributionFilter(nn.Module):
         self.mode: FilterMode = mode if noise is not None else "off"
         self.penalty = penalty
         self.separate_normalization = separate_normalization
+        self.term_weight = term_weight
+        """Weight of each of the clean and the noisy term (1: eq. 7.8's sum; 0.5: the authors' mean)."""
         self.generator: torch.Generator | None = None
         """Draws ε when set (a learned transform's own generator, for exact replay); else torch's global one."""
         self.last_noise_rms: float | None = None
@@ -260,8 +284,13 @@ class DistributionFilter(nn.Module):
     def learns_noise(self) -> bool:
         return self.noise is not None and any(p.requires_grad for p in self.noise.parameters())
 
-    def sample_noise(self, like: torch.Tensor) -> torch.Tensor | None:
-        return None if self.noise is None else self.noise.sample(like, self.generator)
+    def sample_noise(self, like: torch.Tensor, latent: torch.Tensor | None = None) -> torch.Tensor | None:
+        """ε for the noisy part of a batch shaped like ``like``; ``latent``: see :meth:`NetworkNoise.sample`."""
+        return None if self.noise is None else self.noise.sample(like, self.generator, latent)
+
+    def _noisy_latent(self, latent: torch.Tensor | None, m: int) -> torch.Tensor | None:
+        """The z of the fakes that get noise: all m, or the last m − m/2 of the half-noisy batch."""
+        return None if latent is None else latent[m - self._noisy_count(m) :]
 
     def step(self) -> None:
         """Advance the noise schedule (annealing) by one generator iteration."""
@@ -274,13 +303,26 @@ class DistributionFilter(nn.Module):
         objective: GANObjective,
         real: torch.Tensor,
         fake: torch.Tensor,
+        latent: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(discriminator loss of eq. 7.8, noise penalty λΓ or None) for one mini-batch."""
-        noise = self.sample_noise(real[: self._noisy_count(real.shape[0])])
+        """(discriminator loss of eq. 7.8, noise penalty λΓ or None) for one mini-batch.
+
+        ``latent``: the z that made ``fake``, to feed a noise network G's own z (the same ε then
+        filters x_i and G(z_i)); None draws the noise network's own w.
+        """
+        m = real.shape[0]
+        noise = self.sample_noise(real[: self._noisy_count(m)], self._noisy_latent(latent, m))
         if noise is not None:
             self.last_noise_rms = float(noise.detach().pow(2).mean().sqrt())
         d_loss = discriminator_loss(
-            discriminator, objective, real, fake.detach(), noise, self.mode, self.separate_normalization
+            discriminator,
+            objective,
+            real,
+            fake.detach(),
+            noise,
+            self.mode,
+            self.separate_normalization,
+            self.term_weight,
         )
         if not self.learns_noise:
             return d_loss, None
@@ -350,9 +392,16 @@ class DistributionFilter(nn.Module):
             noise_optimizer.zero_grad(set_to_none=True)
 
     def generator_loss(
-        self, discriminator: Callable[[torch.Tensor], torch.Tensor], objective: GANObjective, fake: torch.Tensor
+        self,
+        discriminator: Callable[[torch.Tensor], torch.Tensor],
+        objective: GANObjective,
+        fake: torch.Tensor,
+        latent: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Algorithm 1's generator step with fresh ε."""
+        """Algorithm 1's generator step with fresh ε (from ``latent``, the fakes' z, when given)."""
+        m = fake.shape[0]
         with torch.no_grad():
-            noise = self.sample_noise(fake[: self._noisy_count(fake.shape[0])])
-        return generator_loss(discriminator, objective, fake, noise, self.mode, self.separate_normalization)
+            noise = self.sample_noise(fake[: self._noisy_count(m)], self._noisy_latent(latent, m))
+        return generator_loss(
+            discriminator, objective, fake, noise, self.mode, self.separate_normalization, self.term_weight
+        )

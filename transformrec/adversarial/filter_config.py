@@ -25,6 +25,7 @@ from transformrec.adversarial.distribution_filtering import (
 from transformrec.errors import validation_problems
 
 NoiseKind = Literal["none", "gaussian", "learned_sigma", "annealed", "network"]
+NoiseLatent = Literal["generator", "own"]
 
 
 class NoiseConfig(BaseModel):
@@ -50,6 +51,17 @@ class NoiseConfig(BaseModel):
     )
     anneal_steps: int | None = Field(
         None, ge=1, description="steps over which an annealed σ decays to 0 (default: the whole run, where known)"
+    )
+    latent: NoiseLatent = Field(
+        "generator",
+        description="what a noise network is fed: 'generator' = G's own z for the fakes (the authors' code; where "
+        "there is no z, e.g. LCI, its own draw), 'own' = a fresh w ~ N(0, I) (the thesis's sec. 7.2.1)",
+    )
+    term_weight: float = Field(
+        1.0,
+        gt=0,
+        description="weight of each of D's clean and noisy terms: 1 = their sum, as eq. 7.8 reads (default), "
+        "0.5 = their mean, as the authors' code (whose λ is then half ours)",
     )
     separate_normalization: bool | None = Field(
         None,
@@ -85,6 +97,7 @@ def build_distribution_filter(
     """
     if noise.kind == "none":
         return DistributionFilter(None, "off", separate_normalization=bool(noise.separate_normalization))
+    # (noise.latent is the caller's to honour: only it knows the z behind its fakes)
     if noise.kind == "network":
         network, latent_dim = noise_network()
         model: nn.Module = NetworkNoise(network, latent_dim, resize_noise_to_input, noise.penalty_reduction)
@@ -98,4 +111,6 @@ def build_distribution_filter(
     separate = noise.separate_normalization
     if separate is None:
         separate = not discriminator_has_batch_norm
-    return DistributionFilter(model, noise.mode, noise.penalty, separate_normalization=separate)
+    return DistributionFilter(
+        model, noise.mode, noise.penalty, separate_normalization=separate, term_weight=noise.term_weight
+    )

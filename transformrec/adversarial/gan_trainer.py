@@ -27,6 +27,7 @@ from transformrec.adversarial.dcgan import DCGANDiscriminator, DCGANGenerator, n
 from transformrec.adversarial.distribution_filtering import DistributionFilter, GaussianNoise
 from transformrec.adversarial.filter_config import build_distribution_filter
 from transformrec.adversarial.objectives import gan_objective
+from transformrec.adversarial.weight_average import WeightAverage
 from transformrec.config.build import build_data
 from transformrec.config.gan_schema import GANConfig, GANEvalConfig
 from transformrec.config.loading import load_config
@@ -141,6 +142,7 @@ class GANTrainer(TrainingTask):
             config.image_size, channels, config.width, spectral_norm=config.spectral_norm, activation=config.activation
         )
         self.filter = distribution_filter_for(config, channels)
+        self.ema = None if config.ema_decay is None else WeightAverage(self.generator, config.ema_decay)
         self.objective = gan_objective(config.objective)
         self.g_opt = _optimizer(config, self.generator.parameters())
         self.d_opt = _optimizer(config, self.discriminator.parameters())
@@ -148,8 +150,9 @@ class GANTrainer(TrainingTask):
         self.noise_opt = _optimizer(config, noise_params, config.noise.lr) if noise_params else None
         self.context = single_process_context(config.device, "GAN training")
         self.device = self.context.device
-        for module in (self.generator, self.discriminator, self.filter):
-            module.to(self.device)
+        for module in (self.generator, self.discriminator, self.filter, self.ema):
+            if module is not None:
+                module.to(self.device)
         self.real = real.pin_memory() if self.device.type == "cuda" else real
         self._real_test: torch.Tensor | None = None
         self.data_rng = torch.Generator().manual_seed(config.seed)
@@ -177,8 +180,15 @@ class GANTrainer(TrainingTask):
         chosen = torch.randint(len(self.real), (self.config.batch_size,), generator=self.data_rng)
         return self.real[chosen].to(self.device, non_blocking=True)
 
+    def _latent(self) -> torch.Tensor:
+        return torch.randn(self.config.batch_size, self.config.latent_dim, device=self.device)
+
+    def _noise_latent(self, z: torch.Tensor) -> torch.Tensor | None:
+        """What a noise network is fed with these fakes: their z (``noise.latent: generator``) or its own w."""
+        return z if self.config.noise.latent == "generator" else None
+
     def train_step(self) -> dict[str, float] | None:
-        """n_disc discriminator (and noise-model) updates, then one generator update.
+        """n_disc discriminator (and noise-model) updates, then one generator update (and its EMA).
 
         A player whose loss is not finite is not updated, and the step reports ``None`` (the engine
         counts it and stops when it persists).
@@ -187,21 +197,25 @@ class GANTrainer(TrainingTask):
         finite = True
         for _ in range(cfg.n_disc):
             real = self._real_batch()
+            z = self._latent()
             with torch.no_grad():
-                fake = g(torch.randn(cfg.batch_size, cfg.latent_dim, device=self.device))
-            d_loss, penalty = self.filter.discriminator_losses(d, self.objective, real, fake)
+                fake = g(z)
+            d_loss, penalty = self.filter.discriminator_losses(d, self.objective, real, fake, self._noise_latent(z))
             d_value = float(d_loss.detach())
             if not math.isfinite(d_value):
                 finite = False
                 continue
             self.filter.update_discriminator(d_loss, penalty, d, self.d_opt, self.noise_opt)
-        fake = g(torch.randn(cfg.batch_size, cfg.latent_dim, device=self.device))
-        g_loss = self.filter.generator_loss(d, self.objective, fake)
+        z = self._latent()
+        fake = g(z)
+        g_loss = self.filter.generator_loss(d, self.objective, fake, self._noise_latent(z))
         self.g_opt.zero_grad(set_to_none=True)
         g_value = float(g_loss.detach())
         if math.isfinite(g_value):
             g_loss.backward(inputs=list(g.parameters()))
             self.g_opt.step()
+            if self.ema is not None:
+                self.ema.update(g)
         else:
             finite = False
         self.filter.step()
@@ -233,24 +247,31 @@ class GANTrainer(TrainingTask):
 
     # --- outputs ------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, count: int, batch: int = 500) -> torch.Tensor:
-        """``count`` generated images in [−1, 1] (G in eval mode: BN running statistics)."""
+    def _generate(self, z: torch.Tensor) -> torch.Tensor:
+        """Images for latents ``z``: from the weight average with BN in training mode (batch statistics,
+        as the authors' code samples it: the live G's running statistics belong to other weights),
+        or, without an average, from G in eval mode (its running statistics)."""
+        if self.ema is not None:
+            network = self.ema.averaged
+            network.train()
+            return network(z)
         self.generator.eval()
         try:
-            chunks = [
-                self.generator(torch.randn(min(batch, count - i), self.config.latent_dim, device=self.device)).cpu()
-                for i in range(0, count, batch)
-            ]
+            return self.generator(z)
         finally:
             self.generator.train()
+
+    def sample(self, count: int, batch: int = 500) -> torch.Tensor:
+        """``count`` generated images in [−1, 1], in batches of ``batch`` (see :meth:`_generate`)."""
+        chunks = [
+            self._generate(torch.randn(min(batch, count - i), self.config.latent_dim, device=self.device)).cpu()
+            for i in range(0, count, batch)
+        ]
         return torch.cat(chunks)
 
     def save_grid(self) -> Path:
         """An 8×8 PNG grid of samples from a fixed latent batch, so grids of successive steps are comparable."""
-        self.generator.eval()
-        with torch.no_grad():
-            images = self.generator(self._fixed_z.to(self.device)).cpu()
-        self.generator.train()
+        images = self._generate(self._fixed_z.to(self.device)).cpu()
         path = self.out / f"samples_{self.step:07d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         save_image((images + 1) / 2, path, nrow=8, padding=2, pad_value=1.0)
@@ -296,6 +317,7 @@ class GANTrainer(TrainingTask):
             "generator": self.generator.state_dict(),
             "discriminator": self.discriminator.state_dict(),
             "filter": self.filter.state_dict(),
+            "ema": None if self.ema is None else self.ema.state_dict(),
             "g_opt": self.g_opt.state_dict(),
             "d_opt": self.d_opt.state_dict(),
             "noise_opt": None if self.noise_opt is None else self.noise_opt.state_dict(),
@@ -309,6 +331,8 @@ class GANTrainer(TrainingTask):
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
         self.filter.load_state_dict(state["filter"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
         self.g_opt.load_state_dict(state["g_opt"])
         self.d_opt.load_state_dict(state["d_opt"])
         if self.noise_opt is not None:

@@ -71,6 +71,14 @@ class GANConfig(RunConfig):
     checkpoint_every: int = Field(1000, ge=1)
     sample_every: int = Field(5000, ge=1)
     log_every: int = Field(10, ge=1)
+    ema_decay: float | None = Field(
+        0.999,
+        ge=0,
+        lt=1,
+        description="FID / IS and sample grids come from an exponential moving average of G's weights with this "
+        "decay, sampled with BN in training mode (the authors' code: 0.9999 over 100K steps); null: G itself. "
+        "The default is measured (benchmarks: dfgan, ema part)",
+    )
     noise: NoiseConfig = NoiseConfig()
     eval: GANEvalConfig = GANEvalConfig()
 

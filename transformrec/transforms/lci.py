@@ -72,6 +72,8 @@ class LimitedContextInpainting(LearnedTransform):
         lr, betas: Adam for F and D (2e-4, β₁ = 0.5; β₂ is not given in the thesis, Adam's 0.999).
         discriminator_lr_factor: D's learning rate is ``lr`` times this. The thesis is silent; the
             default 4 is the authors' code's.
+        discriminator_pack: patches D judges together, stacked on channels (see
+            :class:`PatchDiscriminator`); the authors' D sees 2, the thesis is silent.
         noise_scale: standard deviation of the noise z that replaces the patch centre, in the
             image's units ([0, 1]). Eq. 4.3 writes N(0, 1) without saying on what scale; the authors'
             code draws 0.1·N(0, 1) on images in [−1, 1], which is the default 0.05 here. At N(0, 1) on
@@ -101,6 +103,7 @@ class LimitedContextInpainting(LearnedTransform):
         lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
         discriminator_lr_factor: float = 4.0,
+        discriminator_pack: int = 1,
         noise_scale: float = 0.05,
         fool_classifier: bool = True,
         patch_autoencoding: bool = True,
@@ -131,7 +134,7 @@ class LimitedContextInpainting(LearnedTransform):
         self.decoy_for = tuple(decoy_for) if patch_autoencoding else ()
         self.decoy_share = 0.5
         self.inpainter = Inpainter(channels, width)
-        self.discriminator = PatchDiscriminator(channels, width)
+        self.discriminator = PatchDiscriminator(channels, width, discriminator_pack)
         self.inpainter_optimizer = torch.optim.Adam(self.inpainter.parameters(), lr=lr, betas=tuple(betas))
         self.discriminator_optimizer = torch.optim.Adam(
             self.discriminator.parameters(), lr=lr * discriminator_lr_factor, betas=tuple(betas)

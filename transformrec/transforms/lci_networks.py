@@ -64,12 +64,23 @@ class Inpainter(nn.Module):
 
 
 class PatchDiscriminator(nn.Module):
-    """D: (B, C, P, P) patch → (B, 1, P/8, P/8) map of real/fake logits, one per receptive field."""
+    """D: (B, C, P, P) patches → (B / pack, 1, P/8, P/8) map of real/fake logits, one per receptive field.
 
-    def __init__(self, channels: int = 3, width: int = 64) -> None:
+    ``pack`` patches of the batch are stacked on the channel axis and judged together, as the
+    authors' D sees two patches at once (sjenni/LCI; "packing", Lin et al. 2018). Why: a D that
+    sees one patch cannot tell an inpainter that paints the same plausible blob in every patch
+    from one that inpaints each from its border; two patches with one shared pattern are easy to
+    spot. Consecutive patches form a group (a batch not divisible by ``pack`` drops its last
+    patches); real and inpainted patches are never mixed in a group, so every group has one label.
+    """
+
+    def __init__(self, channels: int = 3, width: int = 64, pack: int = 1) -> None:
         super().__init__()
+        if pack < 1:
+            raise ValueError(f"lci discriminator_pack must be >= 1, got {pack}")
+        self.pack = pack
         layers: list[nn.Module] = []
-        in_ch = channels
+        in_ch = channels * pack
         for out_ch in (width, 2 * width, 4 * width):
             layers += [spectral_norm(nn.Conv2d(in_ch, out_ch, 4, 2, 1)), nn.LeakyReLU(0.2, inplace=True)]
             in_ch = out_ch
@@ -77,4 +88,9 @@ class PatchDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
+        if self.pack > 1:
+            groups = patches.shape[0] // self.pack
+            if groups == 0:
+                raise ValueError(f"D packs {self.pack} patches per group but got a batch of {patches.shape[0]}")
+            patches = patches[: groups * self.pack].reshape(groups, -1, *patches.shape[-2:])
         return self.net(patches)
