@@ -60,3 +60,11 @@ def test_a_constant_fill_has_no_high_frequency_energy():
     quality = inpainting_quality(flat, original, noise, BORDER)
     assert quality["energy_ratio"] == 0 and not quality_gates(quality)["energy_ratio"]
     assert quality["centre_mse"] == pytest.approx(float((original[..., 2:-2, 2:-2] - 0.5).pow(2).mean()))
+
+
+def test_the_shuffled_real_error_is_twice_the_variance_for_independent_centres():
+    """Closed form: centres i.i.d. U(0, 1) per pixel give E(x_i − x_j)² = 2 · 1/12."""
+    generator = torch.Generator().manual_seed(1)
+    original = torch.rand(400, 1, 12, 12, generator=generator)
+    quality = inpainting_quality(original, original, torch.zeros_like(original), BORDER)
+    assert quality["shuffled_real_mse"] == pytest.approx(2 / 12, rel=0.03)  # 25 600 pixel pairs

@@ -51,7 +51,8 @@ def test_inpainter_and_discriminator_accept_any_patch_side():
     for side in (8, 13, 24):
         patches = torch.randn(2, 1, side, side)
         assert lci.inpainter(patches).shape == patches.shape
-        assert lci.discriminator(patches).shape[:2] == (2, 1)
+        assert lci.discriminator(patches).shape[:2] == (1, 1)  # the two patches judged as one pair
+        assert _lci(discriminator_pack=1).discriminator(patches).shape[:2] == (2, 1)
 
 
 def test_loss_terms_follow_the_switches_of_table_4_1():

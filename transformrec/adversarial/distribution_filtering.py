@@ -189,9 +189,13 @@ def _split_terms(
     loss: Callable[..., torch.Tensor], mode: FilterMode, m: int, *scores: torch.Tensor, term_weight: float = 1.0
 ) -> torch.Tensor:
     """Eq. 7.8 sums a clean and a filtered term, each times ``term_weight`` (1: the sum as eq. 7.8
-    reads; 0.5: their mean, as the authors' code); the other modes have a single term."""
-    if mode == "clean_and_noisy":
-        return term_weight * (loss(*(s[:m] for s in scores)) + loss(*(s[m:] for s in scores)))
+    reads; 0.5: their mean, as the authors' code); the other modes have a single term. The scores are
+    split in halves rather than at m, so a discriminator that judges several images per score (LCI's
+    packed D) splits right as long as m is a multiple of its pack."""
+    if mode == "clean_and_noisy":  # the clean and the noisy half have m images each, so half the scores
+        return term_weight * (
+            loss(*(s[: s.shape[0] // 2] for s in scores)) + loss(*(s[s.shape[0] // 2 :] for s in scores))
+        )
     return loss(*scores)
 
 

@@ -7,7 +7,13 @@ every patch, is recognised by C from a few pixels and the pretext task collapses
 apart from inpainting, each against a reference a real patch or a trivial fill gives:
 
 * ``centre_mse`` against ``mean_fill_mse``: F's squared error on the centre against filling the
-  centre with the mean colour of the border F sees (an inpainter should beat that fill);
+  centre with the mean colour of the border F sees (an inpainter should beat that fill), and
+  against ``shuffled_real_mse``, the error of another patch's real centre (a sampler of real
+  centres that ignores the border). Why both: an adversarial inpainter *samples* a centre; even a
+  perfect sampler of p(centre | border) has twice the conditional variance as its squared error,
+  while the fill has the variance plus the fill's bias. Where a thin border says little about
+  the centre, a faithful sampler lands between the fill and the shuffled real centre; one near
+  the shuffled real centre ignores the border;
 * ``noise_correlation``: |Pearson correlation| of F's centre with the noise that replaced it,
   pooled over the batch after removing each patch's mean (copying the noise gives ≈ 1, ignoring it ≈ 0);
 * ``energy_ratio``: the centre's high-frequency (Laplacian) energy over the real centres' (noise
@@ -35,6 +41,7 @@ FIXED_PATTERN_FACTOR = 3.0
 QUALITY_NAMES = (
     "centre_mse",
     "mean_fill_mse",
+    "shuffled_real_mse",
     "noise_correlation",
     "energy_ratio",
     "fixed_pattern_share",
@@ -84,6 +91,7 @@ def inpainting_quality(
         return {
             "centre_mse": float((fake_centre - real_centre).pow(2).mean()),
             "mean_fill_mse": float((border_mean - real_centre).pow(2).mean()),
+            "shuffled_real_mse": float((real_centre.roll(1, dims=0) - real_centre).pow(2).mean()),
             "noise_correlation": float(((fake_deviation * noise_deviation).sum() / denominator).abs()),
             "energy_ratio": float(_laplacian_energy(fake_centre) / real_energy),
             "fixed_pattern_share": float(_fixed_pattern_share(fake_centre)),
