@@ -5,7 +5,8 @@ under every kind of pair the TransformSet declares, as a stack ``K×2×3×H×W``
 targets (``IGNORE_INDEX`` where eq. 6.1 has no term):
 
 - ``positive`` x_p = (x_{ν₁,t}, x_{ν₂,t}), ν₁ ≠ ν₂: sync = synchronized, flip = not_flipped;
-- ``unsynchronized`` x_n = (x_{ν₁,t₁}, x_{ν₂,t₂}), d_min < |t₂ − t₁| < d_max: sync = unsynchronized, no flip target;
+- ``unsynchronized`` x_n = (x_{ν₁,t₁}, x_{ν₂,t₂}), d_min < |t₂ − t₁| < d_max, one of t₁, t₂ the anchor t
+  (:func:`~transformrec.functional.pair_sampling.unsynchronized_times`): sync = unsynchronized, no flip target;
 - ``flipped`` x_f = (x̄_{ν₁,t}, x_{ν₂,t}) or (x_{ν₁,t}, x̄_{ν₂,t}): flip = flipped, no sync target.
 
 Frames go through the folder's background handling (sec. 6.2.2), then both frames of a pair are
@@ -103,7 +104,7 @@ class MultiViewPairs(Dataset):
             views = self.draw_views(seq.num_views, generator)
             times = (anchor, anchor)
             if kind == UNSYNCHRONIZED:
-                times = unsynchronized_times(seq.num_frames, self.d_min, self.d_max, generator)
+                times = unsynchronized_times(anchor, seq.num_frames, self.d_min, self.d_max, generator)
             mirror_both = self.hflip and bool(torch.rand(1, generator=generator) < 0.5)
             flipped = int(torch.randint(2, (1,), generator=generator)) if kind == FLIPPED else None
             plans.append(PairPlan(kind, sequence, times, views, mirror_both, flipped))
