@@ -34,6 +34,7 @@ from transformrec.eval.pose_metrics import pose_errors
 from transformrec.eval.sync_gap import sync_accuracy_by_gap
 from transformrec.training import Trainer
 from transformrec.transforms import Flip, Synchronization
+from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.transform_set import TransformSet
 
 NAME = "multiview_tables"
@@ -241,6 +242,31 @@ def _sync_curves(model, root: Path, spec: dict, scale: dict, seed: int) -> dict[
     return curves
 
 
+PRETEXT_AUGMENT = RandomCropFlip(padding=0, hflip=True)
+"""Both frames of a pair mirrored together with probability 1/2 (sec. 6.2.3), no crop: without it
+the mirrored frame of a flipped pair is the only mirrored image the network sees, and flip
+reduces to "is either frame mirrored?"."""
+
+
+def pretext_trainer(
+    backbone: torch.nn.Module, folder: MultiViewFolder, spec: dict, scale: dict, seed: int, out: Path, **length
+) -> Trainer:
+    """The Trainer of one row's sync / flip pretext, as every SSL row of the table builds it."""
+    return Trainer(
+        transforms=_pair_transforms(spec),
+        backbone=backbone,
+        data=folder,
+        **length,
+        batch_size=scale["batch"],
+        lr=scale["lr"],
+        final_lr=scale["lr"] * 1e-3,
+        betas=(0.9, 0.999),
+        augment=PRETEXT_AUGMENT,
+        seed=seed,
+        **resumable_trainer_options(out),
+    )
+
+
 def _pretrain(root: Path, spec: dict, scale: dict, seed: int, out: Path) -> tuple[torch.nn.Module, dict]:
     """The row's pretext, trained in ``out`` (resumed from its checkpoint if a cut-off run left one).
 
@@ -261,19 +287,7 @@ def _pretrain(root: Path, spec: dict, scale: dict, seed: int, out: Path) -> tupl
     sync_by_step = json.loads(points_file.read_text()) if points_file.exists() else {}
     for stage_end in stages:
         curves = None  # after the loop: the final model's curves, when this process measured them
-        trainer = Trainer(
-            transforms=_pair_transforms(spec),
-            backbone=backbone,
-            data=folder,
-            **length,
-            max_steps=stage_end,
-            batch_size=scale["batch"],
-            lr=scale["lr"],
-            final_lr=scale["lr"] * 1e-3,
-            betas=(0.9, 0.999),
-            seed=seed,
-            **resumable_trainer_options(out),
-        )
+        trainer = pretext_trainer(backbone, folder, spec, scale, seed, out, max_steps=stage_end, **length)
         summary = trainer.fit()
         if spec.get("long") and str(stage_end) not in sync_by_step:
             curves = _sync_curves(trainer.model, root, spec, scale, seed)

@@ -249,3 +249,25 @@ def test_the_chapter_6_long_row_applies_its_fixed_seed_rule_to_seed_0s_last_stag
     assert _long_row_outcome([{"seed": 0, "sync_by_step": {"8000": {held_out: 0.6}}}], scale) == []  # unfinished
     assert _run_threads({"a": [{"seed": 0}], "b": [{"seed": 0, "torch_threads": 1}]}) == 1
     assert _run_threads({"a": [{"seed": 0}], "b": [{"seed": 0, "torch_threads": 2}]}).startswith("1 or 2 by run")
+
+
+def test_the_multiview_pretext_mirrors_both_frames_of_about_half_the_pairs(tmp_path):
+    """Sec. 6.2.3: the benchmark's pair data mirror both frames together at random, so a mirrored frame
+    is not only ever the flipped one of a flipped pair."""
+    from benchmarks.multiview_tables import BASELINE, SCALES, _folder, pretext_trainer
+    from transformrec.backbones import build_backbone
+    from transformrec.data.multiview_pairs import MultiViewPairs
+    from transformrec.data.procedural_multiview import write_procedural_multiview
+
+    scale = SCALES["smoke"]
+    root = tmp_path / "studio"
+    write_procedural_multiview(root, ("S1",), ("walk",), num_frames=scale["frames"], size=16, repetitions=1)
+    folder = _folder(root, {**scale, "crop_size": 16}, BASELINE["background"], subjects=["S1"])
+    backbone = build_backbone("siamese", trunk="resnet18", fusion=BASELINE["fusion"])
+    trainer = pretext_trainer(backbone, folder, BASELINE, scale, 0, tmp_path / "run", max_steps=1, epochs=1)
+    pairs = trainer.data
+    assert isinstance(pairs, MultiViewPairs) and pairs.hflip
+    plans = [plan for index in range(len(pairs)) for plan in pairs.plan(index)[0]]
+    share = sum(plan.mirror_both for plan in plans) / len(plans)
+    # len(plans) = 24 anchors × 3 kinds = 72 Bernoulli(1/2) draws: 0.5 ± 0.059 sd, so ± 3.4 sd
+    assert 0.3 < share < 0.7
