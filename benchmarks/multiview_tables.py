@@ -135,7 +135,7 @@ SCALES = {
     "full": dict(
         subjects=TRAIN_SUBJECTS + TEST_SUBJECTS,
         actions=ACTIONS,
-        repetitions=3,
+        repetitions=6,  # the issue's >= 6: more orientations and poses per subject
         frames=96,
         size=64,
         crop_size=64,

@@ -7,7 +7,7 @@ from scipy.linalg import orthogonal_procrustes
 from scipy.spatial import procrustes
 from scipy.spatial.transform import Rotation
 
-from transformrec.eval.pose_metrics import mpjpe, nmpjpe, pmpjpe, procrustes_align, scale_align
+from transformrec.eval.pose_metrics import mpjpe, nmpjpe, pmpjpe, procrustes_align, scale_align, yaw_aligned_distance
 
 
 def _pose(seed: int) -> torch.Tensor:
@@ -65,3 +65,35 @@ def test_pmpjpe_forgives_similarity_but_not_reflection():
     assert pmpjpe(moved, g) == pytest.approx(0.0, abs=1e-8)
     mirrored = g * torch.tensor([-1.0, 1.0, 1.0], dtype=torch.float64)
     assert pmpjpe(mirrored, g) > 1.0  # proper rotations only, unlike scipy's orthogonal Procrustes
+
+
+def test_a_pose_turned_about_the_vertical_and_moved_is_at_distance_zero():
+    rng = np.random.default_rng(0)
+    pose = torch.from_numpy(rng.normal(0, 300, (5, 17, 3)))
+    turned = torch.from_numpy(
+        np.stack(
+            [
+                Rotation.from_euler("z", angle).apply(p.numpy())
+                for angle, p in zip(rng.uniform(-3, 3, 5), pose, strict=True)
+            ]
+        )
+    )
+    moved = turned + torch.tensor([400.0, -250.0, 30.0])
+    assert torch.allclose(yaw_aligned_distance(pose, moved), torch.zeros(5, dtype=torch.float64), atol=1e-6)
+
+
+def test_yaw_alignment_cannot_undo_a_tilt_and_matches_a_brute_force_search():
+    """A pose tilted about a horizontal axis keeps a distance; the closed-form yaw beats a 0.1° grid."""
+    rng = np.random.default_rng(1)
+    pose = rng.normal(0, 300, (17, 3))
+    pose -= pose[0]
+    other = Rotation.from_euler("x", 0.4).apply(pose) + rng.normal(0, 20, (17, 3))
+    distance = float(yaw_aligned_distance(torch.from_numpy(pose)[None], torch.from_numpy(other)[None]))
+    other_rel = other - other[0]
+    grid = [
+        np.mean((Rotation.from_euler("z", a).apply(pose) - other_rel) ** 2)
+        for a in np.radians(np.arange(-180, 180, 0.1))
+    ]
+    best = np.radians(np.arange(-180, 180, 0.1))[int(np.argmin(grid))]
+    brute = np.linalg.norm(Rotation.from_euler("z", best).apply(pose) - other_rel, axis=-1).mean()
+    assert distance > 50 and distance == pytest.approx(brute, rel=1e-3)

@@ -8,9 +8,17 @@ Why: chapter 6 needs synchronized multi-view video with 3D joints and calibrated
   size (±10 %), girth and clothing (hue and brightness around one palette), skin and hair tone.
 - **Actions** are procedural motions driving joint angles of a kinematic tree (Human3.6M joint
   order, :mod:`transformrec.functional.skeleton`): ``walk`` (a circular walk with opposed arm
-  and leg swing), ``wave`` (one arm waving while turning), ``squat``, ``jump`` and ``turn`` (arms
-  out, spinning). Speed, amplitude, phase and start orientation are random per sequence; bone
-  lengths are constant over time, and the feet stay on the floor (except in flight).
+  and leg swing), ``wave`` (one arm waving while turning, the other arm and the legs moving),
+  ``squat``, ``jump`` and ``turn`` (spinning with arms that swing). Speed, amplitude, phase and
+  start orientation are random per sequence, and so are the limb motions of ``turn`` and
+  ``wave`` (each limb its own frequency and phase, so poses do not repeat within a sequence and
+  two instants differ by more than the body's rotation). Bone lengths are constant over time,
+  and the feet stay on the floor (except in flight).
+- **Where**: every sequence starts at its own random place (``START_RADIUS``) and drifts slowly
+  (``MAX_DRIFT``); a walk circles around its own random centre. Why: with every action but walk
+  at the room's centre, the figure covered the same pixels in most frames of a subject, the
+  per-camera median background held a ghost of it, and the residue left after background
+  removal gave a mirrored frame away and let a network memorise training frames.
 - **Cameras**: 4 fixed, calibrated pinhole cameras at the corners of the room looking at its
   centre (``K``, ``R``, ``t`` per camera, OpenCV convention, millimetres).
 - **Rendering**: every bone is a capsule (the head a sphere, with hair at the back and an emblem
@@ -45,7 +53,17 @@ TEST_SUBJECTS = ("S9", "S11")
 ACTIONS = ("walk", "wave", "squat", "jump", "turn")
 NUM_CAMERAS = 4
 FPS = 25.0
-GENERATOR_VERSION = 4  # bumped when the rendering changes, so cached sequences are rewritten
+GENERATOR_VERSION = 5  # bumped when the rendering changes, so cached sequences are rewritten
+START_RADIUS = 800.0
+"""mm: a sequence's root starts uniformly in a disc of this radius around the room's centre."""
+MAX_DRIFT = 400.0
+"""mm: the most a sequence's root drifts (a straight line at constant speed) over its length. With
+the start this keeps the figure within 1.2 m of the centre, where the cameras see it whole (joints
+leave a 64 px frame in under 1 % of frames, mostly at the top of a jump)."""
+WALK_CENTRE_RADIUS = 400.0
+FIGURE_HEIGHT_SHARE = 0.55
+"""Image height share of a 1.8 m figure at the room's centre (0.66 before the figure moved about)."""
+"""mm: a walk circles (radius 700 mm) around a point uniform in a disc of this radius."""
 
 # Rest skeleton in millimetres. Body frame: x to the subject's left, y forward, z up.
 _BODY = {
@@ -172,14 +190,18 @@ def _motion_angles(action: str, num_frames: int, rng: np.random.Generator) -> di
         w = 2 * math.pi * 1.1 * speed
         side = rng.choice(["l", "r"])
         other = "r" if side == "l" else "l"
-        a[f"sabd_{side}"] = np.full(num_frames, 2.4 * min(amp, 1.1))
+        a[f"sabd_{side}"] = 2.4 * min(amp, 1.1) - 0.5 * (1 - np.cos(0.2 * w * t + rng.uniform(0, 2 * math.pi)))
         a[f"elbow_{side}"] = 0.6 + 0.55 * amp * np.sin(w * t + phase)
         a[f"sh_{side}"] = 0.3 * np.sin(0.5 * w * t)
-        a[f"sh_{other}"] = 0.15 * np.sin(0.3 * w * t)
+        # The other arm and the legs move on their own (per-sequence frequencies and phases).
+        a[f"sh_{other}"] = _limb_wave(t, rng, -0.6, 0.9)
+        a[f"sabd_{other}"] = _limb_wave(t, rng, 0.1, 1.2)
+        a[f"elbow_{other}"] = _limb_wave(t, rng, 0.1, 1.4)
         a["yaw"] = yaw0 + 0.6 * np.sin(0.25 * w * t + phase)
-        a["hip_l"] = 0.1 * np.sin(0.25 * w * t)
-        a["knee_l"] = 0.2 * np.clip(np.sin(0.25 * w * t), 0, None)
-        a["lean"] = 0.06 * np.sin(0.5 * w * t)
+        for leg in ("l", "r"):
+            a[f"hip_{leg}"] = _limb_wave(t, rng, -0.2, 0.5)
+            a[f"knee_{leg}"] = np.clip(2 * a[f"hip_{leg}"], 0, None) + 0.05
+        a["lean"] = _limb_wave(t, rng, -0.1, 0.25)
     elif action == "squat":
         w = 2 * math.pi * 0.45 * speed
         depth = 0.5 * (1 - np.cos(w * t + phase)) * 1.1 * amp
@@ -204,14 +226,39 @@ def _motion_angles(action: str, num_frames: int, rng: np.random.Generator) -> di
     elif action == "turn":
         w = 2 * math.pi * 0.3 * speed * rng.choice([-1.0, 1.0])
         a["yaw"] = yaw0 + w * t
-        a["sabd_l"] = a["sabd_r"] = np.full(num_frames, 1.45 * amp)
-        a["elbow_l"] = a["elbow_r"] = 0.15 + 0.2 * np.sin(2 * abs(w) * t + phase)
+        for arm in ("l", "r"):  # arms swing up, down, forward and back, each on its own
+            a[f"sabd_{arm}"] = _limb_wave(t, rng, 0.3, 2.2)
+            a[f"sh_{arm}"] = _limb_wave(t, rng, -0.7, 1.0)
+            a[f"elbow_{arm}"] = _limb_wave(t, rng, 0.1, 1.5)
+        a["lean"] = _limb_wave(t, rng, -0.05, 0.2)
         step = np.sin(2 * abs(w) * t + phase)
         a["hip_l"], a["hip_r"] = 0.25 * np.clip(step, 0, None), 0.25 * np.clip(-step, 0, None)
         a["knee_l"], a["knee_r"] = 2 * a["hip_l"], 2 * a["hip_r"]
     else:
         raise ValueError(f"unknown action {action!r}; known: {ACTIONS}")
+    if action == "walk":  # the circle's own centre
+        centre = _uniform_in_disc(WALK_CENTRE_RADIUS, rng)
+        a["x"], a["y"] = a["x"] + centre[0], a["y"] + centre[1]
+    else:  # a random start and a slow straight drift
+        start = _uniform_in_disc(START_RADIUS, rng)
+        heading = rng.uniform(0, 2 * math.pi)
+        drift = rng.uniform(0.3, 1.0) * MAX_DRIFT * t / max(t[-1], 1e-9)
+        a["x"], a["y"] = start[0] + drift * math.cos(heading), start[1] + drift * math.sin(heading)
     return a
+
+
+def _uniform_in_disc(radius: float, rng: np.random.Generator) -> tuple[float, float]:
+    distance, angle = radius * math.sqrt(rng.uniform()), rng.uniform(0, 2 * math.pi)
+    return distance * math.cos(angle), distance * math.sin(angle)
+
+
+def _limb_wave(t: np.ndarray, rng: np.random.Generator, low: float, high: float) -> np.ndarray:
+    """One limb angle over time: a random offset in [low, high] plus a sinusoid of random frequency
+    (0.3–1.2 Hz), amplitude and phase, clipped to [low, high]. Each limb draws its own."""
+    centre = rng.uniform(low, high)
+    amplitude = rng.uniform(0.25, 0.5) * (high - low)
+    frequency = rng.uniform(0.3, 1.2)
+    return np.clip(centre + amplitude * np.sin(2 * math.pi * frequency * t + rng.uniform(0, 2 * math.pi)), low, high)
 
 
 def skeleton_motion(action: str, num_frames: int, scale: float, rng: np.random.Generator) -> np.ndarray:
@@ -250,10 +297,10 @@ def skeleton_motion(action: str, num_frames: int, scale: float, rng: np.random.G
 def studio_cameras(size: int, distance: float = 4200.0, height: float = 1500.0) -> list[dict[str, torch.Tensor]]:
     """The 4 fixed cameras at the room's corners, looking at the centre at 0.9 m height.
 
-    The focal length makes a 1.8 m figure at the room's centre about 2/3 of the image high, so
-    the whole figure stays in view wherever it walks.
+    The focal length makes a 1.8 m figure at the room's centre about 0.55 of the image high, so
+    the whole figure stays in view wherever it goes (within 1.2 m of the centre, see ``MAX_DRIFT``).
     """
-    focal = 0.66 * size * distance / 1800.0
+    focal = FIGURE_HEIGHT_SHARE * size * distance / 1800.0
     cameras = []
     for k in range(NUM_CAMERAS):
         angle = math.pi / 4 + k * math.pi / 2 + (0.12 if k % 2 else -0.08)

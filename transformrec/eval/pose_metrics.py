@@ -72,3 +72,26 @@ def pose_errors(predicted: torch.Tensor, target: torch.Tensor, root_fixed: bool 
         "nmpjpe": nmpjpe(predicted, target, root_fixed),
         "pmpjpe": pmpjpe(predicted, target, root_fixed),
     }
+
+
+def yaw_aligned_distance(first: torch.Tensor, second: torch.Tensor, up_axis: int = 2) -> torch.Tensor:
+    """Mean per-joint distance of ``N×J×3`` world poses after turning ``first`` about the vertical
+    axis through its root (joint 0) onto ``second``: how much two instants differ beyond the body's
+    rotation. Returns ``N`` distances in the poses' unit.
+
+    Why: an unsynchronized pair whose poses differ only by a turn of the whole body (``turn`` with
+    fixed arms) is a pair a network can only tell by orientation; this counts how many such pairs
+    a pretext's data has. The yaw is the least-squares one, in closed form:
+    θ = atan2(Σ (a_x b_y − a_y b_x), Σ (a_x b_x + a_y b_y)) over root-relative horizontal coordinates.
+    """
+    a = first.double() - first[..., :1, :].double()
+    b = second.double() - second[..., :1, :].double()
+    horizontal = [axis for axis in range(3) if axis != up_axis]
+    ax, ay = a[..., horizontal[0]], a[..., horizontal[1]]
+    bx, by = b[..., horizontal[0]], b[..., horizontal[1]]
+    theta = torch.atan2((ax * by - ay * bx).sum(-1), (ax * bx + ay * by).sum(-1))[..., None]
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    turned = a.clone()
+    turned[..., horizontal[0]] = cos * ax - sin * ay
+    turned[..., horizontal[1]] = sin * ax + cos * ay
+    return (turned - b).norm(dim=-1).mean(-1)
