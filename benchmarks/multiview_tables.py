@@ -22,13 +22,20 @@ from pathlib import Path
 import torch
 
 from benchmarks.environment import benchmark_threads
+from benchmarks.multiview_gates import data_gates, draw_training_pairs, gate_lines
 from benchmarks.partial_results import PartialResults, missing_runs_lines, resumable_trainer_options, seeded_runs
 from benchmarks.plots import sync_accuracy_by_gap as sync_accuracy_by_gap_plot
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, paired_by_seed
 from transformrec.backbones import build_backbone
 from transformrec.data.multiview_folder import MultiViewFolder, MultiViewPoses
 from transformrec.data.multiview_pairs import MultiViewPairs
-from transformrec.data.procedural_multiview import ACTIONS, TEST_SUBJECTS, TRAIN_SUBJECTS, write_procedural_multiview
+from transformrec.data.procedural_multiview import (
+    ACTIONS,
+    GENERATOR_VERSION,
+    TEST_SUBJECTS,
+    TRAIN_SUBJECTS,
+    write_procedural_multiview,
+)
 from transformrec.eval.pose3d import pose3d_transfer
 from transformrec.eval.pose_metrics import pose_errors
 from transformrec.eval.sync_gap import sync_accuracy_by_gap
@@ -185,6 +192,8 @@ CLAIMS = (  # (better, worse): lower MPJPE; fixed before the runs
     (LONG_ROW, "(d) SSL without background"),
 )
 PLOT = Path(__file__).resolve().parent / "results" / "multiview_sync_by_gap.png"
+PAIRS_PICTURE = PLOT.with_name("multiview_training_pairs.png")
+GATE_STEPS = {"smoke": 5, "quick": 200, "full": 1000}  # the mirror CNN's steps (the pose oracle trains 2x)
 SYNC_TARGET = 0.8  # held-out sync accuracy a pretext must reach before its table row is trusted
 HELD_OUT_GROUP = "training subjects S1, S5 (held-out repetition)"  # the gate's reading
 TEST_GROUP = "test subjects (S9, S11)"
@@ -331,6 +340,18 @@ def _transfer(root: Path, backbone, background: str, scale: dict, seed: int) -> 
     return {"test": result["test"], "train": result["train"], "transfer_items": [len(train), len(test)]}
 
 
+def _data_gates(root: Path, scale: dict, suite: str) -> dict:
+    """The studio's data gates (:mod:`benchmarks.multiview_gates`) on the pretext's training repetitions."""
+    return data_gates(
+        root,
+        _repetition_names(scale, held_out=False),
+        _repetition_names(scale, held_out=True),
+        scale["crop_size"],
+        scale["frames"],
+        GATE_STEPS[suite],
+    )
+
+
 def _mean_pose_row(root: Path, scale: dict) -> dict:
     """The error of predicting S1's mean pose for every test image: what 'no image information' scores.
 
@@ -372,6 +393,10 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         root = None if finished_only else _studio(scale)
         generation = time.perf_counter() - started
         rows = {"smoke": SMOKE_ROWS, "quick": QUICK_ROWS, "full": FULL_ROWS}[suite]
+        gates = partial.get_or_run("data_gates", lambda: _data_gates(root, scale, suite))
+        if suite == "full" and root is not None:
+            train = _folder(root, scale, "remove", split="train", actions=_repetition_names(scale, held_out=False))
+            draw_training_pairs(train, PAIRS_PICTURE)
         mean_pose = partial.get_or_run("mean_pose", lambda: _mean_pose_row(root, scale))
         results = seeded_runs(
             partial,
@@ -386,6 +411,8 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         "generation_seconds": generation,
         "torch_threads": _run_threads(results),
         "mean_pose": mean_pose,
+        "data_gates": gates,
+        "generator_version": GENERATOR_VERSION,
         "rows": results,
         "missing": partial.missing,
     }
@@ -431,7 +458,9 @@ def to_markdown(result: dict) -> str:
     if _plot_curves(result) and PLOT.exists():
         lines += [f"![sync accuracy by gap]({PLOT.relative_to(PLOT.parents[1]).as_posix()})", ""]
     lines += [
-        f"Data: procedural multi-view studio (`transformrec make-multiview`, light fixed in the world per sequence), "
+        f"Data: procedural multi-view studio (`transformrec make-multiview`, generator version "
+        f"{result.get('generator_version', '4 or older')}; from version 5 every sequence has its own place in the room "
+        "and a slow drift, and turn and wave move every limb), "
         f"{len(scale['subjects'])} subjects x {len(scale['actions'])} actions x {scale['repetitions']} repetitions x "
         f"4 cameras x {scale['frames']} frames, rendered at {scale['size']} px, subject-centred crops resized to "
         f"{scale['crop_size']} px (poses in the virtually centred camera; sec. 6.2.3-6.2.4). Pretext: Siamese "
@@ -449,6 +478,21 @@ def to_markdown(result: dict) -> str:
         "target is ≥ 0.8). "
         f"{_threads_sentence(rows)} Thesis numbers (Human3.6M, 200K iterations, 224 px) beside ours.",
         "",
+        *(
+            [
+                "Data gates of this studio (training subjects; `benchmarks/multiview_gates.py`):",
+                "",
+                *gate_lines(gates),
+                "",
+            ]
+            if (gates := result.get("data_gates"))
+            else []
+        ),
+        *(
+            [f"![pretext pairs]({PAIRS_PICTURE.relative_to(PLOT.parents[1]).as_posix()})", ""]
+            if PAIRS_PICTURE.exists()
+            else []
+        ),
         "| ablation | seeds | MPJPE | NMPJPE | PMPJPE | pretext accuracy | held-out sync | test-subject sync | "
         "thesis MPJPE / NMPJPE / PMPJPE | minutes |",
         "|---|---|---|---|---|---|---|---|---|---|",
