@@ -29,8 +29,8 @@ import torch
 from transformrec.backbones.registry import build_backbone
 from transformrec.config.loading import ConfigError, load_config
 from transformrec.data.procedural import ProceduralShapes
+from transformrec.runtime.schedule import build_optimizer
 from transformrec.training.model import PretextModel
-from transformrec.training.schedule import build_optimizer
 from transformrec.training.trainer import Trainer
 from transformrec.transforms import Identity, Rotation, TransformSet
 

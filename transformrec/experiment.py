@@ -18,8 +18,8 @@ from transformrec.config.loading import dump_config
 from transformrec.config.schema import ExperimentConfig
 from transformrec.errors import CheckpointMismatchError, ConfigError
 from transformrec.eval.registry import get_evaluation
+from transformrec.runtime.distributed import resolve_device
 from transformrec.training.checkpoint import load_checkpoint, state_dict_mismatch
-from transformrec.training.distributed import resolve_device
 from transformrec.training.trainer import BACKBONE_NAME
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ import sys
 import torch
 from conftest import TinyImages, TinyPlainNet
 
+from transformrec.runtime.distributed import average_gradients
 from transformrec.training import Trainer
-from transformrec.training.distributed import average_gradients
 from transformrec.transforms import Identity, LearnedTransform, RandomCropFlip, Rotation, TransformSet, Warp
 
 

@@ -49,7 +49,7 @@ def test_two_processes_match_one_process_step_for_step(tmp_path, mode):
 
 
 def test_each_rank_keeps_its_source_images_under_every_class():
-    from transformrec.training.distributed import DistributedContext
+    from transformrec.runtime.distributed import DistributedContext
     from transformrec.training.global_batch import take_own_samples
 
     # mode="all" layout: 3 classes × global batch 4, sample value = 10 * class + source image.

@@ -37,7 +37,7 @@ from transformrec.data.registry import DATASETS
 from transformrec.errors import ConfigError
 from transformrec.eval.fid import FeatureExtractor, mean_and_std, score_samples
 from transformrec.eval.gan_features import classifier_extractor, inception_extractor
-from transformrec.training.distributed import single_process_context
+from transformrec.runtime.distributed import single_process_context
 from transformrec.training.engine import StepOutcome, TrainingEngine, TrainingTask
 
 __all__ = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from transformrec.config.loading import load_config
 from transformrec.errors import TransformrecError
-from transformrec.training.distributed import is_main_process
+from transformrec.runtime.distributed import is_main_process
 
 HELP_FORMAT = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
 
@@ -230,8 +230,8 @@ def _audit(config, args: argparse.Namespace) -> None:
 
     from transformrec.audit import audit_transform_set
     from transformrec.config.build import build_data, build_transform_set
+    from transformrec.runtime.distributed import resolve_device
     from transformrec.training.checkpoint import load_learned_transforms
-    from transformrec.training.distributed import resolve_device
 
     data = build_data(config.data)
     transform_set = build_transform_set(config, data)
@@ -294,7 +294,7 @@ def _run(args: argparse.Namespace) -> None:
     from transformrec import experiment
 
     if args.command == "list":
-        from transformrec.registry_listing import all_registries
+        from transformrec.cli.registry_listing import all_registries
 
         for kind, names in all_registries().items():
             print(f"{kind}: {', '.join(names)}")

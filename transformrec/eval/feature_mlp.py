@@ -14,7 +14,7 @@ from torch import nn
 
 from transformrec.eval.features import standardization_stats
 from transformrec.eval.fitting import fit_epochs, gradient_step, shuffled_index_batches
-from transformrec.training.schedule import build_cosine_schedule
+from transformrec.runtime.schedule import build_cosine_schedule
 
 
 def three_layer_classifier(in_dim: int, num_classes: int, hidden: int = 512, dropout: float = 0.5) -> nn.Sequential:

@@ -27,7 +27,7 @@ from transformrec.eval.fitting import epochs_of, fit_epochs, gradient_step
 from transformrec.eval.pose_metrics import pose_errors
 from transformrec.eval.registry import register_evaluation
 from transformrec.functional.skeleton import NUM_JOINTS, ROOT, mirror_pose
-from transformrec.training.schedule import build_cosine_schedule
+from transformrec.runtime.schedule import build_cosine_schedule
 
 RESNET_FROZEN = ("conv1", "bn1", "layer1", "layer2", "layer3")
 _NON_ROOT = [j for j in range(NUM_JOINTS) if j != ROOT]

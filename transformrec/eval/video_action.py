@@ -24,7 +24,7 @@ from transformrec.eval.fitting import epochs_of
 from transformrec.eval.registry import register_evaluation
 from transformrec.eval.video_features import spread_clip_indices, video_clip_features
 from transformrec.functional.frame_samplers import sample_speed
-from transformrec.training.schedule import build_cosine_schedule
+from transformrec.runtime.schedule import build_cosine_schedule
 
 
 @register_evaluation("video_action")

@@ -1,4 +1,4 @@
-"""Training: the generic multi-head Trainer and its parts (loss, schedule, checkpoints, logs)."""
+"""Training: the generic multi-head Trainer and its parts (loss, update strategies, checkpoints, logs)."""
 
 from transformrec.training.checkpoint import load_checkpoint, save_atomic
 from transformrec.training.model import PretextModel

@@ -28,8 +28,8 @@ from tqdm.auto import tqdm
 
 from transformrec.atomic_save import save_atomic
 from transformrec.errors import CheckpointMismatchError, RunExistsError, TrainingInterruptedError, TransformrecError
+from transformrec.runtime.distributed import DistributedContext
 from transformrec.training.checkpoint import load_checkpoint, state_dict_mismatch
-from transformrec.training.distributed import DistributedContext
 from transformrec.training.run_logger import RunLogger
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ class TrainingEngine:
     Args:
         task: the trainer-specific part.
         output_dir: checkpoints, ``metrics.csv``, TensorBoard logs and ``summary.json`` (None: nowhere).
-        context: the process and its device (:func:`~transformrec.training.distributed.init_distributed`
+        context: the process and its device (:func:`~transformrec.runtime.distributed.init_distributed`
             for runs that shard over ``torchrun`` processes, ``single_process_context`` for those that do
             not); only the main process writes files and shows progress.
         checkpoint_every: steps between checkpoints (one is also written at every epoch end and at the end).

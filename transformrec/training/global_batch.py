@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 import torch.distributed as dist
 
-from transformrec.training.distributed import DistributedContext
+from transformrec.runtime.distributed import DistributedContext
 
 
 def gather_global_batch(shard: torch.Tensor, context: DistributedContext) -> torch.Tensor:

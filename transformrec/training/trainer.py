@@ -29,13 +29,13 @@ from transformrec.atomic_save import save_atomic
 from transformrec.backbones.base import TappedBackbone
 from transformrec.backbones.registry import build_backbone
 from transformrec.bilevel.optimizer import split_bilevel_options
-from transformrec.bilevel.pretext_update import BilevelUpdate
-from transformrec.training.distributed import init_distributed
+from transformrec.runtime.distributed import init_distributed
+from transformrec.runtime.schedule import build_lr_schedule, build_optimizer
+from transformrec.training.bilevel_update import BilevelUpdate
 from transformrec.training.engine import CHECKPOINT_NAME, NonFiniteLossError, StepOutcome, TrainingEngine, TrainingTask
 from transformrec.training.global_batch import gather_global_batch, own_slice, take_own_samples
 from transformrec.training.model import PretextModel
 from transformrec.training.sampler import EpochBatchSampler
-from transformrec.training.schedule import build_lr_schedule, build_optimizer
 from transformrec.training.update import GradientUpdate, UpdateResult
 from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.base import Transform

@@ -2,7 +2,7 @@
 
 The Trainer builds inputs and per-head targets; an update strategy does the rest: the plain
 gradient step of eq. 4.1 (:class:`GradientUpdate`), or the bilevel re-weighting of chapter 8
-(:class:`~transformrec.bilevel.pretext_update.BilevelUpdate`). Both return an
+(:class:`~transformrec.training.bilevel_update.BilevelUpdate`). Both return an
 :class:`UpdateResult`, or ``None`` when the loss was not finite and nothing was updated.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from transformrec.training.distributed import DistributedContext
+from transformrec.runtime.distributed import DistributedContext
 from transformrec.training.loss import global_multi_head_loss, multi_head_loss
 
 

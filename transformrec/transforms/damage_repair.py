@@ -35,7 +35,8 @@ from torch import nn
 
 from transformrec.atomic_save import save_atomic
 from transformrec.functional.feature_damage import damage_features, sample_keep_mask
-from transformrec.training.distributed import average_gradients
+from transformrec.runtime.distributed import average_gradients
+from transformrec.runtime.own_step import step_own_parameters
 from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform
 from transformrec.transforms.classifier_feedback import classifier_loss
 from transformrec.transforms.corrupt_history import CorruptHistory
@@ -286,15 +287,10 @@ class DamageRepair(LearnedTransform):
     def update(self, real_batch: torch.Tensor, classifier: nn.Module) -> dict[str, float]:
         """One Adam step of R against C (adversarial training of sec. 3.3.3); E and D stay frozen."""
         terms = self.repair_losses(real_batch, classifier)
-        parameters = [p for p in self.repair.parameters() if p.requires_grad]
-        # Only R's gradients: C's parameters are in the graph but C steps on its own loss.
-        for parameter, grad in zip(parameters, torch.autograd.grad(terms["repair"], parameters), strict=True):
-            parameter.grad = grad
-        average_gradients(parameters)
         for group in self.repair_optimizer.param_groups:
             group["lr"] = linear_decay(self.repair_steps, self.lr_decay_steps, self.lr, self.final_lr)
-        self.repair_optimizer.step()
-        self.repair_optimizer.zero_grad(set_to_none=True)
+        # Only R's gradients: C's parameters are in the graph but C steps on its own loss.
+        step_own_parameters(terms["repair"], self.repair.parameters(), self.repair_optimizer)
         self.repair_steps += 1
         return {f"damage_repair/{name}": float(value.detach()) for name, value in terms.items()}
 

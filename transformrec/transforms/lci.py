@@ -33,7 +33,8 @@ from transformrec.functional.patches import (
     patch_side,
     sample_patch_corners,
 )
-from transformrec.training.distributed import average_gradients
+from transformrec.runtime.distributed import average_gradients
+from transformrec.runtime.own_step import step_own_parameters
 from transformrec.transforms.base import LearnedTransform
 from transformrec.transforms.classifier_feedback import classifier_loss
 from transformrec.transforms.lci_networks import Inpainter, PatchDiscriminator
@@ -288,16 +289,6 @@ class LimitedContextInpainting(LearnedTransform):
             terms["noise_penalty"] = penalty
         return terms
 
-    @staticmethod
-    def _descend(loss: torch.Tensor, network: nn.Module, optimizer: torch.optim.Optimizer) -> None:
-        # Only this network's gradients: C's and D's parameters are in F's graph but are not F's to step.
-        parameters = [p for p in network.parameters() if p.requires_grad]
-        for parameter, grad in zip(parameters, torch.autograd.grad(loss, parameters), strict=True):
-            parameter.grad = grad
-        average_gradients(parameters)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
     def _step(self, real_batch: torch.Tensor, classifier: nn.Module | None) -> dict[str, float]:
         """Alternating GAN training: D steps on this batch's r, then F steps against the updated D.
 
@@ -309,7 +300,7 @@ class LimitedContextInpainting(LearnedTransform):
         discriminator_loss, penalty = self.discriminator_losses(inpainted, original)
         self._discriminator_step(discriminator_loss, penalty)
         terms = self.inpainter_losses(side, transformed, inpainted, original, classifier)
-        self._descend(terms["inpainter"], self.inpainter, self.inpainter_optimizer)
+        step_own_parameters(terms["inpainter"], self.inpainter.parameters(), self.inpainter_optimizer)
         self.filter.step()
         terms["discriminator"] = discriminator_loss
         if penalty is not None:

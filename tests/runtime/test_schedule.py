@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from transformrec.training.schedule import build_lr_schedule
+from transformrec.runtime.schedule import build_lr_schedule
 
 
 def _rates(kind: str, steps: int = 10, initial: float = 3e-4, final: float = 3e-6) -> list[float]:
