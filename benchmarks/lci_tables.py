@@ -33,8 +33,9 @@ Gates printed beside every row (issue: local shortcuts make a pretext table mean
     centre MSE below the border-mean fill's, |noise correlation| < 0.05, high-frequency energy ratio
     in [0.5, 2], fixed-pattern share < 3× the real patches' (:mod:`transformrec.functional.inpainting_quality`);
   * decoy cost (rows with LCI and decoys, every seed): the trained C's accuracy on identity and
-    rotation images without and with a decoy in every image drops by ≤ 5 points
-    (:mod:`transformrec.eval.decoy_cost`).
+    rotation images without and with a decoy in every image drops by ≤ 5 points, and so does a
+    rotation CNN's that never saw a decoy (trained on the run's training images; the run's own C
+    learns to discount decoys, this one reads what they erase) (:mod:`transformrec.eval.decoy_cost`).
 
 Finished runs are kept in ``results/lci_tables.<suite>.partial.json``.
 """
@@ -59,7 +60,7 @@ from transformrec.audit import audit_transform_set
 from transformrec.cli.show import render_transform_grid
 from transformrec.config.build import build_data, build_trainer, build_transform_set
 from transformrec.data.fashion_mnist import DEBIAN_DIR
-from transformrec.eval.decoy_cost import DECOY_COST_GATE, decoy_cost
+from transformrec.eval.decoy_cost import DECOY_COST_GATE, decoy_cost, reference_decoy_cost
 from transformrec.functional.inpainting_quality import quality_gates
 from transformrec.training.checkpoint import load_checkpoint, load_learned_transforms
 from transformrec.transforms import LimitedContextInpainting
@@ -145,6 +146,8 @@ SUITES = {
         "pretrain": 2,
         "audit_images": 16,
         "audit_steps": 5,
+        "reference_images": 64,
+        "reference_steps": 3,
         "overrides": {
             "upright_objects": [
                 "data.num_samples=128",
@@ -164,6 +167,8 @@ SUITES = {
         "audit_images": 256,
         "audit_steps": 300,
         "quality_images": 256,
+        "reference_images": 2000,
+        "reference_steps": 200,
         "overrides": {},
     },
     "full": {
@@ -176,6 +181,8 @@ SUITES = {
         "audit_images": 512,
         "audit_steps": 1000,
         "quality_images": 256,
+        "reference_images": 4000,
+        "reference_steps": 400,
         "overrides": {},
     },
 }
@@ -228,7 +235,23 @@ def _learned_gates(config, cfg: dict, seed: int) -> dict[str, Any]:
     cost = decoy_cost(trainer.model, trainer.transform_set, images, seed=seed)
     if cost is not None:
         gates["decoy_cost"] = cost
+    if lci.decoy_for:
+        gates["reference_decoy_cost"] = _reference_decoy_cost(lci, config, cfg, images, seed)
     return gates
+
+
+def _reference_decoy_cost(lci, config, cfg: dict, test_images: torch.Tensor, seed: int) -> dict[str, float]:
+    """F's decoys read by a rotation classifier that never saw one (trained here on the run's training
+    images): what they erase of the object's orientation, which the run's own C learns to discount."""
+    train = build_data(config.data)
+    first = [train[i] for i in range(min(cfg["reference_images"], len(train)))]
+    train_images = torch.stack([item[0] if isinstance(item, tuple) else item for item in first])
+    share = lci.decoy_share
+    lci.decoy_share = 1.0
+    try:
+        return reference_decoy_cost(lci.make_decoys, train_images, test_images, seed, cfg["reference_steps"])
+    finally:
+        lci.decoy_share = share
 
 
 def _one_run(
@@ -402,6 +425,15 @@ def _learned_gate_parts(runs: list[dict]) -> list[str]:
             + _mark(all(p["fixed_pattern"] for p in passed)),
             f"D acc {mean('discriminator_accuracy'):.2f}",
         ]
+    references = [r["gates"]["reference_decoy_cost"] for r in runs if "reference_decoy_cost" in r.get("gates", {})]
+    if references:
+        drop = [c["drop"] for c in references]
+        clean, decoyed = (sum(c[k] for c in references) / len(references) for k in ("clean", "decoyed"))
+        parts.append(
+            f"decoy cost to a decoy-free rotation CNN {format_mean_sd(drop, scale=1.0)} pts ({clean:.1f} → "
+            f"{decoyed:.1f} %{'' if len(references) == len(runs) else f'; {len(references)} of {len(runs)} seeds'})"
+            + _mark(max(drop) <= DECOY_COST_GATE)
+        )
     costs = [r["gates"]["decoy_cost"] for r in runs if "decoy_cost" in r.get("gates", {})]
     if costs:
         drop = [c["drop"] for c in costs]
@@ -489,8 +521,10 @@ def to_markdown(result: dict) -> str:
         "tenth of the steps; with LCI, the trained inpainter's quality on held-out patches (its centre's MSE "
         "against the border-mean fill's, |correlation| with its input noise, high-frequency energy over the real "
         "centres', the share of centre energy common to all patches against the real patches', D's accuracy; "
-        "means over seeds) and the decoy cost (the trained C's accuracy on identity and rotated held-out images "
-        "without → with a decoy in every image); ✗ marks a gate that a seed fails. "
+        "means over seeds; the centre MSE of another patch's real centre, a sampler that ignores the border, in "
+        "brackets) and the decoy cost (the trained C's accuracy on identity and rotated held-out images without → "
+        "with a decoy in every image, and that of a small rotation CNN trained without decoys, which reads what a "
+        "decoy erases where the run's C has learned to discount it); ✗ marks a gate that a seed fails. "
         f"{_threads_sentence(result)}",
     ]
     for skipped in result["skipped"]:

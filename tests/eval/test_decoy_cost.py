@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from transformrec.eval.decoy_cost import decoy_cost
+from transformrec.eval.decoy_cost import decoy_cost, reference_decoy_cost
 from transformrec.transforms import Identity, LimitedContextInpainting, Rotation, TransformSet
 
 
@@ -41,3 +41,21 @@ def test_a_decoy_that_erases_the_cue_costs_the_accuracy_it_erases():
 def test_no_decoyed_transform_means_no_measurement():
     lci = LimitedContextInpainting(channels=1, width=4, patch_autoencoding=False)
     assert decoy_cost(_Oracle(), TransformSet([Identity(), Rotation(), lci]), _images()) is None
+
+
+def _upright(count: int, seed: int) -> torch.Tensor:
+    """Images whose orientation is plain to see: a bright top band over noise."""
+    generator = torch.Generator().manual_seed(seed)
+    images = 0.3 * torch.rand(count, 3, 16, 16, generator=generator)
+    images[:, :, :4] += 0.7
+    return images
+
+
+def test_a_decoy_that_keeps_the_image_costs_nothing_and_one_that_erases_it_leaves_chance():
+    """Closed forms: an identity decoy gives a drop of exactly 0; a decoy that replaces the image by a
+    constant makes all four rotations one image, so exactly a quarter of the balanced rotations is right."""
+    train, test = _upright(256, 0), _upright(64, 1)
+    kept = reference_decoy_cost(lambda images, generator: images, train, test, seed=0, steps=60)
+    assert kept["drop"] == 0 and kept["clean"] > 90
+    erased = reference_decoy_cost(lambda images, generator: torch.full_like(images, 0.5), train, test, seed=0, steps=60)
+    assert erased["decoyed"] == 25.0 and erased["drop"] > 60

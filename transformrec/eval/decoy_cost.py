@@ -84,3 +84,59 @@ def decoy_cost(
     finally:
         model.train(was_training)
     return {**accuracy, "drop": accuracy["clean"] - accuracy["decoyed"]}
+
+
+def _rotation_classifier(channels: int) -> nn.Module:
+    """A small CNN for the 4-way rotation task: enough to read an upright object's orientation."""
+
+    def block(inputs: int, outputs: int) -> list[nn.Module]:
+        return [nn.Conv2d(inputs, outputs, 3, 1, 1), nn.BatchNorm2d(outputs), nn.ReLU(), nn.MaxPool2d(2)]
+
+    return nn.Sequential(
+        *block(channels, 32), *block(32, 64), *block(64, 128), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 4)
+    )
+
+
+def _rotated(images: torch.Tensor, quarter_turns: torch.Tensor) -> torch.Tensor:
+    return torch.stack(
+        [torch.rot90(image, int(k), dims=(-2, -1)) for image, k in zip(images, quarter_turns, strict=True)]
+    )
+
+
+def reference_decoy_cost(
+    make_decoys,
+    train_images: torch.Tensor,
+    test_images: torch.Tensor,
+    seed: int = 0,
+    steps: int = 400,
+    batch_size: int = 64,
+) -> dict[str, float]:
+    """What a decoy erases, read by a rotation classifier that never saw one: accuracy (%) on held-out
+    images under the 4 rotations, clean and with a decoy planted before rotating, and the drop.
+
+    Why besides :func:`decoy_cost`: the run's own C was trained on decoyed images and learns to
+    discount them, so its cost stays small even when F's autoencoding blurs the object away (the
+    blind spot of that gate). A classifier trained here for ``steps`` steps on ``train_images``
+    without decoys reads the object's orientation as it is; a decoy that keeps what it covers costs
+    it nothing. ``make_decoys(images, generator)`` plants one decoy in every image (e.g. LCI's
+    :meth:`make_decoys` with ``decoy_share`` 1).
+    """
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    model = _rotation_classifier(train_images.shape[1])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    for _ in range(steps):
+        chosen = torch.randint(len(train_images), (batch_size,), generator=generator)
+        turns = torch.randint(4, (batch_size,), generator=generator)
+        loss = nn.functional.cross_entropy(model(_rotated(train_images[chosen], turns)), turns)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    turns = torch.arange(len(test_images)) % 4
+    with torch.no_grad():
+        decoyed = make_decoys(test_images, torch.Generator().manual_seed(seed + 1))
+        clean = float((model(_rotated(test_images, turns)).argmax(1) == turns).float().mean()) * 100
+        with_decoy = float((model(_rotated(decoyed, turns)).argmax(1) == turns).float().mean()) * 100
+    return {"clean": clean, "decoyed": with_decoy, "drop": clean - with_decoy, "steps": steps}
