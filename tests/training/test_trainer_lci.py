@@ -33,6 +33,31 @@ def test_trainer_runs_the_frozen_inpainter_pretraining_once_before_training(tmp_
     assert all(not p.requires_grad for p in lci.inpainter.parameters())
 
 
+def test_a_warm_up_trains_f_and_d_alone_first_and_f_keeps_training_with_c(tmp_path):
+    trainer = _trainer(tmp_path, lci_options=dict(warmup_steps=2), epochs=1)
+    lci = trainer.transform_set.transforms[2]
+    after_warm_up = {}
+    original = lci.leave_pretraining
+
+    def remember(finished):
+        original(finished)
+        after_warm_up.update({k: v.clone() for k, v in lci.inpainter.state_dict().items()})
+
+    lci.leave_pretraining = remember
+    summary = trainer.fit()
+    assert lci.pretrained_steps == 2 and summary["steps"] == 4
+    assert "lci/ssl" in summary["final_metrics"]  # F trains on against C after the warm-up
+    assert all(p.requires_grad for p in lci.inpainter.parameters())
+    assert any(not torch.equal(after_warm_up[k], v) for k, v in lci.inpainter.state_dict().items())
+
+
+def test_a_frozen_inpainter_has_no_warm_up():
+    import pytest
+
+    with pytest.raises(ValueError, match="warmup_steps"):
+        LimitedContextInpainting(channels=1, frozen=True, pretrain_steps=2, warmup_steps=3)
+
+
 def test_resume_is_exact_with_a_distribution_filtered_discriminator(tmp_path):
     """The noise network, its optimiser and the ε draws travel in the checkpoint too (ch. 7 option)."""
     options = {"distribution_filter": {"kind": "network", "penalty": 0.1}}

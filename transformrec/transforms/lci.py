@@ -87,6 +87,9 @@ class LimitedContextInpainting(LearnedTransform):
         frozen: train F (and D) only in a pre-training phase of ``pretrain_steps`` steps
             without C, then freeze it (table 4.1 d: "pre-trained and frozen F").
         pretrain_steps: steps of that phase (only used when ``frozen``).
+        warmup_steps: steps F and D train alone (autoencoding, border, D) before C joins, after
+            which F keeps training with −L_SSL (not frozen). Why: F's decoys are only harmless once
+            its autoencoding is faithful; a warm-up gives it that before C learns from them.
         decoy_for: names of the transforms whose inputs get half-decoyed (sec. 4.2.4).
         seed: seeds the generator used by :meth:`update` (patch locations and noise).
         objective: D's GAN objective (``hinge`` as in sec. 4.2.1, or any of table 7.3).
@@ -113,6 +116,7 @@ class LimitedContextInpainting(LearnedTransform):
         patch_autoencoding: bool = True,
         frozen: bool = False,
         pretrain_steps: int = 2000,
+        warmup_steps: int = 0,
         decoy_for: tuple[str, ...] | list[str] = ("identity", "rotation"),
         seed: int = 0,
         objective: str = "hinge",
@@ -130,11 +134,16 @@ class LimitedContextInpainting(LearnedTransform):
             )
         if frozen and pretrain_steps < 1:
             raise ValueError("a frozen lci inpainter needs pretrain_steps >= 1 to be trained before freezing")
+        if warmup_steps < 0 or (frozen and warmup_steps):
+            raise ValueError(
+                f"lci warmup_steps must be >= 0 and is for an inpainter that keeps training (frozen: false), "
+                f"got {warmup_steps} with frozen={frozen}"
+            )
         self.channels, self.patch_size, self.border, self.width = channels, patch_size, border, width
         self.lambda_border, self.lambda_ae = lambda_border, lambda_ae
         self.noise_scale = noise_scale
         self.fool_classifier, self.patch_autoencoding = fool_classifier, patch_autoencoding
-        self.frozen, self.pretrain_steps = frozen, pretrain_steps
+        self.frozen, self.pretrain_steps, self.warmup_steps = frozen, pretrain_steps, warmup_steps
         self.decoy_for = tuple(decoy_for) if patch_autoencoding else ()
         self.decoy_share = 0.5
         self.inpainter = Inpainter(channels, width)
@@ -327,14 +336,15 @@ class LimitedContextInpainting(LearnedTransform):
         return self._step(real_batch, classifier)
 
     def pretraining_length(self) -> int:
-        """Table 4.1 (d): ``pretrain_steps`` steps of F and D without C, then F is kept fixed."""
-        return self.pretrain_steps if self.frozen else 0
+        """Table 4.1 (d): ``pretrain_steps`` steps of F and D without C, then F is kept fixed; or
+        ``warmup_steps`` of them, after which F trains on with C."""
+        return self.pretrain_steps if self.frozen else self.warmup_steps
 
     def pretrain_step(self, real_batch: torch.Tensor, step: int) -> dict[str, float]:
         return self._step(real_batch, classifier=None)
 
     def leave_pretraining(self, finished: bool) -> None:
-        if finished:
+        if finished and self.frozen:
             self.inpainter.requires_grad_(False)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
