@@ -50,6 +50,7 @@ from transformrec.atomic_save import save_atomic
 from transformrec.config.build import build_data, build_transform_set
 from transformrec.config.loading import load_config
 from transformrec.training.checkpoint import load_learned_transforms
+from transformrec.training.engine import CHECKPOINT_NAME
 from transformrec.training.trainer import BACKBONE_NAME
 
 NAME = "damage_repair"
@@ -195,7 +196,7 @@ def pretrain_autoencoder(cfg: dict, path: Path) -> Path:
     with tempfile.TemporaryDirectory() as out:
         config = fixed_step_config(CONFIG, [*overrides, f"output_dir={out}"], 1)
         experiment.pretrain(config, progress=False)
-        trained_transform(config, Path(out) / "checkpoint.pt").save_autoencoder(path)
+        trained_transform(config, Path(out) / CHECKPOINT_NAME).save_autoencoder(path)
     return path
 
 
@@ -211,7 +212,7 @@ def _one_run(
     results = experiment.evaluate(config, random_baseline=row == BASELINE)
     fc_config = load_config(CONFIG, [*overrides, *run_settings, *_fc_transfer(cfg)])  # evaluation only
     fc_results = experiment.evaluate(fc_config, random_baseline=False)  # Random: see _random_fc_run
-    transform = trained_transform(config, out / "checkpoint.pt")
+    transform = trained_transform(config, out / CHECKPOINT_NAME)
     gates = chapter_3_gates(transform, test_images)
     if picture:
         _draw_renderings(transform, test_images[:6])

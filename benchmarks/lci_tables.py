@@ -57,12 +57,13 @@ from benchmarks.probing import claim_lines, per_layer_cells
 from benchmarks.seed_statistics import format_mean_sd
 from transformrec import experiment
 from transformrec.audit import audit_transform_set
-from transformrec.cli.show import render_transform_grid
 from transformrec.config.build import build_data, build_trainer, build_transform_set
 from transformrec.data.fashion_mnist import DEBIAN_DIR
 from transformrec.eval.decoy_cost import DECOY_COST_GATE, decoy_cost, reference_decoy_cost
 from transformrec.functional.inpainting_quality import quality_gates
 from transformrec.training.checkpoint import load_checkpoint, load_learned_transforms
+from transformrec.training.engine import CHECKPOINT_NAME
+from transformrec.transform_grid import render_transform_grid
 from transformrec.transforms import LimitedContextInpainting
 
 NAME = "lci_tables"
@@ -225,7 +226,7 @@ def _learned_gates(config, cfg: dict, seed: int) -> dict[str, Any]:
     test split, which pre-training never sees.
     """
     trainer = build_trainer(config, resume=True, progress=False)
-    trainer.load_state_dict(load_checkpoint(Path(config.output_dir) / "checkpoint.pt"))  # the run as it ended
+    trainer.load_state_dict(load_checkpoint(Path(config.output_dir) / CHECKPOINT_NAME))  # the run as it ended
     lci = next((t for t in trainer.transform_set.learned_transforms if isinstance(t, LimitedContextInpainting)), None)
     if lci is None:
         return {}
@@ -272,7 +273,7 @@ def _one_run(
     config = fixed_step_config(ROOT / spec["config"], [*overrides, *run_settings], cfg["steps"])
     summary = experiment.pretrain(config, resume=True, progress=False)
     results = experiment.evaluate(config, random_baseline=with_random)
-    checkpoint = out / "checkpoint.pt"
+    checkpoint = out / CHECKPOINT_NAME
     gates = {"first_tenth_accuracy": _accuracy_after_first_tenth(out, summary["steps"])}
     if seed == 0:
         gates["patch"] = _patch_gate(config, checkpoint, cfg)

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from transformrec.cli.main import main
-from transformrec.cli.show import render_transform_grid
 from transformrec.config import load_config
+from transformrec.transform_grid import render_transform_grid
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted(p for p in (REPO / "configs").glob("*.yaml") if "kind: gan" not in p.read_text())

@@ -13,6 +13,7 @@ from pathlib import Path
 from transformrec.config.loading import load_config
 from transformrec.errors import TransformrecError
 from transformrec.runtime.distributed import is_main_process
+from transformrec.training.engine import CHECKPOINT_NAME
 
 HELP_FORMAT = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
 
@@ -221,7 +222,7 @@ def _learned_checkpoint(config, args: argparse.Namespace) -> Path | None:
     """``--checkpoint``, else the run's own checkpoint when it exists."""
     if args.checkpoint is not None:
         return Path(args.checkpoint)
-    own = Path(config.output_dir) / "checkpoint.pt"
+    own = Path(config.output_dir) / CHECKPOINT_NAME
     return own if own.exists() else None
 
 
@@ -331,7 +332,7 @@ def _run(args: argparse.Namespace) -> None:
             )
             _print_evaluation(experiment.evaluate(config, progress=_progress(config)))
     elif args.command == "show" and main_process:
-        from transformrec.cli.show import render_transform_grid
+        from transformrec.transform_grid import render_transform_grid
 
         checkpoint = _learned_checkpoint(config, args)
         figure = render_transform_grid(
