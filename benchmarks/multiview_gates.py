@@ -69,11 +69,10 @@ def _frames(folder: MultiViewFolder, stride: int) -> torch.Tensor:
     )
 
 
-def mirror_detection(train: MultiViewFolder, held_out: MultiViewFolder, seed: int, steps: int) -> dict[str, float]:
+def mirror_detection(train_frames: torch.Tensor, test_frames: torch.Tensor, seed: int, steps: int) -> dict[str, float]:
     """Accuracy of a small CNN telling a single frame from its mirror image, on training and held-out frames."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    train_frames, test_frames = _frames(train, 2), _frames(held_out, 4)
     model = _small_cnn(2)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
@@ -185,7 +184,7 @@ def data_gates(
     held_out = MultiViewFolder(root, actions=held_out_actions, **common)
     raw = MultiViewFolder(root, split="train", actions=train_actions, background="keep")
     return {
-        "mirror_detection": mirror_detection(train, held_out, 0, steps),
+        "mirror_detection": mirror_detection(_frames(train, 2), _frames(held_out, 4), 0, steps),
         "residue": background_residue(raw, train.threshold, seed=0),
         "pose_difference": pose_difference(train, 0),
         "pose_oracle": pose_oracle(train, held_out, 0, 2 * steps),

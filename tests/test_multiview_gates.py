@@ -1,8 +1,9 @@
 """The studio's data gates measure what they say, on a tiny rendered studio with known backgrounds."""
 
 import pytest
+import torch
 
-from benchmarks.multiview_gates import background_residue, gate_lines, pose_difference
+from benchmarks.multiview_gates import background_residue, gate_lines, mirror_detection, pose_difference
 from transformrec.data.multiview_folder import MultiViewFolder
 from transformrec.data.procedural_multiview import background_images, write_procedural_multiview
 
@@ -53,3 +54,17 @@ def test_gate_lines_mark_exactly_the_failing_gates():
     }
     lines = gate_lines(gates)
     assert "✗" in lines[0] and all("✗" not in line for line in lines[1:])
+
+
+def test_mirror_detection_reads_an_asymmetric_cue_and_nothing_from_symmetric_frames():
+    """The gate is not blind: frames with a bright bar on their left are told from their mirror images;
+    left-right symmetric frames cannot be (a frame and its mirror are the same image), so exactly 0.5."""
+    generator = torch.Generator().manual_seed(0)
+    cue = 0.2 * torch.rand(96, 3, 16, 16, generator=generator)
+    cue[..., 2:6] += 0.8
+    told = mirror_detection(cue[:64], cue[64:], seed=0, steps=60)
+    assert told["held_out"] > 0.9
+    symmetric = torch.rand(96, 3, 16, 8, generator=generator)
+    symmetric = torch.cat([symmetric, symmetric.flip(-1)], dim=-1)
+    blind = mirror_detection(symmetric[:64], symmetric[64:], seed=0, steps=20)
+    assert blind["held_out"] == 0.5
