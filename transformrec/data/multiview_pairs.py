@@ -25,6 +25,7 @@ from torch.utils.data import Dataset
 
 from transformrec.data.corrupt_items import first_decodable
 from transformrec.data.item_seeding import item_seed
+from transformrec.data.modality import PairSampling, SyncWindow
 from transformrec.data.multiview_folder import CorruptFrameError, MultiViewFolder
 from transformrec.functional.pair_sampling import (
     D_MAX,
@@ -63,14 +64,14 @@ class MultiViewPairs(Dataset):
     """
 
     def __init__(self, folder: MultiViewFolder, transform_set: Any, seed: int = 0, hflip: bool = True, stride: int = 1):
-        # Duck-typed: the pair transforms import this module to hand it to the Trainer.
-        not_pairs = [t for t in transform_set.transforms if not hasattr(t, "pair_kind")]
+        # Typed by protocol (data/modality.py): the pair transforms import this module to hand it to the Trainer.
+        not_pairs = [t for t in transform_set.transforms if not isinstance(t, PairSampling)]
         if not_pairs:
             raise ValueError(f"MultiViewPairs needs pair transforms (sync, flip) only, got {not_pairs}")
         if not isinstance(folder, MultiViewFolder):
             raise TypeError(f"pair transforms need a MultiViewFolder, got {type(folder).__name__}")
         self.folder, self.transform_set, self.seed, self.hflip = folder, transform_set, seed, hflip
-        sync = [t for t in transform_set.transforms if hasattr(t, "d_min")]
+        sync = [t for t in transform_set.transforms if isinstance(t, SyncWindow)]
         self.d_min, self.d_max = (sync[0].d_min, sync[0].d_max) if sync else (D_MIN, D_MAX)
         self.single_view = any(t.single_view for t in transform_set.transforms)
         # One pair per kind; each kind is labelled on every head whose transform declares it.

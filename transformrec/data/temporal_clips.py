@@ -17,6 +17,7 @@ from torch.utils.data import Dataset
 
 from transformrec.data.corrupt_items import first_decodable
 from transformrec.data.item_seeding import item_seed
+from transformrec.data.modality import SpeedRange
 from transformrec.data.video_io import CorruptVideoError
 from transformrec.functional.crop_flip import crop_and_flip
 from transformrec.targets import IGNORE_INDEX
@@ -35,13 +36,12 @@ class TemporalClips(Dataset):
     """
 
     def __init__(self, videos: Any, transform_set: Any, seed: int = 0, crop_padding: int = 0, hflip: bool = True):
-        not_temporal = [t for t in transform_set.transforms if getattr(t, "modality", "") != "video-indices"]
+        not_temporal = [t for t in transform_set.transforms if t.modality != "video-indices"]
         if not_temporal:
             raise ValueError(f"TemporalClips needs temporal transforms only, got {not_temporal}")
         self.videos, self.transform_set, self.seed = videos, transform_set, seed
         self.crop_padding, self.hflip = crop_padding, hflip
-        speeds = [getattr(t, "speeds", None) for t in transform_set.transforms]
-        self.speeds = next((s for s in speeds if s is not None), (0,))
+        self.speeds = next((t.speeds for t in transform_set.transforms if isinstance(t, SpeedRange)), (0,))
         self.epoch = 0
         self.skipped: dict[str, str] = {}
 

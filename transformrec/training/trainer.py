@@ -146,7 +146,7 @@ class Trainer(TrainingTask):
         for learned in transforms.learned_transforms:
             learned.to(self.device)
         # Frames or views may have to be chosen before decoding: the TransformSet says how (its modality's adapter).
-        path = transforms.data_path(data, seed=seed, augment=augment)
+        path = self.data_path = transforms.data_path(data, seed=seed, augment=augment)
         self.data, self.augment, self.prepared = path.dataset, path.batch_augment, path.prepared
         self.epochs, self.run_steps, self.batch_size, self.seed = epochs, steps, batch_size, seed
         self.lr, self.final_lr, self.betas, self.weight_decay = lr, final_lr, tuple(betas), weight_decay
@@ -295,11 +295,10 @@ class Trainer(TrainingTask):
         """One step per batch, epoch after epoch, from the saved position (sampler and data set replay it)."""
         while self.epoch < self.epochs:
             self.sampler.set_position(self.epoch, self.batch_in_epoch)
-            if hasattr(self.data, "set_epoch"):
-                self.data.set_epoch(self.epoch)
+            self.data_path.start_epoch(self.epoch)
             epoch = self.epoch
             for images, labels in self.loader:
-                prepared = labels if isinstance(labels, dict) else None  # targets made by the data set
+                prepared = labels if self.prepared else None  # targets made by the adapter data set
                 metrics = self._train_step(self._network, images.to(self.device, non_blocking=True), prepared)
                 self.batch_in_epoch += 1
                 end_of_epoch = self.batch_in_epoch >= len(self.sampler)

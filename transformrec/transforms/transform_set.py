@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
+from transformrec.data.modality import AdaptedData
 from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transform
 from transformrec.transforms.rotation_jitter import RotationJitter
 
@@ -44,6 +45,12 @@ class DataPath:
     dataset: Dataset
     batch_augment: Any
     prepared: bool
+
+    def start_epoch(self, epoch: int) -> None:
+        """Tell an adapter data set that ``epoch`` begins (:class:`~transformrec.data.modality.AdaptedData`:
+        its draws are a function of the epoch); image data sets have nothing to be told."""
+        if isinstance(self.dataset, AdaptedData):
+            self.dataset.set_epoch(epoch)
 
 
 class TransformSet:
