@@ -44,17 +44,20 @@ class Inpainter(nn.Module):
     image's range. A side that is not a multiple of 8 is padded (replicating its edge) and cropped back.
     """
 
-    def __init__(self, channels: int = 3, width: int = 64) -> None:
+    def __init__(self, channels: int = 3, width: int = 64, stages: int = STAGES) -> None:
         super().__init__()
-        widths = [width * 2**i for i in range(STAGES + 1)]
+        if stages < 1:
+            raise ValueError(f"the inpainter needs at least 1 stride-2 stage, got {stages}")
+        self.stages = stages
+        widths = [width * 2**i for i in range(stages + 1)]
         self.stem = nn.Sequential(nn.Conv2d(channels, width, 3, 1, 1), nn.LeakyReLU(0.1))
-        self.encoder = nn.Sequential(*[_down(widths[i], widths[i + 1]) for i in range(STAGES)])
-        self.decoder = nn.Sequential(*[_up(widths[i + 1], widths[i]) for i in reversed(range(STAGES))])
+        self.encoder = nn.Sequential(*[_down(widths[i], widths[i + 1]) for i in range(stages)])
+        self.decoder = nn.Sequential(*[_up(widths[i + 1], widths[i]) for i in reversed(range(stages))])
         self.out = nn.Conv2d(width, channels, 3, 1, 1)
 
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
         height, width = patches.shape[-2:]
-        multiple = 2**STAGES
+        multiple = 2**self.stages
         pad_h, pad_w = -height % multiple, -width % multiple
         x = 2 * patches - 1
         if pad_h or pad_w:
