@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from transformrec.data.multiview_folder import CorruptFrameError, MultiViewFolder, MultiViewPoses
-from transformrec.data.procedural_multiview import background_images
+from transformrec.data.procedural_multiview import background_images, write_procedural_multiview
 from transformrec.functional.camera import project
 from transformrec.functional.subject_crop import centering_rotation, crop_square, subject_box
 
@@ -71,12 +71,22 @@ def test_missing_and_corrupt_files_are_skipped_and_named(multiview_root, tmp_pat
     assert torch.equal(pose, poses.pose(bad + 1)) and any("000003.png" in r for r in poses.skipped.values())
 
 
-def test_median_background_recovers_the_static_scene_and_removal_keeps_the_figure(multiview_root):
-    folder = MultiViewFolder(multiview_root, split="train", background="remove", threshold=0.1)
+@pytest.fixture(scope="module")
+def studio_with_repetitions(tmp_path_factory):
+    """S1 doing walk and wave 4 times each: every sequence at its own place in the room (generator v5),
+    as a real recording has the subject at many places, which is what a median background needs."""
+    root = tmp_path_factory.mktemp("repetitions")
+    write_procedural_multiview(root, subjects=("S1",), actions=("walk", "wave"), num_frames=24, size=16, repetitions=4)
+    return root
+
+
+def test_median_background_recovers_the_static_scene_and_removal_keeps_the_figure(studio_with_repetitions):
+    folder = MultiViewFolder(studio_with_repetitions, split="train", background="remove", threshold=0.1)
     truth = background_images(16, seed=0)
+    sequences = range(len(folder.sequences))
     for view in range(4):
-        median = folder.median("S1", f"cam{view}")  # 48 frames ≤ median_frames: all of S1's frames
-        frames = torch.stack([folder.raw_frame(s, view, t) for s in (0, 1) for t in range(24)])
+        median = folder.median("S1", f"cam{view}")  # 64 of S1's 192 frames, spread over its 8 sequences
+        frames = torch.stack([folder.raw_frame(s, view, t) for s in sequences for t in range(24)])
         covered = ((frames - truth[view]).abs().amax(1) > 0.03).float().mean(0)  # how often the figure is there
         free = covered < 0.4
         assert free.float().mean() > 0.7
