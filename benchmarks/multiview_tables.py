@@ -453,7 +453,11 @@ def to_markdown(result: dict) -> str:
             "shown; regenerate them with `python -m benchmarks run --suite full --only multiview_tables`."
         )
     first = next((r[0] for r in rows.values() if r), None)
-    items = f"{first['transfer_items'][0]} S1 training / {first['transfer_items'][1]} test images" if first else ""
+    items = (
+        f"{first['transfer_items'][0]} S1 training / {first['transfer_items'][1]} test images"
+        if first
+        else "no transfer run yet"
+    )
     lines = []
     if _plot_curves(result) and PLOT.exists():
         lines += [f"![sync accuracy by gap]({PLOT.relative_to(PLOT.parents[1]).as_posix()})", ""]
