@@ -166,7 +166,8 @@ def fid_curves(tables: dict[str, list[dict]], title: str, path: Path) -> Path:
                 continue
             values = np.array([[next(h["fid"] for h in c if h["step"] == s) for s in steps] for c in curves])
             mean = values.mean(axis=0)
-            line = ax.plot(steps, mean, marker=".", label=f"{row['label']} ({len(curves)} seeds)")[0]
+            seeds = f"{len(curves)} seed{'s' if len(curves) > 1 else ''}"
+            line = ax.plot(steps, mean, marker=".", label=f"{row['label']} ({seeds})")[0]
             if len(curves) > 1:
                 sd = values.std(axis=0, ddof=1)
                 ax.fill_between(steps, mean - sd, mean + sd, color=line.get_color(), alpha=0.2)
