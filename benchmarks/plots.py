@@ -157,7 +157,7 @@ def fid_curves(tables: dict[str, list[dict]], title: str, path: Path) -> Path:
     Why: a final FID hides whether a run is still improving, has plateaued or has collapsed; the
     standard GAN's instability shows as a curve that climbs or swings where DF's keeps falling.
     """
-    fig, axes = plt.subplots(1, len(tables), figsize=(5.4 * len(tables), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(tables), figsize=(max(7.0, 5.4 * len(tables)), 4.2), squeeze=False)
     for ax, (setting, rows) in zip(axes[0], tables.items(), strict=True):
         for row in rows:
             curves = [r["history"] for r in row["runs"] if r.get("history")]
