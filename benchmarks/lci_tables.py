@@ -453,23 +453,19 @@ def _learned_gate_parts(runs: list[dict]) -> list[str]:
             + _mark(all(p["fixed_pattern"] for p in passed)),
             f"D acc {mean('discriminator_accuracy'):.2f}",
         ]
-    references = [r["gates"]["reference_decoy_cost"] for r in runs if "reference_decoy_cost" in r.get("gates", {})]
-    if references:
-        drop = [c["drop"] for c in references]
-        clean, decoyed = (sum(c[k] for c in references) / len(references) for k in ("clean", "decoyed"))
-        parts.append(
-            f"decoy cost to a decoy-free rotation CNN {format_mean_sd(drop, scale=1.0)} pts ({clean:.1f} → "
-            f"{decoyed:.1f} %{'' if len(references) == len(runs) else f'; {len(references)} of {len(runs)} seeds'})"
-            + _mark(max(drop) <= DECOY_COST_GATE)
-        )
-    costs = [r["gates"]["decoy_cost"] for r in runs if "decoy_cost" in r.get("gates", {})]
-    if costs:
-        drop = [c["drop"] for c in costs]
-        clean, decoyed = (sum(c[k] for c in costs) / len(costs) for k in ("clean", "decoyed"))
-        parts.append(
-            f"decoy cost {format_mean_sd(drop, scale=1.0)} pts ({clean:.1f} → {decoyed:.1f} %)"
-            + _mark(max(drop) <= DECOY_COST_GATE)
-        )
+    for key, label in (
+        ("reference_decoy_cost", "decoy cost to a decoy-free rotation CNN"),
+        ("decoy_cost", "decoy cost"),
+    ):
+        costs = [r["gates"][key] for r in runs if key in r.get("gates", {})]
+        if costs:
+            drop = [c["drop"] for c in costs]
+            clean, decoyed = (sum(c[k] for c in costs) / len(costs) for k in ("clean", "decoyed"))
+            coverage = "" if len(costs) == len(runs) else f"; {len(costs)} of {len(runs)} seeds"
+            parts.append(
+                f"{label} {format_mean_sd(drop, scale=1.0)} pts ({clean:.1f} → {decoyed:.1f} %{coverage})"
+                + _mark(max(drop) <= DECOY_COST_GATE)
+            )
     return parts
 
 
