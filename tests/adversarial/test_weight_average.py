@@ -4,9 +4,10 @@ import math
 
 import pytest
 import torch
+from test_gan_trainer import _config as gan_run_config
 from torch import nn
 
-from transformrec.adversarial.gan_trainer import GANConfig, GANTrainer
+from transformrec.adversarial.gan_trainer import GANTrainer
 from transformrec.adversarial.weight_average import WeightAverage
 
 
@@ -42,20 +43,12 @@ def test_decay_outside_zero_one_is_refused():
         WeightAverage(nn.Linear(1, 1), decay=1.0)
 
 
-def _config(tmp_path, **changes) -> GANConfig:
-    tree = {
-        "output_dir": str(tmp_path / "run"),
-        "width": 0.125,
-        "batch_size": 8,
-        "train_images": 256,
-        "steps": 3,
-        "checkpoint_every": 3,
-        "sample_every": 3,
-        "eval": {"every": 3, "samples": 16, "extractor": "none"},
-        "noise": {"kind": "none"},
-    }
-    tree.update(changes)
-    return GANConfig.model_validate(tree)
+def _config(tmp_path, **changes):
+    """test_gan_trainer's toy GAN run, standard GAN, scored by nothing: only the weight average matters here."""
+    options = {"noise": {"kind": "none"}, "eval": {"every": 3, "samples": 16, "extractor": "none"}}
+    options.update(steps=3, checkpoint_every=3, sample_every=3)
+    options.update(changes)
+    return gan_run_config(tmp_path, **options)
 
 
 def test_the_trainer_samples_from_the_average_with_batch_statistics(tmp_path):
