@@ -88,6 +88,14 @@ WARM_ROW = "Rot + Warp + LCI, F warmed up"
 # CNN 8.8 / 6.6 points after 500 / 1000 steps, against 17.0 / 12.3 with three stages.
 LCI_6X6 = "{name: lci, width: 16, patch_size: 0.75, border: 2, inpainter_stages: 2}"
 BOTTLENECK_ROW = "Rot + Warp + LCI, 6×6 F bottleneck"
+# The authors' whole-batch −CE: C's loss reaches F through its decoys in the identity and rotated
+# images too, not only through the LCI images (eq. 4.1 names only the LCI class).
+LCI_FEEDBACK = "{name: lci, width: 16, patch_size: 0.75, border: 2, decoy_feedback: true}"
+FEEDBACK_ROW = "Rot + Warp + LCI, decoy feedback"
+# F and D at the authors' width 64 (ours 16 elsewhere, for time): a wider F may autoencode faithfully
+# enough that its decoys keep the object.
+LCI_WIDE = "{name: lci, width: 64, patch_size: 0.75, border: 2}"
+WIDE_ROW = "Rot + Warp + LCI, F and D width 64"
 # The authors' code against local shortcuts (table 4.1 row (g)): half of the identity, warp and LCI
 # images rotated by up to ±12.6°.
 JITTER = "train.rotation_jitter={degrees: 12.6, share: 0.5}"
@@ -103,11 +111,15 @@ TABLE_4_2 = {
     NO_DECOYS_ROW: f"[identity, rotation, {LCI_NO_DECOYS}]",
     WARM_ROW: f"[identity, rotation, warp, {LCI_WARM}]",
     BOTTLENECK_ROW: f"[identity, rotation, warp, {LCI_6X6}]",
+    FEEDBACK_ROW: f"[identity, rotation, warp, {LCI_FEEDBACK}]",
+    WIDE_ROW: f"[identity, rotation, warp, {LCI_WIDE}]",
 }
 SINGLE_SEED_FIRST = (
     NO_DECOYS_ROW,
     BOTTLENECK_ROW,
     WARM_ROW,
+    FEEDBACK_ROW,
+    WIDE_ROW,
 )  # what the decoys cost comes before the other decompositions
 SEEDED = ("Random", "Rot", "Warp", "LCI", "Rot + Warp + LCI")
 # Seeded as well, run right after SEEDED, in this order: is the combination's loss against Rot LCI's
@@ -421,6 +433,10 @@ DECOMPOSITION = (  # which added task costs the combination against Rot; read af
     (WARM_ROW, "Rot"),
     (BOTTLENECK_ROW, "Rot + Warp + LCI"),
     (BOTTLENECK_ROW, "Rot"),
+    (FEEDBACK_ROW, "Rot + Warp + LCI"),
+    (FEEDBACK_ROW, "Rot"),
+    (WIDE_ROW, "Rot + Warp + LCI"),
+    (WIDE_ROW, "Rot"),
 )
 CLAIMS_4_1 = ((LCI_BASELINE_4_1, "Random"),)  # Random is table 4.2's row of the same seeds
 

@@ -72,3 +72,47 @@ def test_the_feedback_term_is_eq_4_1s_share_of_the_mixed_batch():
     torch.testing.assert_close(loss, expected)
     loss.backward()
     assert fresh.grad is not None and fresh.grad.abs().sum() > 0  # the feedback reaches the transform
+
+
+def test_several_classes_replaced_in_one_forward_weigh_as_eq_4_1():
+    from transformrec.transforms.classifier_feedback import MixedBatchFeedback
+
+    torch.manual_seed(2)
+    classifier = _LinearClassifier()
+    inputs = torch.rand(12, 1, 4, 4)
+    targets = {"transform": torch.tensor([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])}
+    fresh = {0: torch.rand(4, 1, 4, 4, requires_grad=True), 2: torch.rand(4, 1, 4, 4, requires_grad=True)}
+    loss = MixedBatchFeedback(classifier, inputs, targets).rows_loss("transform", fresh)
+    cross_entropy = torch.nn.functional.cross_entropy
+    summed = sum(
+        cross_entropy(classifier.linear(images.flatten(1)), torch.full((4,), label), reduction="sum")
+        for label, images in fresh.items()
+    )
+    torch.testing.assert_close(loss, summed / 12)  # both classes' rows over the whole batch, class 1 untouched
+    loss.backward()
+    assert all(images.grad.abs().sum() > 0 for images in fresh.values())
+
+
+def test_decoy_feedback_rebuilds_the_decoyed_classes_with_the_inpainters_gradient():
+    from transformrec.transforms import Warp
+    from transformrec.transforms.transform_set import TransformSet
+
+    torch.manual_seed(3)
+    lci = LimitedContextInpainting(channels=1, width=4, patch_size=0.5, decoy_feedback=True)
+    transform_set = TransformSet([Identity(), Rotation(), Warp(), lci])
+    classes = transform_set.heads["transform"]
+    images = TinyImages(n=8).images
+    rows = transform_set.decoyed_rows(lci, images, torch.Generator().manual_seed(0))
+    # identity and the rotations carry decoys (sec. 4.2.4); warp and LCI's own class do not
+    assert sorted(classes[label] for label in rows) == sorted(
+        name for name in classes if name == "identity" or name.startswith("rot")
+    )
+    for label, row in rows.items():
+        quarter_turns = 0 if classes[label] == "identity" else int(classes[label][3:]) // 90
+        clean = torch.rot90(images, quarter_turns, dims=(-2, -1))  # the class's transform on undecoyed images
+        changed = (row - clean).abs().flatten(1).amax(1) > 0
+        assert int(changed.sum()) == 4  # half of the images carry a decoy
+        side = 8  # the 0.5 patch of a 16 px image: nothing changes outside one 8x8 patch
+        assert int(((row - clean).abs() > 0).flatten(1).sum(1).max()) <= side * side
+    gradients = torch.autograd.grad(sum(row.sum() for row in rows.values()), list(lci.inpainter.parameters()))
+    assert sum(float(g.abs().sum()) for g in gradients) > 0  # the decoys reach F

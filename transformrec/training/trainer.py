@@ -357,6 +357,7 @@ class Trainer(TrainingTask):
                     self.transform_set.rotation_jitter,
                     self.transform_set.heads,
                     self.generator,
+                    self.transform_set,
                 )
                 for learned in self.transform_set.learned_transforms:
                     metrics.update(learned.update(images[own_slice(images.shape[0], self.context)], feedback))

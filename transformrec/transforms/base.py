@@ -134,11 +134,15 @@ class LearnedTransform(Transform, nn.Module):
         """
         return {}
 
-    def make_decoys(self, batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def make_decoys(
+        self, batch: torch.Tensor, generator: torch.Generator | None = None, differentiable: bool = False
+    ) -> torch.Tensor:
         """Inputs of the transforms named in ``decoy_for``, with this transform's artefacts planted.
 
         Sec. 4.2.4: if untransformed images also carry the learned network's processing
-        artefacts, the classifier cannot use those artefacts as a shortcut. Default: unchanged.
+        artefacts, the classifier cannot use those artefacts as a shortcut. ``differentiable``: the
+        decoys keep the gradient to the transform's networks (for a loss that reaches them through
+        the decoys). Default: unchanged.
         """
         return batch
 

@@ -230,8 +230,13 @@ class DamageRepair(LearnedTransform):
                 mask_target[damaged.cpu()] = keep[:, 0].long().cpu()
         return out, ({"mask": mask_target} if self.mask_head else {})
 
-    def make_decoys(self, batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Every input of the transforms in ``decoy_for`` autoencoded, like the real class (sec. 3.3.2)."""
+    def make_decoys(
+        self, batch: torch.Tensor, generator: torch.Generator | None = None, differentiable: bool = False
+    ) -> torch.Tensor:
+        """Every input of the transforms in ``decoy_for`` autoencoded, like the real class (sec. 3.3.2).
+
+        The autoencoder is frozen, so there is no gradient to keep: ``differentiable`` changes nothing.
+        """
         with torch.no_grad():
             return self.autoencode(batch)
 

@@ -36,7 +36,7 @@ from transformrec.functional.patches import (
 from transformrec.runtime.distributed import average_gradients
 from transformrec.runtime.own_step import step_own_parameters
 from transformrec.transforms.base import LearnedTransform
-from transformrec.transforms.classifier_feedback import classifier_loss
+from transformrec.transforms.classifier_feedback import MixedBatchFeedback, classifier_loss
 from transformrec.transforms.lci_networks import STAGES, Inpainter, PatchDiscriminator
 from transformrec.transforms.registry import register_transform
 
@@ -97,6 +97,11 @@ class LimitedContextInpainting(LearnedTransform):
             which F keeps training with −L_SSL (not frozen). Why: F's decoys are only harmless once
             its autoencoding is faithful; a warm-up gives it that before C learns from them.
         decoy_for: names of the transforms whose inputs get half-decoyed (sec. 4.2.4).
+        decoy_feedback: −L_SSL also reaches F through its decoys (the authors' code: the classifier's
+            −CE over the whole batch, including the autoencoded patches in the untransformed and
+            rotated images). The thesis's eq. 4.1 names only the LCI class, the default here; with
+            it, F is also pushed to make its decoys as hard to tell from its inpaintings as the
+            inpaintings are from real images.
         seed: seeds the generator used by :meth:`update` (patch locations and noise).
         objective: D's GAN objective (``hinge`` as in sec. 4.2.1, or any of table 7.3).
         distribution_filter: a ch. 7 noise block (``kind``, ``mode``, ``sigma``, ``penalty``,
@@ -125,6 +130,7 @@ class LimitedContextInpainting(LearnedTransform):
         pretrain_steps: int = 2000,
         warmup_steps: int = 0,
         decoy_for: tuple[str, ...] | list[str] = ("identity", "rotation"),
+        decoy_feedback: bool = False,
         seed: int = 0,
         objective: str = "hinge",
         distribution_filter: dict[str, Any] | None = None,
@@ -153,6 +159,7 @@ class LimitedContextInpainting(LearnedTransform):
         self.frozen, self.pretrain_steps, self.warmup_steps = frozen, pretrain_steps, warmup_steps
         self.decoy_for = tuple(decoy_for) if patch_autoencoding else ()
         self.decoy_share = 0.5
+        self.decoy_feedback = decoy_feedback and bool(self.decoy_for)
         self.inpainter = Inpainter(channels, width, inpainter_stages)
         self.discriminator = PatchDiscriminator(channels, width, discriminator_pack)
         self.inpainter_optimizer = torch.optim.Adam(self.inpainter.parameters(), lr=lr, betas=tuple(betas))
@@ -200,11 +207,13 @@ class LimitedContextInpainting(LearnedTransform):
             transformed, _, _ = limited_context_inpaint(batch, self.inpainter, corners, side, self.border, noise)
         return transformed, {}
 
-    def make_decoys(self, batch: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def make_decoys(
+        self, batch: torch.Tensor, generator: torch.Generator | None = None, differentiable: bool = False
+    ) -> torch.Tensor:
         """``decoy_share`` of ``batch`` (half, sec. 4.2.4) with one random patch replaced by F(e), its autoencoded self.
 
         :func:`transformrec.eval.decoy_cost.decoy_cost` sets the share to 0 and 1 to measure what a
-        decoy costs a trained classifier.
+        decoy costs a trained classifier. ``differentiable``: F's gradient is kept (``decoy_feedback``).
         """
         count = round(batch.shape[0] * self.decoy_share)
         if count == 0:
@@ -214,11 +223,11 @@ class LimitedContextInpainting(LearnedTransform):
         _, height, width = picked.shape[1:]
         side = patch_side(min(height, width), self.patch_size)
         corners = sample_patch_corners(count, height, width, side, generator)
-        with torch.no_grad():
+        with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
             autoencoded = self.inpainter(extract_patches(picked, corners, side))
             decoys = paste_patches(picked, autoencoded, corners)
-        out = batch.clone()
-        out[chosen] = decoys
+            out = batch.clone()
+            out[chosen] = decoys.to(out.dtype)
         return out
 
     # ------------------------------------------------------------------ learning
@@ -270,8 +279,12 @@ class LimitedContextInpainting(LearnedTransform):
         inpainted: torch.Tensor,
         original: torch.Tensor,
         classifier: nn.Module | None,
+        real_batch: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """L_inp,AE (sec. 4.2.1, 4.2.4): ``inpainter`` (the total) and its parts.
+
+        ``real_batch``: the images T₅ ∘ x was made from, from which ``decoy_feedback`` rebuilds the
+        decoyed classes.
 
         Parts: ``adversarial`` (hinge ℓ_GAN), ``border`` (mean squared border error, weighted by
         λ_border), ``ssl`` (C's cross-entropy on T₅ ∘ x, *subtracted*) and ``autoencoding``
@@ -288,7 +301,7 @@ class LimitedContextInpainting(LearnedTransform):
         terms["border"] = squared.sum() / (frame.sum() * inpainted.shape[0] * inpainted.shape[1])
         total = terms["adversarial"] + self.lambda_border * terms["border"]
         if self.fool_classifier and classifier is not None:
-            terms["ssl"] = classifier_loss(classifier, transformed, self.head, self.class_label["lci"])
+            terms["ssl"] = self._classifier_term(classifier, transformed, real_batch)
             total = total - terms["ssl"]
         if self.patch_autoencoding:
             terms["autoencoding"] = F.mse_loss(self.inpainter(original), original)
@@ -296,10 +309,27 @@ class LimitedContextInpainting(LearnedTransform):
         terms["inpainter"] = total
         return terms
 
+    def _classifier_term(
+        self, classifier: Any, transformed: torch.Tensor, real_batch: torch.Tensor | None
+    ) -> torch.Tensor:
+        """L_SSL as F sees it: C's cross-entropy on T₅ ∘ x, and with ``decoy_feedback`` also on the
+        decoyed classes rebuilt with F's gradient (one forward of C; needs the Trainer's feedback)."""
+        label = self.class_label["lci"]
+        if not (
+            self.decoy_feedback
+            and isinstance(classifier, MixedBatchFeedback)
+            and classifier.transform_set is not None
+            and real_batch is not None
+        ):
+            return classifier_loss(classifier, transformed, self.head, label)
+        rows = classifier.transform_set.decoyed_rows(self, real_batch, self.generator)
+        rows[label] = transformed
+        return classifier.rows_loss(self.head, rows)
+
     def losses(self, real_batch: torch.Tensor, classifier: nn.Module | None) -> dict[str, torch.Tensor]:
         """Every loss of one LCI step on ``real_batch``: ``discriminator`` plus :meth:`inpainter_losses`."""
         side, transformed, inpainted, original, _ = self._inpaint_for_training(real_batch)
-        terms = self.inpainter_losses(side, transformed, inpainted, original, classifier)
+        terms = self.inpainter_losses(side, transformed, inpainted, original, classifier, real_batch)
         terms["discriminator"], penalty = self.discriminator_losses(inpainted, original)
         if penalty is not None:
             terms["noise_penalty"] = penalty
@@ -315,7 +345,7 @@ class LimitedContextInpainting(LearnedTransform):
         side, transformed, inpainted, original, noise = self._inpaint_for_training(real_batch)
         discriminator_loss, penalty = self.discriminator_losses(inpainted, original)
         self._discriminator_step(discriminator_loss, penalty)
-        terms = self.inpainter_losses(side, transformed, inpainted, original, classifier)
+        terms = self.inpainter_losses(side, transformed, inpainted, original, classifier, real_batch)
         step_own_parameters(terms["inpainter"], self.inpainter.parameters(), self.inpainter_optimizer)
         self.filter.step()
         terms["discriminator"] = discriminator_loss
@@ -370,9 +400,8 @@ class LimitedContextInpainting(LearnedTransform):
         self.generator.set_state(state["generator"])
 
     def __repr__(self) -> str:
+        defaults = {"fool_classifier": True, "patch_autoencoding": True, "frozen": False, "decoy_feedback": False}
         flags = "".join(
-            f", {name}={getattr(self, name)}"
-            for name in ("fool_classifier", "patch_autoencoding", "frozen")
-            if getattr(self, name) != (name != "frozen")
+            f", {name}={getattr(self, name)}" for name, default in defaults.items() if getattr(self, name) != default
         )
         return f"LimitedContextInpainting(patch_size={self.patch_size}, border={self.border}{flags})"

@@ -202,6 +202,28 @@ class TransformSet:
             outputs = self.rotation_jitter(outputs, [self.slots[int(s)].name for s in slot_of_sample], generator)
         return outputs, {head: t.to(device) for head, t in targets.items()}
 
+    def decoyed_rows(
+        self, learned: LearnedTransform, images: torch.Tensor, generator: torch.Generator | None = None
+    ) -> dict[int, torch.Tensor]:
+        """The classes of ``learned``'s head whose inputs carry its decoys, rebuilt from ``images`` with
+        decoys that keep their gradient: label → ``images`` decoyed, then transformed as that class.
+
+        Why: in the authors' LCI code the classifier's −CE reaches the inpainter through the whole
+        batch, including the autoencoded decoys in the untransformed and rotated images; the batch C
+        trains on is built without gradients, so these rows are what
+        :meth:`~transformrec.transforms.classifier_feedback.MixedBatchFeedback.rows_loss` puts in
+        place of those classes' rows.
+        """
+        rows: dict[int, torch.Tensor] = {}
+        for slot in self.slots:
+            transform = self.transforms[slot.transform_index]
+            if slot.head != learned.head or transform.name not in learned.decoy_for:
+                continue
+            inputs = learned.make_decoys(images, generator, differentiable=True)
+            variants = torch.full((images.shape[0],), slot.variant, dtype=torch.long)
+            rows[slot.label], _ = transform.apply(inputs, variants, generator)
+        return rows
+
     def __repr__(self) -> str:
         jitter = f", rotation_jitter={self.rotation_jitter!r}" if self.rotation_jitter is not None else ""
         return f"TransformSet({self.transforms}, mode={self.mode!r}, heads={self.heads}{jitter})"
