@@ -45,8 +45,8 @@ from benchmarks.environment import benchmark_threads
 from benchmarks.partial_results import PartialResults, missing_runs_lines
 from benchmarks.plots import fid_curves, fid_per_seed
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, mean_sd, paired_by_seed, sign_test_p
-from transformrec.adversarial.gan_trainer import GANConfig, GANTrainer, gan_images
 from transformrec.adversarial.weight_average import WeightAverage
+from transformrec.config.gan_build import GANConfig, GANTrainer, build_gan_images, build_gan_trainer, gan_images
 from transformrec.config.schema import Component
 from transformrec.eval.fid import score_samples
 from transformrec.eval.gan_features import classifier_extractor
@@ -197,7 +197,7 @@ def _real_floor(cfg: dict[str, Any], dataset: str) -> dict[str, float]:
 
 
 def _train(config: GANConfig, extractor) -> dict[str, Any]:
-    trainer = GANTrainer(config, extractor=extractor, progress=False, overwrite=True)
+    trainer = build_gan_trainer(config, extractor=extractor, progress=False, overwrite=True)
     start = time.perf_counter()
     summary = trainer.fit()
     last = summary["history"][-5:]
@@ -217,7 +217,7 @@ class _AveragingTrainer(GANTrainer):
     G and every average at each evaluation: all decays see the same training, so their FIDs are paired."""
 
     def __init__(self, config: GANConfig, extractor) -> None:
-        super().__init__(config, extractor=extractor, progress=False, overwrite=True)
+        super().__init__(config, build_gan_images(config), extractor=extractor, progress=False, overwrite=True)
         self.averages = {decay: WeightAverage(self.generator, decay) for decay in EMA_DECAYS}
         self.scores: dict[str, list[dict[str, float]]] = {"G": [], **{str(d): [] for d in EMA_DECAYS}}
 
@@ -259,7 +259,7 @@ def _time_steps(root: str, cfg: dict[str, Any], width: float) -> dict[str, Any]:
         "alt_batch": {"kind": "network", "penalty": 1.0, "mode": "half_noisy"},
     }
     trainers = {
-        name: GANTrainer(
+        name: build_gan_trainer(
             _config(
                 f"{root}/t_{name}_{width}", cfg, "fashion_mnist", noise, 0, width=width, eval={"extractor": "none"}
             ),

@@ -182,7 +182,7 @@ def stage_video(device: torch.device, tiny: bool) -> dict:
 
 def stage_gan(device: torch.device, tiny: bool) -> dict:
     """Seconds per generator step of the standard GAN, DFGAN and the alternative mini-batch (table 7.1)."""
-    from transformrec.adversarial.gan_trainer import GANTrainer, load_gan_config
+    from transformrec.config.gan_build import build_gan_trainer, load_gan_config
     from transformrec.data.fashion_mnist import DEBIAN_DIR
 
     if not os.path.isdir(DEBIAN_DIR):
@@ -205,7 +205,8 @@ def stage_gan(device: torch.device, tiny: bool) -> dict:
                 ]
                 if tiny:
                     overrides.append("train_images=512")
-                trainer = GANTrainer(load_gan_config(ROOT / "configs" / "ch7_dfgan_fashion_mnist.yaml", overrides))
+                config = load_gan_config(ROOT / "configs" / "ch7_dfgan_fashion_mnist.yaml", overrides)
+                trainer = build_gan_trainer(config)
                 trainer.train_step()  # warm-up: cuDNN autotuning and allocator growth are not step time
                 _sync(device)
                 started = time.perf_counter()

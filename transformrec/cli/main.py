@@ -257,11 +257,12 @@ def _audit(config, args: argparse.Namespace) -> None:
 
 
 def _gan(args: argparse.Namespace) -> None:
-    from transformrec.adversarial.gan_trainer import GANTrainer, load_gan_config
+    from transformrec.config.gan_build import build_gan_trainer, load_gan_config
 
     config = load_gan_config(args.config, args.overrides)
     _use_threads(config.threads)
-    summary = GANTrainer(config, progress=_progress(config), overwrite=args.overwrite).fit(resume=args.resume)
+    trainer = build_gan_trainer(config, progress=_progress(config), overwrite=args.overwrite)
+    summary = trainer.fit(resume=args.resume)
     line = f"trained {summary['steps']} generator steps, {summary['seconds_per_step'] * 1e3:.1f} ms/step"
     if "fid_last5" in summary:
         (fid, fid_std), (score, score_std) = summary["fid_last5"], summary["is_last5"]

@@ -2,8 +2,10 @@
 
 A GAN run is the ``kind: gan`` of the experiment schema (:class:`~transformrec.config.gan_schema.GANConfig`:
 the knobs of chapter 7 with the thesis' defaults, read by the same loader as pretext configs, with
-the same ``--set`` overrides and errors). ``GANTrainer(config).fit()`` trains on any registered
-image data set (Fashion-MNIST by default; images mapped to [−1, 1], the range of G's tanh), writes
+the same ``--set`` overrides and errors). The trainer takes that options object and its built
+images (:class:`GANImages`); :func:`transformrec.config.gan_build.build_gan_trainer` builds both
+from a config, so ``build_gan_trainer(config).fit()`` trains on any registered image data set
+(Fashion-MNIST by default; images mapped to [−1, 1], the range of G's tanh), writes
 ``samples_<step>.png`` grids, scores FID / IS at every evaluation and reports mean ± std over the
 last five (sec. 7.3). The loop around the step — atomic checkpoints holding every RNG state, exact
 resume, ``metrics.csv`` and TensorBoard logs, the progress bar, skipping non-finite steps — is the
@@ -13,10 +15,10 @@ iteration does.
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,32 +30,28 @@ from transformrec.adversarial.distribution_filtering import DistributionFilter, 
 from transformrec.adversarial.filter_config import build_distribution_filter
 from transformrec.adversarial.objectives import gan_objective
 from transformrec.adversarial.weight_average import WeightAverage
-from transformrec.config.build import build_data
-from transformrec.config.gan_schema import GANConfig, GANEvalConfig
-from transformrec.config.loading import load_config
-from transformrec.config.schema import Component
-from transformrec.data.in_memory import stack_images
-from transformrec.data.registry import DATASETS
+from transformrec.config.gan_schema import GANConfig
 from transformrec.errors import ConfigError
 from transformrec.eval.fid import FeatureExtractor, mean_and_std, score_samples
 from transformrec.eval.gan_features import classifier_extractor, inception_extractor
 from transformrec.runtime.distributed import single_process_context
 from transformrec.training.engine import StepOutcome, TrainingEngine, TrainingTask
 
-__all__ = [
-    "GANConfig",
-    "GANEvalConfig",
-    "GANTrainer",
-    "distribution_filter_for",
-    "fashion_mnist_images",
-    "gan_images",
-    "load_gan_config",
-]
+__all__ = ["GANImages", "GANTrainer", "distribution_filter_for"]
 
 
-def load_gan_config(path: str | Path | None, overrides: list[str] | tuple[str, ...] = ()) -> GANConfig:
-    """Read a GAN config (``kind: gan``) with ``--set`` overrides; errors name file and field."""
-    return load_config(path, overrides, kind="gan")
+@dataclass
+class GANImages:
+    """The images a GAN run trains on and is scored against, built once from its config.
+
+    ``train``: images in [−1, 1] (G's tanh range); ``labels``: their classes (−1 when unlabelled;
+    the classifier feature extractor of FID needs them); ``test``: loads the evaluation images
+    (``eval.samples`` of them) on first use, so a run that never scores never reads its test split.
+    """
+
+    train: torch.Tensor
+    labels: torch.Tensor
+    test: Callable[[], torch.Tensor] | None = None
 
 
 def distribution_filter_for(config: GANConfig, channels: int = 1) -> DistributionFilter:
@@ -77,43 +75,14 @@ def _optimizer(config: GANConfig, params, lr: float | None = None) -> torch.opti
     return torch.optim.Adam(params, lr=lr, betas=config.betas)
 
 
-def gan_images(
-    component: Component, image_size: int, count: int | None = None, field: str = "data"
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images of a registered data set in [−1, 1] (G's tanh range) and their labels.
-
-    ``image_size`` is passed to the data set's factory when it takes one and the config leaves it
-    out; images of another size are an error naming ``field``.
-    """
-    params = dict(component.params)
-    if "image_size" in inspect.signature(DATASETS.get(component.name)).parameters:
-        params.setdefault("image_size", image_size)
-    dataset = build_data(Component(name=component.name, params=params), field)
-    images, labels = stack_images(dataset, count)
-    if tuple(images.shape[-2:]) != (image_size, image_size):
-        raise ConfigError(
-            f"{field} ({component.name}): images are {images.shape[-1]}×{images.shape[-2]} px, "
-            f"but image_size is {image_size}"
-        )
-    return images * 2 - 1, labels
-
-
-def fashion_mnist_images(split: str, image_size: int, count: int | None = None) -> torch.Tensor:
-    """Fashion-MNIST images in [−1, 1], the range of G's tanh output."""
-    return gan_images(Component(name="fashion_mnist", params={"split": split}), image_size, count)[0]
-
-
-def _test_split_of(config: GANConfig) -> Component:
-    """``eval.real_data``, else the training data set with ``split: test``."""
-    if config.eval.real_data is not None:
-        return config.eval.real_data
-    if "split" not in inspect.signature(DATASETS.get(config.data.name)).parameters:
-        raise ConfigError(f"data ({config.data.name}) has no test split; set eval.real_data to score FID / IS")
-    return Component(name=config.data.name, params={**config.data.params, "split": "test"})
-
-
 class GANTrainer(TrainingTask):
-    """Algorithm 1 (and the standard GAN when ``noise.kind == "none"``) for one ``GANConfig``."""
+    """Algorithm 1 (and the standard GAN when ``noise.kind == "none"``) for one ``GANConfig``.
+
+    Takes the run's options (``config``) and its built images; the networks, the noise model and
+    the optimisers follow from the options. The data set is not built here:
+    :func:`~transformrec.config.gan_build.build_gan_trainer` does that (why: the trainer sits below
+    the config builders, and a data set built by a caller is used as given).
+    """
 
     progress_label = "gan"
     postfix_keys = ("d_loss", "g_loss")
@@ -121,6 +90,7 @@ class GANTrainer(TrainingTask):
     def __init__(
         self,
         config: GANConfig,
+        images: GANImages,
         extractor: FeatureExtractor | None = None,
         progress: bool = True,
         overwrite: bool = False,
@@ -128,7 +98,13 @@ class GANTrainer(TrainingTask):
         self.config = config
         self.out = Path(config.output_dir)
         torch.manual_seed(config.seed)
-        real, self.real_labels = gan_images(config.data, config.image_size, config.train_images)
+        real, self.real_labels = images.train, images.labels
+        if tuple(real.shape[-2:]) != (config.image_size, config.image_size):
+            raise ConfigError(
+                f"data ({config.data.name}): images are {real.shape[-1]}×{real.shape[-2]} px, "
+                f"but image_size is {config.image_size}"
+            )
+        self._load_test_images = images.test
         channels = real.shape[1]
         self.generator = DCGANGenerator(
             config.image_size,
@@ -303,9 +279,9 @@ class GANTrainer(TrainingTask):
         if extractor is None:
             return None
         if self._real_test is None:
-            self._real_test = gan_images(
-                _test_split_of(self.config), self.config.image_size, self.config.eval.samples, "eval.real_data"
-            )[0]
+            if self._load_test_images is None:
+                raise ConfigError("eval: FID / IS need evaluation images; this run was built without them")
+            self._real_test = self._load_test_images()
         scores = score_samples(extractor, self._real_test, self.sample(len(self._real_test)))
         row = {"step": self.step, "fid": scores.fid, "is": scores.inception_score}
         self.history.append(row)

@@ -7,8 +7,8 @@ import torch
 from test_gan_trainer import _config as gan_run_config
 from torch import nn
 
-from transformrec.adversarial.gan_trainer import GANTrainer
 from transformrec.adversarial.weight_average import WeightAverage
+from transformrec.config.gan_build import build_gan_trainer
 
 
 def test_average_of_a_network_held_at_new_weights_decays_geometrically_towards_them():
@@ -52,7 +52,7 @@ def _config(tmp_path, **changes):
 
 
 def test_the_trainer_samples_from_the_average_with_batch_statistics(tmp_path):
-    trainer = GANTrainer(_config(tmp_path, ema_decay=0.5), progress=False)
+    trainer = build_gan_trainer(_config(tmp_path, ema_decay=0.5), progress=False)
     trainer.fit()
     assert int(trainer.ema.updates) == 3
     assert any(
@@ -67,7 +67,7 @@ def test_the_trainer_samples_from_the_average_with_batch_statistics(tmp_path):
 
 
 def test_without_an_average_the_trainer_samples_g_in_eval_mode(tmp_path):
-    trainer = GANTrainer(_config(tmp_path, ema_decay=None), progress=False)
+    trainer = build_gan_trainer(_config(tmp_path, ema_decay=None), progress=False)
     trainer.fit()
     z = torch.randn(8, 128)
     assert trainer.ema is None
@@ -75,10 +75,10 @@ def test_without_an_average_the_trainer_samples_g_in_eval_mode(tmp_path):
 
 
 def test_resume_restores_the_average_bit_for_bit(tmp_path):
-    straight = GANTrainer(_config(tmp_path / "a", steps=4, checkpoint_every=2), progress=False)
+    straight = build_gan_trainer(_config(tmp_path / "a", steps=4, checkpoint_every=2), progress=False)
     straight.fit()
-    GANTrainer(_config(tmp_path / "b", steps=2, checkpoint_every=2), progress=False).fit()
-    resumed = GANTrainer(_config(tmp_path / "b", steps=4, checkpoint_every=2), progress=False)
+    build_gan_trainer(_config(tmp_path / "b", steps=2, checkpoint_every=2), progress=False).fit()
+    resumed = build_gan_trainer(_config(tmp_path / "b", steps=4, checkpoint_every=2), progress=False)
     resumed.fit(resume=True)
     for a, b in zip(straight.ema.state_dict().values(), resumed.ema.state_dict().values(), strict=True):
         assert torch.equal(a, b)

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from transformrec.adversarial.gan_trainer import GANConfig, GANTrainer, load_gan_config
+from transformrec.config.gan_build import GANConfig, build_gan_trainer, load_gan_config
 from transformrec.config.loading import ConfigError
 
 
@@ -32,7 +32,7 @@ def _mean_pool_extractor(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
 
 
 def test_training_updates_generator_discriminator_and_noise_network_and_writes_grids(tmp_path):
-    trainer = GANTrainer(_config(tmp_path), extractor=_mean_pool_extractor)
+    trainer = build_gan_trainer(_config(tmp_path), extractor=_mean_pool_extractor)
     before = [
         [p.detach().clone() for p in m.parameters()] for m in (trainer.generator, trainer.discriminator, trainer.filter)
     ]
@@ -50,11 +50,11 @@ def test_training_updates_generator_discriminator_and_noise_network_and_writes_g
 
 
 def test_resume_continues_bit_for_bit(tmp_path):
-    straight = GANTrainer(_config(tmp_path / "a"))
+    straight = build_gan_trainer(_config(tmp_path / "a"))
     straight.fit()
-    first = GANTrainer(_config(tmp_path / "b", steps=2))
+    first = build_gan_trainer(_config(tmp_path / "b", steps=2))
     first.fit()
-    resumed = GANTrainer(_config(tmp_path / "b"))
+    resumed = build_gan_trainer(_config(tmp_path / "b"))
     resumed.fit(resume=True)
     assert resumed.step == 4
     for a, b in zip(straight.generator.state_dict().values(), resumed.generator.state_dict().values(), strict=True):
@@ -69,13 +69,13 @@ def test_resume_continues_bit_for_bit(tmp_path):
 )
 def test_table_7_1_variants_and_wgan_gp_run(tmp_path, noise):
     config = _config(tmp_path, steps=2, noise=noise, objective="wgan_gp", n_disc=2, optimizer="sgd", lr=0.01)
-    assert GANTrainer(config).fit()["steps"] == 2
+    assert build_gan_trainer(config).fit()["steps"] == 2
 
 
 def test_learned_sigma_moves_and_annealed_sigma_reaches_zero(tmp_path):
-    learned = GANTrainer(_config(tmp_path / "l", steps=3, noise={"kind": "learned_sigma", "sigma": 0.5}))
+    learned = build_gan_trainer(_config(tmp_path / "l", steps=3, noise={"kind": "learned_sigma", "sigma": 0.5}))
     assert learned.fit()["final_sigma"] != 0.5
-    annealed = GANTrainer(_config(tmp_path / "a", steps=3, noise={"kind": "annealed", "sigma": 0.5}))
+    annealed = build_gan_trainer(_config(tmp_path / "a", steps=3, noise={"kind": "annealed", "sigma": 0.5}))
     assert annealed.fit()["final_sigma"] == 0.0
 
 
@@ -96,7 +96,7 @@ def test_shipped_config_validates_with_overrides():
 
 def test_evaluations_start_at_eval_start(tmp_path):
     config = _config(tmp_path, noise={"kind": "none"}, eval={"every": 1, "start": 3, "samples": 32})
-    summary = GANTrainer(config, extractor=_mean_pool_extractor).fit()
+    summary = build_gan_trainer(config, extractor=_mean_pool_extractor).fit()
     assert [row["step"] for row in summary["history"]] == [3, 4]
 
 
@@ -110,7 +110,7 @@ def test_evaluations_start_at_eval_start(tmp_path):
     ],
 )
 def test_separate_normalization_defaults_to_discriminators_without_batch_norm(tmp_path, spectral_norm, noise, expected):
-    trainer = GANTrainer(_config(tmp_path, spectral_norm=spectral_norm, noise=noise))
+    trainer = build_gan_trainer(_config(tmp_path, spectral_norm=spectral_norm, noise=noise))
     assert trainer.filter.separate_normalization is expected
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in trainer.discriminator.modules()) or not spectral_norm
 
@@ -134,7 +134,7 @@ def test_trains_on_any_registered_image_set_with_its_channels_and_logs_like_pret
         log_every=1,
         eval={"every": 2, "samples": 32, "extractor": "classifier", "extractor_steps": 5},
     )
-    trainer = GANTrainer(config, progress=False)
+    trainer = build_gan_trainer(config, progress=False)
     assert trainer.real.shape == (128, 3, 32, 32) and trainer.real.min() >= -1 and trainer.real.max() <= 1
     summary = trainer.fit()
     assert trainer.sample(2).shape == (2, 3, 32, 32)
@@ -165,13 +165,24 @@ def test_gan_and_pretext_configs_share_one_loader_and_refuse_each_other(tmp_path
 def test_images_of_another_size_than_image_size_are_refused_by_field(tmp_path):
     config = _config(tmp_path, data={"name": "upright_objects", "split": "train", "num_samples": 8, "image_size": 64})
     with pytest.raises(ConfigError, match=r"data \(upright_objects\): images are 64×64 px, but image_size is 32"):
-        GANTrainer(config)
+        build_gan_trainer(config)
+
+
+def test_the_trainer_takes_images_built_by_its_caller_and_checks_their_size(tmp_path):
+    from transformrec.training.gan_trainer import GANImages, GANTrainer
+
+    config = _config(tmp_path, eval={"every": 2, "samples": 16, "extractor": "none"})
+    own = torch.rand(32, 1, 32, 32) * 2 - 1  # a researcher's own tensor, no registered data set
+    trainer = GANTrainer(config, GANImages(own, torch.full((32,), -1)), progress=False)
+    assert trainer.real is own and trainer.fit()["steps"] == 4
+    with pytest.raises(ConfigError, match=r"images are 16×16 px, but image_size is 32"):
+        GANTrainer(config, GANImages(own[..., :16, :16], torch.full((32,), -1)))
 
 
 def test_a_player_with_a_nonfinite_loss_is_not_updated_and_the_run_stops_when_it_persists(tmp_path):
     from transformrec.training.engine import NonFiniteLossError
 
-    trainer = GANTrainer(_config(tmp_path, noise={"kind": "none"}, steps=20), progress=False)
+    trainer = build_gan_trainer(_config(tmp_path, noise={"kind": "none"}, steps=20), progress=False)
     trainer.real[:] = float("nan")  # every real batch poisons D's loss
     before = [p.detach().clone() for p in trainer.discriminator.parameters()]
     with pytest.raises(NonFiniteLossError, match="10 consecutive"):
@@ -182,7 +193,7 @@ def test_a_player_with_a_nonfinite_loss_is_not_updated_and_the_run_stops_when_it
 
 @pytest.mark.parametrize("latent", ["generator", "own"])
 def test_the_noise_network_is_fed_the_fakes_z_or_its_own_draw(tmp_path, latent):
-    trainer = GANTrainer(_config(tmp_path, noise={"kind": "network", "latent": latent}), progress=False)
+    trainer = build_gan_trainer(_config(tmp_path, noise={"kind": "network", "latent": latent}), progress=False)
     g_inputs, noise_inputs = [], []
     trainer.generator.register_forward_hook(lambda m, inputs, out: g_inputs.append(inputs[0].clone()))
     trainer.filter.noise.network.register_forward_hook(lambda m, inputs, out: noise_inputs.append(inputs[0].clone()))
