@@ -6,7 +6,6 @@ the shortest Python route from a YAML file to numbers.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 from pathlib import Path
@@ -17,7 +16,7 @@ from transformrec.config.build import build_backbone_for, build_data, build_trai
 from transformrec.config.loading import dump_config
 from transformrec.config.schema import ExperimentConfig
 from transformrec.errors import CheckpointMismatchError, ConfigError
-from transformrec.eval.registry import get_evaluation
+from transformrec.eval.registry import EVALUATIONS, get_evaluation
 from transformrec.runtime.distributed import resolve_device
 from transformrec.training.checkpoint import load_checkpoint, state_dict_mismatch
 from transformrec.training.trainer import BACKBONE_NAME
@@ -72,7 +71,7 @@ def evaluate(
     test_set = build_data(spec.test_data, "evaluation.test_data")
     protocol = get_evaluation(spec.protocol)
     options = dict(spec.options)
-    accepted = inspect.signature(protocol).parameters
+    accepted = EVALUATIONS.run_inputs(spec.protocol)
     if "labels_per_class" in accepted:
         options.setdefault("labels_per_class", spec.labels_per_class)
     if spec.bilevel is not None:

@@ -31,17 +31,30 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._factories: dict[str, Callable[..., T]] = {}
+        self._run_inputs: dict[str, frozenset[str]] = {}
 
-    def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
-        """Decorator registering ``factory`` under ``name``; a duplicate name is an error."""
+    def register(self, name: str, run_inputs: tuple[str, ...] = ()) -> Callable[[Callable[..., T]], Callable[..., T]]:
+        """Decorator registering ``factory`` under ``name``; a duplicate name is an error.
+
+        ``run_inputs``: the factory's parameters that a builder fills from the run when the config
+        leaves them out (the data's channel count or image size, the run's seed or device, a
+        protocol's label budget, a data set's split). Declared here rather than read from the
+        factory's signature, so renaming a parameter cannot silently change what gets filled.
+        """
 
         def decorator(factory: Callable[..., T]) -> Callable[..., T]:
             if name in self._factories and self._factories[name] is not factory:
                 raise ValueError(f"{self.kind} {name!r} is already registered")
             self._factories[name] = factory
+            self._run_inputs[name] = frozenset(run_inputs)
             return factory
 
         return decorator
+
+    def run_inputs(self, name: str) -> frozenset[str]:
+        """The parameters of ``name`` a builder fills from the run (see :meth:`register`)."""
+        self.get(name)  # an unknown name is the same helpful error
+        return self._run_inputs[name]
 
     def get(self, name: str) -> Callable[..., T]:
         """Return the factory registered under ``name`` or raise with the known names."""

@@ -8,7 +8,7 @@ import pytest
 import torch
 from conftest import TinyImages, TinyNet
 
-from transformrec.training import NonFiniteLossError, Trainer, load_checkpoint
+from transformrec.training import BilevelSteps, NonFiniteLossError, Trainer, load_checkpoint
 from transformrec.transforms import Identity, LearnedTransform, Rotation, TransformSet
 
 
@@ -178,7 +178,7 @@ def test_bilevel_training_learns_rotations_with_k_times_fewer_steps(tmp_path):
     # 64 images, batch 8, k = 2: each step draws 16 images, so an epoch has 4 steps and still
     # visits every image once (sec. 8.2.1). The transformed batch splits into 2 mini-batches
     # with the same rotation-label counts.
-    trainer = _trainer(tmp_path, epochs=15, batch_size=8, lr=3e-3, final_lr=1e-4, bilevel={"k": 2})
+    trainer = _trainer(tmp_path, epochs=15, batch_size=8, lr=3e-3, final_lr=1e-4, update=BilevelSteps(k=2))
     summary = trainer.fit()
     assert summary["steps"] == 15 * 4
     assert summary["bilevel"]["k"] == 2 and summary["bilevel"]["balanced"] is True
@@ -186,8 +186,43 @@ def test_bilevel_training_learns_rotations_with_k_times_fewer_steps(tmp_path):
     assert "bilevel/validation_loss" in summary["final_metrics"]
 
 
+def test_an_update_strategy_passed_in_sets_the_images_per_step_and_makes_every_update(tmp_path):
+    from transformrec.training import GradientSteps
+
+    class DoubleBatches(GradientSteps):
+        """Plain gradient steps on twice the batch, counting the batches it is handed."""
+
+        seen: list[int] = []
+
+        def images_per_step(self, batch_size: int) -> int:
+            return 2 * batch_size
+
+        def build(self, *args, **kwargs):
+            step = super().build(*args, **kwargs)
+
+            def counted(network, inputs, targets):
+                self.seen.append(inputs.shape[0])
+                return step(network, inputs, targets)
+
+            return counted
+
+    summary = _trainer(tmp_path, epochs=2, batch_size=8, update=DoubleBatches()).fit()
+    # 64 images, 16 real images a step: 4 steps an epoch, each of 16 images under 4 rotations
+    assert summary["steps"] == 2 * 4 and DoubleBatches.seen == [16 * 4] * 8
+    assert summary["bilevel"] is None  # what the default record says of a plain gradient strategy
+
+
+def test_the_bilevel_strategy_carries_its_own_rules():
+    strategy = BilevelSteps(k=3, balanced=False, mu=0.02)
+    assert strategy.images_per_step(8) == 24 and not strategy.allows_amp
+    assert strategy.record() == {"bilevel": {"k": 3, "mu": 0.02, "balanced": False}}
+    strategy.check_world_size(1)
+    with pytest.raises(ValueError, match="single process"):
+        strategy.check_world_size(2)
+
+
 def test_bilevel_training_resumes_bit_for_bit(tmp_path):
-    options = {"epochs": 2, "batch_size": 8, "bilevel": {"k": 4, "method": "loop"}}
+    options = {"epochs": 2, "batch_size": 8, "update": BilevelSteps(k=4, method="loop")}
     full = _trainer(tmp_path / "full", **options)
     full.fit()
     _trainer(tmp_path / "cut", max_steps=1, **options).fit()

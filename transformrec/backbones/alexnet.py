@@ -235,5 +235,5 @@ class AlexNetBN(StagedBackbone):
         return self.stages[name](x)
 
 
-alexnet_bn = register_backbone("alexnet_bn")(AlexNetBN)
+alexnet_bn = register_backbone("alexnet_bn", run_inputs=("in_channels", "image_size"))(AlexNetBN)
 """The thesis classifier C (section 4.4), registered as ``alexnet_bn``; defaults match the 64 px STL-10 experiments."""

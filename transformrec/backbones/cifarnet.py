@@ -59,7 +59,7 @@ class CifarNet(StagedBackbone):
         )
 
 
-@register_backbone("cifarnet")
+@register_backbone("cifarnet", run_inputs=("in_channels", "image_size"))
 def cifarnet(*, in_channels: int = 3, image_size: int = 32, width: float = 1.0, dropout: float = 0.5) -> CifarNet:
     """The CifarNet of sec. 8.4 (Zhang et al.'s small AlexNet)."""
     return CifarNet(in_channels=in_channels, image_size=image_size, width=width, dropout=dropout)

@@ -64,7 +64,7 @@ class PreActResNet18(StagedBackbone):
         self.feature_dim = previous
 
 
-@register_backbone("preact_resnet18")
+@register_backbone("preact_resnet18", run_inputs=("in_channels",))
 def preact_resnet18(*, in_channels: int = 3, width: float = 1.0) -> PreActResNet18:
     """PreAct ResNet-18 of table 8.3."""
     return PreActResNet18(in_channels=in_channels, width=width)

@@ -84,19 +84,19 @@ class TorchvisionResNet(StagedBackbone):
         return getattr(self, name)(x)
 
 
-@register_backbone("resnet18")
+@register_backbone("resnet18", run_inputs=("in_channels",))
 def resnet18(*, in_channels: int = 3, low_resolution: bool = False) -> TorchvisionResNet:
     """ResNet-18 backbone (512-d features)."""
     return TorchvisionResNet("resnet18", in_channels=in_channels, low_resolution=low_resolution)
 
 
-@register_backbone("resnet34")
+@register_backbone("resnet34", run_inputs=("in_channels",))
 def resnet34(*, in_channels: int = 3, low_resolution: bool = False) -> TorchvisionResNet:
     """ResNet-34 backbone (512-d features)."""
     return TorchvisionResNet("resnet34", in_channels=in_channels, low_resolution=low_resolution)
 
 
-@register_backbone("resnet50")
+@register_backbone("resnet50", run_inputs=("in_channels",))
 def resnet50(*, in_channels: int = 3, low_resolution: bool = False) -> TorchvisionResNet:
     """ResNet-50 backbone (2048-d features)."""
     return TorchvisionResNet("resnet50", in_channels=in_channels, low_resolution=low_resolution)

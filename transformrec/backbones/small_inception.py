@@ -99,7 +99,7 @@ class SmallInception(StagedBackbone):
         self.feature_dim = channels
 
 
-@register_backbone("small_inception")
+@register_backbone("small_inception", run_inputs=("in_channels",))
 def small_inception(*, in_channels: int = 3, width: float = 1.0, dropout: float = 0.5) -> SmallInception:
     """The small Inception of sec. 8.4 (Zhang et al.)."""
     return SmallInception(in_channels=in_channels, width=width, dropout=dropout)

@@ -89,7 +89,7 @@ class TorchvisionVideoResNet(StagedVideoBackbone):
         )
 
 
-@register_backbone("c3d_small")
+@register_backbone("c3d_small", run_inputs=("in_channels",))
 def c3d_small(in_channels: int = 3, width: float = 1.0) -> C3DSmall:
     """C3D-small, the default 3D-CNN of chapter 5 (tables 5.1, 5.3)."""
     return C3DSmall(in_channels=in_channels, width=width)

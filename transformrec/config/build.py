@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from transformrec.backbones.registry import BACKBONES
 from transformrec.config.loading import ConfigError
 from transformrec.config.schema import Component, ExperimentConfig
 from transformrec.data.registry import build_dataset
+from transformrec.training.bilevel_update import BilevelSteps
 from transformrec.training.trainer import Trainer
 from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.registry import TRANSFORMS, build_transform
@@ -37,8 +37,7 @@ def build_backbone_for(component: Component, dataset: Dataset, seed: int = 0) ->
 
     Seeded so that the "random init" baseline of an evaluation is the same network every time.
     """
-    factory = BACKBONES.get(component.name)
-    accepted = inspect.signature(factory).parameters
+    accepted = BACKBONES.run_inputs(component.name)
     params = dict(component.params)
     for key, attribute in (("in_channels", "channels"), ("image_size", "image_size")):
         if key in accepted and key not in params and hasattr(dataset, attribute):
@@ -58,7 +57,7 @@ def build_transform_set(config: ExperimentConfig, dataset: Dataset | None = None
     """
     transforms = []
     for index, component in enumerate(config.transforms):
-        accepted = inspect.signature(TRANSFORMS.get(component.name)).parameters
+        accepted = TRANSFORMS.run_inputs(component.name)
         params = dict(component.params)
         if "channels" in accepted and "channels" not in params and hasattr(dataset, "channels"):
             params["channels"] = dataset.channels
@@ -122,6 +121,6 @@ def build_trainer(
         amp=train.amp,
         sync_batchnorm=train.sync_batchnorm,
         channels_last=train.channels_last,
-        bilevel=train.bilevel.model_dump() if train.bilevel is not None else None,
+        update=BilevelSteps(**train.bilevel.model_dump()) if train.bilevel is not None else None,
         overwrite=overwrite,
     )

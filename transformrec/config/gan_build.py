@@ -7,7 +7,6 @@ image size happen here, once, with errors that name the config field.
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import torch
@@ -48,7 +47,7 @@ def gan_images(
     out; images of another size are an error naming ``field``.
     """
     params = dict(component.params)
-    if "image_size" in inspect.signature(DATASETS.get(component.name)).parameters:
+    if "image_size" in DATASETS.run_inputs(component.name):
         params.setdefault("image_size", image_size)
     dataset = build_data(Component(name=component.name, params=params), field)
     images, labels = stack_images(dataset, count)
@@ -69,7 +68,7 @@ def _test_split_of(config: GANConfig) -> Component:
     """``eval.real_data``, else the training data set with ``split: test``."""
     if config.eval.real_data is not None:
         return config.eval.real_data
-    if "split" not in inspect.signature(DATASETS.get(config.data.name)).parameters:
+    if "split" not in DATASETS.run_inputs(config.data.name):
         raise ConfigError(f"data ({config.data.name}) has no test split; set eval.real_data to score FID / IS")
     return Component(name=config.data.name, params={**config.data.params, "split": "test"})
 

@@ -171,7 +171,7 @@ class EvalConfig(Strict):
 
     @model_validator(mode="after")
     def _bilevel_needs_training(self) -> EvalConfig:
-        if self.bilevel is not None and "bilevel" not in inspect.signature(EVALUATIONS.get(self.protocol)).parameters:
+        if self.bilevel is not None and "bilevel" not in EVALUATIONS.run_inputs(self.protocol):
             raise ValueError(f"evaluation {self.protocol!r} trains nothing, so it cannot use bilevel")
         return self
 

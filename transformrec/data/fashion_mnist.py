@@ -66,7 +66,7 @@ def find_fashion_mnist_file(root: str | None, stem: str) -> Path:
     )
 
 
-@register_dataset("fashion_mnist")
+@register_dataset("fashion_mnist", run_inputs=("image_size", "split"))
 class FashionMNIST(Dataset):
     """Fashion-MNIST (10 classes, 60000 train / 10000 test) as ``(C×S×S float in [0,1], label)``.
 

@@ -75,7 +75,7 @@ class CorruptImageError(OSError):
     """An image file whose header reads but whose pixel data does not decode (a truncated JPEG)."""
 
 
-@register_dataset("image_folder")
+@register_dataset("image_folder", run_inputs=("image_size",))
 class ImageFolderDataset(Dataset):
     """``root/<class>/**/<image>`` with classes sorted by folder name, or flat ``root/<image>`` with label -1.
 

@@ -147,7 +147,7 @@ def _decode(path: Path) -> torch.Tensor:
     return torch.from_numpy(array.copy()).permute(2, 0, 1)
 
 
-@register_dataset("multiview_folder")
+@register_dataset("multiview_folder", run_inputs=("image_size", "split"))
 class MultiViewFolder(Dataset):
     """Every frame of every camera as ``(image, -1)``; the pair sampler and pose data set build on it.
 
@@ -341,7 +341,7 @@ class MultiViewFolder(Dataset):
         return self.frame(*self.locate(index), generator=generator), -1
 
 
-@register_dataset("multiview_poses")
+@register_dataset("multiview_poses", run_inputs=("image_size", "split"))
 class MultiViewPoses(Dataset):
     """Single images with their 3D pose for the transfer of sec. 6.2.4.
 

@@ -146,7 +146,7 @@ def _render(params: torch.Tensor, image_size: int, channels: int) -> tuple[torch
 # --------------------------------------------------------------------------- data set
 
 
-@register_dataset("procedural")
+@register_dataset("procedural", run_inputs=("image_size", "split"))
 class ProceduralShapes(RenderedImageSet):
     """``num_samples`` generated scenes per split, labelled by shape class (10 classes).
 

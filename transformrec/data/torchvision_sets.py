@@ -125,7 +125,7 @@ def supported_torchvision_datasets() -> Sequence[str]:
     return sorted(SUPPORTED)
 
 
-@register_dataset("torchvision")
+@register_dataset("torchvision", run_inputs=("image_size", "split"))
 def torchvision_dataset(
     dataset: str,
     root: str,

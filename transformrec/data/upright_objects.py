@@ -45,7 +45,7 @@ class _SceneSet(RenderedImageSet):
         return render_scenes(params, self._templates(indices), self.image_size, self.channels)
 
 
-@register_dataset("upright_objects")
+@register_dataset("upright_objects", run_inputs=("image_size", "split"))
 class UprightObjects(_SceneSet):
     """``num_samples`` scenes per split, each one of ten upright objects (see the module docstring)."""
 
@@ -73,7 +73,7 @@ class UprightObjects(_SceneSet):
         return self._masks[self._labels[torch.as_tensor(list(indices), dtype=torch.long)]]
 
 
-@register_dataset("fashion_on_noise")
+@register_dataset("fashion_on_noise", run_inputs=("image_size", "split"))
 class FashionOnNoise(_SceneSet):
     """Fashion-MNIST items (their labels) in random colour, scale, tilt and position on isotropic clutter.
 

@@ -36,7 +36,7 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov")
 FRAME_CACHES = ("none", "memory", "disk")
 
 
-@register_dataset("video_folder")
+@register_dataset("video_folder", run_inputs=("image_size", "split"))
 class VideoFolder(Dataset):
     """Videos under ``root/<class>/`` as ``(clip, label)``; a clip is float ``(3, T, H, W)`` in [0, 1].
 

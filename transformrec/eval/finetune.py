@@ -153,7 +153,7 @@ def _accuracy(model: nn.Module, loader: DataLoader, device: torch.device) -> flo
     return correct / max(1, total)
 
 
-@register_evaluation("finetune")
+@register_evaluation("finetune", run_inputs=("labels_per_class", "device", "seed", "progress", "bilevel"))
 def finetune(
     backbone: TappedBackbone,
     train_set: Dataset,

@@ -141,7 +141,7 @@ def _accuracies_for_ks(
     }
 
 
-@register_evaluation("knn")
+@register_evaluation("knn", run_inputs=("device",))
 def knn_evaluation(
     backbone: TappedBackbone,
     train_set: Dataset,

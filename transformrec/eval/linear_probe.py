@@ -118,7 +118,7 @@ def _accuracy(classifier: nn.Linear, features: torch.Tensor, labels: torch.Tenso
     return correct / max(1, features.shape[0])
 
 
-@register_evaluation("linear_probe")
+@register_evaluation("linear_probe", run_inputs=("labels_per_class", "device", "seed", "progress", "bilevel"))
 def linear_probe(
     backbone: TappedBackbone,
     train_set: Dataset,

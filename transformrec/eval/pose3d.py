@@ -75,7 +75,7 @@ def predict_poses(model: PoseRegressor, dataset: Dataset, device: torch.device, 
     return torch.cat(predicted), torch.cat(true)
 
 
-@register_evaluation("pose3d")
+@register_evaluation("pose3d", run_inputs=("device", "seed", "progress"))
 def pose3d_transfer(
     backbone: TappedBackbone,
     train_set: Dataset,

@@ -134,14 +134,14 @@ def _protocol(task: str, default_grid: tuple[int, int, int], summary: str):
     return protocol
 
 
-synchronization = register_evaluation("video_sync")(
+synchronization = register_evaluation("video_sync", run_inputs=("device", "seed"))(
     _protocol(
         "sync",
         (1, 2, 2),
         "Table 5.3 (sync): classify the offset −6…+6 between two clips from the difference of their features.",
     )
 )
-before_after = register_evaluation("video_before_after")(
+before_after = register_evaluation("video_before_after", run_inputs=("device", "seed"))(
     _protocol(
         "before_after",
         (2, 2, 2),

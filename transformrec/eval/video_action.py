@@ -27,7 +27,7 @@ from transformrec.functional.frame_samplers import sample_speed
 from transformrec.runtime.schedule import build_cosine_schedule
 
 
-@register_evaluation("video_action")
+@register_evaluation("video_action", run_inputs=("device", "seed"))
 def frozen_action_classification(
     backbone: TappedBackbone,
     train_set,
@@ -106,7 +106,7 @@ def _video_predictions(model, videos, clips: int, speed: int, device) -> tuple[f
     return correct_videos / len(videos), correct_clips / (len(videos) * clips)
 
 
-@register_evaluation("video_finetune")
+@register_evaluation("video_finetune", run_inputs=("device", "seed", "progress"))
 def finetune_action_classification(
     backbone: TappedBackbone,
     train_set,

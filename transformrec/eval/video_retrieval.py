@@ -36,7 +36,7 @@ def retrieval_hit_rates(
     return {k: float(same[:, : min(k, reference.shape[0])].any(1).float().mean()) for k in ks}
 
 
-@register_evaluation("video_retrieval")
+@register_evaluation("video_retrieval", run_inputs=("device", "seed"))
 def video_retrieval(
     backbone: TappedBackbone,
     train_set,

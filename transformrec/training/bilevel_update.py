@@ -15,8 +15,58 @@ import torch
 
 from transformrec.bilevel.balanced_sampler import balanced_partition
 from transformrec.bilevel.optimizer import BilevelOptimizer
+from transformrec.runtime.distributed import DistributedContext
 from transformrec.training.loss import multi_head_loss, multi_head_loss_value
-from transformrec.training.update import UpdateResult
+from transformrec.training.update import Update, UpdateResult, UpdateStrategy
+
+
+class BilevelSteps(UpdateStrategy):
+    """Train with the bilevel re-weighting of chapter 8 around the Trainer's optimiser.
+
+    ``options``: :class:`~transformrec.bilevel.BilevelOptimizer` keyword arguments (``k``, ``mu``,
+    ``lambda_``, ``method``, ...); ``balanced``: split each transformed batch into k mini-batches
+    with identical transformation-label counts (Remark 1) instead of at random. Each step draws
+    ``k × batch_size`` images (an epoch still visits every image once, sec. 8.2.1), without AMP
+    (per-mini-batch gradients are taken in full precision), in a single process.
+    """
+
+    allows_amp = False
+
+    def __init__(self, balanced: bool = True, **options: Any) -> None:
+        self.balanced, self.options = bool(balanced), dict(options)
+
+    @property
+    def k(self) -> int:
+        return int(self.options.get("k", 8))
+
+    def images_per_step(self, batch_size: int) -> int:
+        return batch_size * self.k
+
+    def check_world_size(self, world_size: int) -> None:
+        if world_size > 1:
+            raise ValueError("bilevel training runs in a single process; launch without torchrun")
+
+    def build(
+        self,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        context: DistributedContext,
+        generator: torch.Generator,
+        *,
+        amp: bool,
+        channels_last: bool,
+        head_weights: dict[str, float],
+    ) -> Update:
+        return BilevelUpdate(
+            model, optimizer, self.options, balanced=self.balanced, generator=generator, head_weights=head_weights
+        )
+
+    def record(self) -> dict[str, Any]:
+        return {"bilevel": {**self.options, "balanced": self.balanced}}
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return f"BilevelSteps(balanced={self.balanced}{', ' if options else ''}{options})"
 
 
 class BilevelUpdate:

@@ -29,7 +29,7 @@ class RunLogger:
         if resume_step is not None and self.csv_path.exists():
             with self.csv_path.open(newline="") as stream:
                 self._rows = [
-                    {k: float(v) for k, v in row.items() if v != ""}
+                    {k: int(float(v)) if k == "step" else float(v) for k, v in row.items() if v != ""}
                     for row in csv.DictReader(stream)
                     if float(row["step"]) <= resume_step
                 ]
@@ -47,7 +47,7 @@ class RunLogger:
 
     def log(self, step: int, scalars: dict[str, float]) -> None:
         """Record ``scalars`` at ``step``."""
-        row = {"step": float(step), **{k: float(v) for k, v in scalars.items()}}
+        row = {"step": int(step), **{k: float(v) for k, v in scalars.items()}}  # steps are counts: "12", not "12.0"
         self._rows.append(row)
         new_columns = sorted(set(scalars) - set(self._columns))
         if new_columns:

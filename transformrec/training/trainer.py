@@ -28,15 +28,13 @@ from tqdm.auto import tqdm
 from transformrec.atomic_save import save_atomic
 from transformrec.backbones.base import TappedBackbone
 from transformrec.backbones.registry import build_backbone
-from transformrec.bilevel.optimizer import split_bilevel_options
 from transformrec.runtime.distributed import init_distributed
 from transformrec.runtime.schedule import build_lr_schedule, build_optimizer
-from transformrec.training.bilevel_update import BilevelUpdate
 from transformrec.training.engine import CHECKPOINT_NAME, NonFiniteLossError, StepOutcome, TrainingEngine, TrainingTask
 from transformrec.training.global_batch import gather_global_batch, own_slice, take_own_samples
 from transformrec.training.model import PretextModel
 from transformrec.training.sampler import EpochBatchSampler
-from transformrec.training.update import GradientUpdate, UpdateResult
+from transformrec.training.update import GradientSteps, Update, UpdateResult, UpdateStrategy
 from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.base import Transform
 from transformrec.transforms.classifier_feedback import MixedBatchFeedback
@@ -75,16 +73,19 @@ class Trainer(TrainingTask):
             is then ignored and the data cycle as many epochs as the steps need. ``None``: the
             run lasts ``epochs``.
         max_steps: stop early after this many steps (the schedule still spans ``epochs``, or ``steps``).
-        amp: bfloat16/float16 autocast on CUDA; ignored on CPU (and with ``bilevel``).
+        amp: bfloat16/float16 autocast on CUDA; ignored on CPU (and by strategies that refuse it).
         channels_last: keep the model and image batches in NHWC memory layout (faster convolutions
             on CUDA with AMP; the same function of the inputs).
         sync_batchnorm: under ``torchrun``, convert BatchNorm to SyncBatchNorm (CUDA only) so that
             batch statistics span the global batch as in one process.
-        bilevel: options of :class:`~transformrec.bilevel.BilevelOptimizer` (``k``, ``mu``,
-            ``lambda_``, ...; ``balanced`` for the label-balanced split) to train with the bilevel
-            re-weighting of chapter 8 around the AdamW above. Each step then draws ``k × batch_size``
-            images, transforms them, and splits the transformed batch into k mini-batches with
-            identical transformation-label counts (Remark 1). Single process only.
+        update: how a transformed batch becomes a parameter update (an
+            :class:`~transformrec.training.update.UpdateStrategy`): plain gradient steps by default,
+            or :class:`~transformrec.training.bilevel_update.BilevelSteps` (``k``, ``mu``,
+            ``lambda_``, ...; ``balanced``) for the bilevel re-weighting of chapter 8 around the
+            AdamW above: each step then draws ``k × batch_size`` images, transforms them, and splits
+            the transformed batch into k mini-batches with identical transformation-label counts
+            (Remark 1). The strategy decides how many images a step draws, whether AMP and
+            ``torchrun`` are allowed, and what the run records about it.
 
     Under ``torchrun --nproc_per_node N`` the run is equivalent to one process with the same
     global ``batch_size``: every rank draws the randomness of the whole global batch (see
@@ -120,7 +121,7 @@ class Trainer(TrainingTask):
         amp: bool = False,
         tensorboard: bool = True,
         sync_batchnorm: bool = False,
-        bilevel: dict[str, Any] | None = None,
+        update: UpdateStrategy | None = None,
         channels_last: bool = False,
         overwrite: bool = False,
     ) -> None:
@@ -128,9 +129,9 @@ class Trainer(TrainingTask):
             raise ValueError(f"epochs must be >= 1, got {epochs}")
         if steps is not None and steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
+        self.strategy = update if update is not None else GradientSteps()
         self.context = init_distributed(device)
-        if bilevel is not None and self.context.world_size > 1:
-            raise ValueError("bilevel training runs in a single process; launch without torchrun")
+        self.strategy.check_world_size(self.context.world_size)
         self.device = self.context.device
         torch.manual_seed(seed)
         if not isinstance(transforms, TransformSet):
@@ -152,16 +153,14 @@ class Trainer(TrainingTask):
         self.lr, self.final_lr, self.betas, self.weight_decay = lr, final_lr, tuple(betas), weight_decay
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.resume = resume
-        self.amp = amp and self.device.type == "cuda" and bilevel is None
+        self.amp = amp and self.device.type == "cuda" and self.strategy.allows_amp
         # NHWC lets cuDNN (and oneDNN on CPU) pick faster conv kernels; image batches only, same numbers.
         self.channels_last = channels_last and not path.prepared
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
-        self.bilevel_options, self.bilevel_balanced = split_bilevel_options(bilevel)
-        bilevel_k = self.bilevel_options.get("k", 8) if bilevel is not None else 1
         self.sampler = EpochBatchSampler(
             len(self.data),
-            batch_size * bilevel_k,
+            self.strategy.images_per_step(batch_size),
             seed=seed,
             rank=self.context.rank,
             world_size=self.context.world_size,
@@ -181,24 +180,15 @@ class Trainer(TrainingTask):
         # Transform and augmentation randomness: the same generator on every rank, drawn for the
         # whole global batch (global-batch replay), saved in checkpoints.
         self.generator = torch.Generator().manual_seed(seed)
-        self.update: GradientUpdate | BilevelUpdate
-        if bilevel is not None:
-            self.update = BilevelUpdate(
-                self.model,
-                self.optimizer,
-                self.bilevel_options,
-                balanced=self.bilevel_balanced,
-                generator=self.generator,
-                head_weights=transforms.head_weights,
-            )
-        else:
-            self.update = GradientUpdate(
-                self.optimizer,
-                self.context,
-                amp=self.amp,
-                channels_last=self.channels_last,
-                head_weights=transforms.head_weights,
-            )
+        self.update: Update = self.strategy.build(
+            self.model,
+            self.optimizer,
+            self.context,
+            self.generator,
+            amp=self.amp,
+            channels_last=self.channels_last,
+            head_weights=transforms.head_weights,
+        )
         self.epoch, self.batch_in_epoch = 0, 0
         self._network: torch.nn.Module = self.model
         self.engine = TrainingEngine(
@@ -219,10 +209,6 @@ class Trainer(TrainingTask):
     @property
     def total_steps(self) -> int:
         return self._total_steps
-
-    @property
-    def bilevel(self) -> BilevelUpdate | None:
-        return self.update if isinstance(self.update, BilevelUpdate) else None
 
     def state_dict(self) -> dict[str, Any]:
         """The trainer's part of a checkpoint: weights, optimiser, schedule, generator, position."""
@@ -380,7 +366,7 @@ class Trainer(TrainingTask):
             "backbone": type(self.backbone).__name__,
             "device": str(self.device),
             "world_size": self.context.world_size,
-            "bilevel": {**self.bilevel_options, "balanced": self.bilevel_balanced} if self.bilevel else None,
+            **self.strategy.record(),
         }
 
     def run_signature(self) -> dict[str, Any]:
@@ -397,7 +383,7 @@ class Trainer(TrainingTask):
             "mode": self.transform_set.mode,
             "transforms": [repr(t) for t in self.transform_set.transforms],
             "backbone": type(self.backbone).__name__,
-            "bilevel": {**self.bilevel_options, "balanced": self.bilevel_balanced} if self.bilevel else None,
+            **self.strategy.record(),
         }
 
     def write_outputs(self, output_dir: Path) -> dict[str, Any]:

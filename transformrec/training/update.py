@@ -1,15 +1,20 @@
 """How the pretext Trainer turns a transformed batch into one parameter update.
 
 The Trainer builds inputs and per-head targets; an update strategy does the rest: the plain
-gradient step of eq. 4.1 (:class:`GradientUpdate`), or the bilevel re-weighting of chapter 8
-(:class:`~transformrec.training.bilevel_update.BilevelUpdate`). Both return an
+gradient step of eq. 4.1 (:class:`GradientSteps`, building :class:`GradientUpdate`), or the
+bilevel re-weighting of chapter 8 (:class:`~transformrec.training.bilevel_update.BilevelSteps`).
+The caller chooses the strategy and passes it to the Trainer, and the strategy carries its own
+rules (how many images a step draws, whether AMP or several processes are allowed, what the run
+records about it), so the Trainer has no branch per strategy. Updates return an
 :class:`UpdateResult`, or ``None`` when the loss was not finite and nothing was updated.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -68,3 +73,63 @@ class GradientUpdate:
         loss.backward()
         self.optimizer.step()
         return UpdateResult(value, head_metrics)
+
+
+Update = Callable[[torch.nn.Module, torch.Tensor, dict[str, torch.Tensor]], "UpdateResult | None"]
+"""One bound update: (network, inputs, per-head targets) → :class:`UpdateResult`, or ``None``."""
+
+
+class UpdateStrategy:
+    """How a Trainer updates its model, passed in by the caller; :meth:`build` binds it to the run.
+
+    Subclasses override :meth:`build` and, where they differ from a plain gradient step, the rules
+    below.
+    """
+
+    allows_amp = True
+    """Whether AMP autocasting may be used (a strategy that differentiates per mini-batch may not)."""
+
+    def images_per_step(self, batch_size: int) -> int:
+        """Real images one step draws for a ``batch_size`` of the schedule."""
+        return batch_size
+
+    def check_world_size(self, world_size: int) -> None:
+        """Refuse a number of processes the strategy cannot run under (ValueError)."""
+
+    def build(
+        self,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        context: DistributedContext,
+        generator: torch.Generator,
+        *,
+        amp: bool,
+        channels_last: bool,
+        head_weights: dict[str, float],
+    ) -> Update:
+        raise NotImplementedError
+
+    def record(self) -> dict[str, Any]:
+        """What the run's summary and resume signature say about its update (``bilevel``: its
+        options, ``None`` for plain gradient steps; the key every summary has carried)."""
+        return {"bilevel": None}
+
+
+class GradientSteps(UpdateStrategy):
+    """The plain gradient step of eq. 4.1 (:class:`GradientUpdate`): the Trainer's default."""
+
+    def build(
+        self,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        context: DistributedContext,
+        generator: torch.Generator,
+        *,
+        amp: bool,
+        channels_last: bool,
+        head_weights: dict[str, float],
+    ) -> Update:
+        return GradientUpdate(optimizer, context, amp=amp, channels_last=channels_last, head_weights=head_weights)
+
+    def __repr__(self) -> str:
+        return "GradientSteps()"

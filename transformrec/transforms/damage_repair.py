@@ -53,7 +53,7 @@ def linear_decay(step: int, total: int | None, start: float, end: float) -> floa
     return start + (end - start) * min(step / total, 1.0)
 
 
-@register_transform("damage_repair")
+@register_transform("damage_repair", run_inputs=("channels", "seed"))
 class DamageRepair(LearnedTransform):
     """The damage & repair transform with its autoencoder, repair network and their optimisers.
 

@@ -59,7 +59,7 @@ def limited_context_inpaint(
     return paste_patches(images, inpainted, corners), inpainted, original
 
 
-@register_transform("lci")
+@register_transform("lci", run_inputs=("channels", "seed"))
 class LimitedContextInpainting(LearnedTransform):
     """The LCI transform with its inpainter F, patch discriminator D and their Adam optimisers.
 

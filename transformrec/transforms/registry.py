@@ -10,9 +10,12 @@ from transformrec.transforms.base import Transform
 TRANSFORMS: Registry[Transform] = Registry("transform")
 
 
-def register_transform(name: str):
-    """Class decorator: register under ``name`` and set the class's ``name`` attribute."""
-    inner = TRANSFORMS.register(name)
+def register_transform(name: str, run_inputs: tuple[str, ...] = ()):
+    """Class decorator: register under ``name`` and set the class's ``name`` attribute.
+
+    ``run_inputs``: parameters the config builder fills from the run (``channels``, ``seed``).
+    """
+    inner = TRANSFORMS.register(name, run_inputs)
 
     def decorator(cls):
         cls.name = name
