@@ -18,7 +18,25 @@ class ConfigError(TransformrecError, ValueError):
 
 
 class RunExistsError(TransformrecError):
-    """The output folder already holds a run, and neither resuming nor overwriting it was asked for."""
+    """The output folder already holds a run, and neither resuming nor overwriting it was asked for.
+
+    The message names the way out in the API that was used: ``resume=True`` / ``overwrite=True``
+    in Python (``str``), ``--resume`` / ``--overwrite`` on the command line
+    (:meth:`command_line_message`, which the CLI prints).
+    """
+
+    def __init__(self, output_dir: object, found: list[str] | tuple[str, ...] = ()) -> None:
+        self.output_dir, self.found = output_dir, list(found)
+        super().__init__(self._message("resume=True", "overwrite=True"))
+
+    def _message(self, resume: str, overwrite: str) -> str:
+        return (
+            f"{self.output_dir} already holds a run ({', '.join(self.found)}); pass {resume} to continue it, "
+            f"{overwrite} to replace it, or choose another output_dir"
+        )
+
+    def command_line_message(self) -> str:
+        return self._message("--resume", "--overwrite")
 
 
 class CheckpointMismatchError(TransformrecError):

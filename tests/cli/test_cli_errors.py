@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -127,6 +128,53 @@ def test_import_registers_user_transforms_for_yaml_and_the_nan_stop_is_one_line(
     assert "--import no_such_module_here" in _one_line_error(capsys)
 
 
+FLIP_MODULE = """
+from transformrec.transforms import Transform, register_transform
+
+
+@register_transform("upside_down")
+class UpsideDown(Transform):
+    def variant_names(self):
+        return ("upside_down",)
+
+    def apply(self, batch, variant, generator=None):
+        return batch.flip(-2), {}
+"""
+
+
+def test_import_finds_a_module_in_the_working_directory_without_pythonpath(config, tmp_path):
+    (tmp_path / "user_transforms.py").write_text(FLIP_MODULE)
+    command = Path(sys.executable).with_name("transformrec")  # the console script: sys.path[0] is its bin folder
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    mine = ["--set", "transforms=[identity, upside_down]", "--set", "progress=false"]
+    done = subprocess.run(
+        [str(command), "pretrain", str(config), "--import", "user_transforms", *TINY, *mine],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["heads"]["transform"] == [
+        "identity",
+        "upside_down",
+    ]
+
+
+def test_import_of_a_python_file_path_and_its_failures_are_one_line(config, tmp_path, capsys):
+    path = tmp_path / "file_transforms.py"
+    path.write_text(FLIP_MODULE.replace("upside_down", "upside_down_from_file"))
+    mine = ["--set", "transforms=[identity, upside_down_from_file]", "--set", "progress=false"]
+    assert main(["pretrain", str(config), "--import", str(path), *TINY, *mine]) == 0
+    broken = tmp_path / "broken.py"
+    broken.write_text("def oops(:\n")
+    assert main(["pretrain", str(config), "--import", str(broken), *TINY]) == 2
+    assert f"--import {broken}: SyntaxError" in _one_line_error(capsys)
+    assert main(["pretrain", str(config), "--import", str(tmp_path / "missing.py"), *TINY]) == 2
+    assert "missing.py: no such file" in _one_line_error(capsys)
+
+
 @pytest.mark.parametrize(
     ("overrides", "names"),
     [
@@ -197,9 +245,12 @@ def test_an_option_the_evaluation_protocol_does_not_take_fails_at_load_time(conf
     assert "evaluation: Value error, evaluation 'linear_probe' has no option ks; accepted: taps" in err
 
 
-def test_progress_bars_show_on_request_and_stay_out_of_logs_by_default(config, tmp_path, capsys):
-    assert main(["pretrain", str(config), *TINY]) == 0  # stderr is not a terminal here: no bar
-    assert "it/s" not in capsys.readouterr().err
-    again = [*TINY, "--set", "progress=true", "--set", f"output_dir={tmp_path / 'shown'}"]
-    assert main(["pretrain", str(config), *again]) == 0
-    assert "pretrain: 100%" in capsys.readouterr().err
+def test_progress_is_plain_lines_in_a_log_by_default_and_off_on_request(config, tmp_path, capsys):
+    assert main(["pretrain", str(config), *TINY]) == 0  # stderr is not a terminal here: lines, no bar
+    err = capsys.readouterr().err
+    last_line = r"^pretrain: (\d+)/\1 \(100\.0 %\) loss \d\.\d{3} acc/transform \d\.\d{3} img/s \d+ \| "
+    assert re.search(last_line, err, re.M), err
+    assert "\r" not in err  # no carriage-return bar in the log
+    off = [*TINY, "--set", "progress=false", "--set", f"output_dir={tmp_path / 'quiet'}"]
+    assert main(["pretrain", str(config), *off]) == 0
+    assert "pretrain:" not in capsys.readouterr().err

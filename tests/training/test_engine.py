@@ -115,8 +115,10 @@ def test_non_finite_steps_are_skipped_and_counted_and_ten_in_a_row_stop_the_run(
 
 def test_a_finished_run_is_refused_unless_resumed_or_overwritten(tmp_path):
     CountingTask(tmp_path, total=3).engine.fit()
-    with pytest.raises(RunExistsError, match="--resume to continue it, --overwrite to replace it"):
+    python_words = "pass resume=True to continue it, overwrite=True to replace it"
+    with pytest.raises(RunExistsError, match=python_words) as refused:
         CountingTask(tmp_path, total=3).engine.fit()
+    assert "pass --resume to continue it, --overwrite to replace it" in refused.value.command_line_message()
     replaced = CountingTask(tmp_path, total=3, overwrite=True)
     assert replaced.engine.fit()["resumed_from_step"] is None and replaced.draws == _reference_draws(3)
 
@@ -138,3 +140,11 @@ def test_a_task_state_may_not_use_the_engines_keys(tmp_path):
 
     with pytest.raises(ValueError, match=r"reserved by the engine: \['step'\]"):
         Clashing(tmp_path, total=3).engine.fit()
+
+
+def test_a_run_logged_to_a_file_gets_plain_progress_lines_with_its_metrics(tmp_path, capsys):
+    task = CountingTask(tmp_path, total=40)
+    task.engine.progress = True  # pytest's stderr is not a terminal: lines, not a bar
+    task.engine.fit()
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("train: ")]
+    assert len(lines) == 20 and lines[-1].startswith("train: 40/40 (100.0 %) loss 40.000 img/s ")

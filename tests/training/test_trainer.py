@@ -248,3 +248,15 @@ def test_channels_last_trains_the_same_function_in_nhwc_layout(tmp_path):
         expected, got = plain.model(images), nhwc.model(images.contiguous(memory_format=torch.channels_last))
     for head in expected:
         torch.testing.assert_close(got[head], expected[head], rtol=1e-3, atol=1e-4)
+
+
+def test_images_with_other_channels_than_the_backbone_takes_are_one_clear_error_before_training(tmp_path):
+    class Colour(torch.utils.data.Dataset):  # RGB images, no ``channels`` attribute: the first item is read
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, index):
+            return torch.rand(3, 16, 16), 0
+
+    with pytest.raises(ValueError, match=r"images have 3 channel\(s\) but the backbone's first convolution takes 1"):
+        Trainer(["identity", "rotation"], TinyNet(), Colour(), device="cpu", progress=False)

@@ -65,3 +65,15 @@ def test_duplicate_class_names_and_bad_mode_are_rejected():
         TransformSet([Identity(), Identity()])
     with pytest.raises(ValueError, match="mode"):
         TransformSet([Identity()], mode="every")
+
+
+def test_registered_names_build_the_same_set_as_objects_and_typos_name_the_closest():
+    from transformrec.registry import UnknownNameError
+
+    by_name = TransformSet(["identity", "rotation", "warp"])
+    assert by_name.heads == TransformSet([Identity(), Rotation(), Warp()]).heads
+    assert [type(t) for t in by_name.transforms] == [Identity, Rotation, Warp]
+    with pytest.raises(UnknownNameError, match="unknown transform 'rotaton'.*Did you mean 'rotation'"):
+        TransformSet(["identity", "rotaton"])
+    with pytest.raises(TypeError, match=r"transforms\[1\]: expected a Transform or a registered name, got int"):
+        TransformSet(["identity", 3])

@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+
+from transformrec.runtime.progress import progress as progress_display
 
 
 class PatchNet(nn.Module):
@@ -80,7 +81,7 @@ def train_and_test(
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     model.train()
-    for _ in tqdm(range(steps), desc=desc, disable=not progress, leave=False):
+    for _ in progress_display(range(steps), desc=desc, enabled=progress, leave=False):
         index = torch.randint(len(train_inputs), (batch_size,), generator=generator).to(train_inputs.device)
         inputs = train_inputs[index]
         if patch_size is not None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,8 +35,9 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
         dest="imports",
         action="append",
         default=[],
-        metavar="MODULE",
-        help="import a Python module first, so the components it registers can be named in the config (repeatable)",
+        metavar="MODULE|FILE.py",
+        help="import a Python module (found from the working directory) or a .py file first, so the components "
+        "it registers can be named in the config (repeatable)",
     )
 
 
@@ -271,8 +274,9 @@ def _gan(args: argparse.Namespace) -> None:
 
 
 def _progress(config) -> bool:
-    """The config's ``progress``; by default bars are shown only on a terminal, never in CI logs."""
-    return sys.stderr.isatty() if config.progress is None else config.progress
+    """The config's ``progress``; by default on: a bar on a terminal, a plain line every 5 % (and at
+    least once a minute) in a log (:mod:`transformrec.runtime.progress`)."""
+    return True if config.progress is None else config.progress
 
 
 def _use_threads(threads: int | None) -> None:
@@ -284,12 +288,45 @@ def _use_threads(threads: int | None) -> None:
 
 
 def _import_modules(names: Sequence[str]) -> None:
-    """``--import MODULE``: user code that registers transforms, backbones or data sets before the config is read."""
+    """``--import MODULE`` or ``--import path/to/file.py``: user code that registers transforms,
+    backbones or data sets before the config is read.
+
+    A module name is looked up with the working directory on ``sys.path`` (as ``python -m`` does),
+    so ``--import my_transforms`` finds ``./my_transforms.py``; a path ending in ``.py`` is loaded
+    as a module named after the file. Any failure — not found, a syntax error, an exception while
+    importing — is one line naming the module and the cause.
+    """
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     for name in names:
         try:
-            importlib.import_module(name)
-        except ImportError as error:
-            raise TransformrecError(f"--import {name}: {error}") from None
+            if name.endswith(".py"):
+                _import_file(Path(name))
+            else:
+                importlib.import_module(name)
+        except TransformrecError:
+            raise
+        except Exception as error:  # user code may raise anything while it is imported
+            where = ""
+            if isinstance(error, SyntaxError) and error.lineno is not None:
+                where = f" (line {error.lineno})"
+            raise TransformrecError(f"--import {name}: {type(error).__name__}: {error}{where}") from None
+
+
+def _import_file(path: Path) -> None:
+    """Load ``path`` as a module named after the file (registered in ``sys.modules``)."""
+    if not path.is_file():
+        raise TransformrecError(f"--import {path}: no such file")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    if spec is None or spec.loader is None:
+        raise TransformrecError(f"--import {path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[path.stem]
+        raise
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -363,7 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TransformrecError, OSError) as error:
         if args.verbose:
             raise
-        print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
+        message = error.command_line_message() if hasattr(error, "command_line_message") else str(error)
+        print(f"error: {' '.join(message.split())}", file=sys.stderr)
         return getattr(error, "exit_code", 2)
     return 0
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
-from tqdm.auto import tqdm
+
+from transformrec.runtime.progress import progress as progress_display
 
 
 def stack_images(
@@ -28,7 +29,8 @@ def stack_images(
         return images, labels.long()
     loader = DataLoader(Subset(dataset, range(count)), batch_size=batch_size, shuffle=False)
     images, labels = [], []
-    for batch, targets in tqdm(loader, desc=f"loading {type(dataset).__name__}", disable=not progress, leave=False):
+    loading = progress_display(loader, desc=f"loading {type(dataset).__name__}", enabled=progress, leave=False)
+    for batch, targets in loading:
         images.append(batch.float())
         labels.append(torch.as_tensor(targets, dtype=torch.long))
     return torch.cat(images), torch.cat(labels)

@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
 
 from transformrec.backbones.base import TappedBackbone
+from transformrec.runtime.progress import progress as progress_display
 
 RESIZE_MODES = ("down", "both")
 
@@ -153,7 +153,7 @@ def extract_features(
         backbone.to(device)
         backbone.eval()
         with torch.no_grad():
-            for images, targets in tqdm(loader, desc="features", disable=not progress, leave=False):
+            for images, targets in progress_display(loader, desc="features", enabled=progress, leave=False):
                 outputs = backbone.forward_taps(images.to(device), taps)
                 for tap in taps:
                     chunks[tap].append(pool_to_dim(outputs[tap], target_dim, resize).float().cpu())

@@ -15,9 +15,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
-from tqdm.auto import tqdm
 
 from transformrec.bilevel.optimizer import stack_minibatches
+from transformrec.runtime.progress import progress as progress_display
 
 Update = Callable[[Any], "tuple[torch.Tensor, int] | None"]
 """One update on a batch: returns (its loss, its number of samples), or None to skip the batch."""
@@ -68,7 +68,7 @@ def fit_epochs(
     update that was not skipped. The mean is weighted by the sample count each update reports.
     """
     epoch_losses: list[float] = []
-    bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
+    bar = progress_display(range(epochs), desc=desc, enabled=progress, leave=False)
     for epoch in bar:
         if model is not None:
             model.train()

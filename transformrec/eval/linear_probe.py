@@ -17,7 +17,6 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import Dataset, Subset
-from tqdm.auto import tqdm
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
@@ -27,6 +26,7 @@ from transformrec.eval.fitting import bilevel_cross_entropy_step, fit_epochs, gr
 from transformrec.eval.low_shot import low_shot_indices
 from transformrec.eval.probe_augmentation import AugmentedViews
 from transformrec.eval.registry import register_evaluation
+from transformrec.runtime.progress import progress as progress_display
 
 
 @dataclass
@@ -166,7 +166,7 @@ def linear_probe(
     num_classes = dataset_num_classes(num_classes_source, torch.cat([train_labels, test_labels]))
 
     per_tap: dict[str, dict[str, float]] = {}
-    for tap in tqdm(taps, desc="linear probes", disable=not progress, leave=False):
+    for tap in progress_display(taps, desc="linear probes", enabled=progress, leave=False):
         mean, std = standardization_stats(train_feats[tap])
         train_x = ((train_feats[tap] - mean) / std).to(device)
         test_x = ((test_feats[tap] - mean) / std).to(device)

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
 from transformrec.atomic_save import save_atomic
 from transformrec.errors import CheckpointMismatchError, RunExistsError, TrainingInterruptedError, TransformrecError
 from transformrec.runtime.distributed import DistributedContext
+from transformrec.runtime.progress import progress
 from transformrec.training.checkpoint import load_checkpoint, state_dict_mismatch
 from transformrec.training.run_logger import RunLogger
 
@@ -247,10 +247,7 @@ class TrainingEngine:
         if CHECKPOINT_NAME not in found and SUMMARY_NAME not in found:
             return
         if not self.overwrite:
-            raise RunExistsError(
-                f"{self.output_dir} already holds a run ({', '.join(found)}); pass --resume to continue it, "
-                "--overwrite to replace it, or choose another output_dir"
-            )
+            raise RunExistsError(self.output_dir, found)
         if self.is_main:
             for name in found:
                 path = self.output_dir / name
@@ -347,10 +344,10 @@ class TrainingEngine:
         if self.output_dir is not None and self.is_main:
             logger = RunLogger(self.output_dir, resume_step=self.resumed_from, tensorboard=self.tensorboard)
         last_step = min(self.task.total_steps, self.max_steps or self.task.total_steps)
-        bar = tqdm(
+        bar = progress(
             total=last_step,
             initial=self.step,
-            disable=not (self.progress and self.is_main),
+            enabled=self.progress and self.is_main,
             desc=self.task.progress_label,
         )
         started = time.perf_counter()
@@ -370,10 +367,9 @@ class TrainingEngine:
         for outcome in self.task.steps():
             self._samples += outcome.samples
             self._record(outcome, logger, started)
+            if outcome.metrics:  # before the update, so a line printed at this step shows its values
+                bar.set_postfix(self._shown(outcome.metrics, started), refresh=False)
             bar.update(1)
-            if outcome.metrics:
-                shown = {k: f"{outcome.metrics[k]:.3f}" for k in self.task.postfix_keys if k in outcome.metrics}
-                bar.set_postfix(shown)
             if outcome.end_of_epoch:
                 self._finish_epoch(logger)
                 self.save_checkpoint()
@@ -383,6 +379,14 @@ class TrainingEngine:
                 raise self._interrupted()
             if self.step >= last_step:
                 break
+
+    def _shown(self, metrics: dict[str, float], started: float) -> dict[str, str]:
+        """What the progress line shows: the task's keys (loss), every accuracy, images per second."""
+        keys = [k for k in self.task.postfix_keys if k in metrics]
+        keys += sorted(k for k in metrics if k.startswith("acc/") and k not in keys)
+        shown = {key: f"{metrics[key]:.3f}" for key in keys}
+        shown["img/s"] = f"{self._samples / max(time.perf_counter() - started, 1e-9):.0f}"
+        return shown
 
     def _record(self, outcome: StepOutcome, logger: RunLogger | None, started: float) -> None:
         if outcome.metrics is None:

@@ -23,12 +23,12 @@ from typing import Any
 import torch
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
 
 from transformrec.atomic_save import save_atomic
 from transformrec.backbones.base import TappedBackbone
 from transformrec.backbones.registry import build_backbone
 from transformrec.runtime.distributed import init_distributed
+from transformrec.runtime.progress import progress
 from transformrec.runtime.schedule import build_lr_schedule, build_optimizer
 from transformrec.training.engine import CHECKPOINT_NAME, NonFiniteLossError, StepOutcome, TrainingEngine, TrainingTask
 from transformrec.training.global_batch import gather_global_batch, own_slice, take_own_samples
@@ -38,12 +38,28 @@ from transformrec.training.update import GradientSteps, Update, UpdateResult, Up
 from transformrec.transforms.augment import RandomCropFlip
 from transformrec.transforms.base import Transform
 from transformrec.transforms.classifier_feedback import MixedBatchFeedback
-from transformrec.transforms.registry import build_transform
 from transformrec.transforms.transform_set import TransformSet
 
 __all__ = ["BACKBONE_NAME", "CHECKPOINT_NAME", "NonFiniteLossError", "Trainer"]
 
 BACKBONE_NAME = "backbone.pt"
+
+
+def _check_image_channels(data: Dataset, backbone: torch.nn.Module) -> None:
+    """Refuse, before any compute, images whose channel count the backbone's first convolution does
+    not take (grey Fashion-MNIST into an RGB ResNet), naming the fix, instead of a convolution's
+    shape error at the first step."""
+    first_conv = next((m for m in backbone.modules() if isinstance(m, torch.nn.Conv2d)), None)
+    channels = getattr(data, "channels", None)
+    if channels is None:
+        item = data[0]
+        image = item[0] if isinstance(item, (tuple, list)) else item
+        channels = image.shape[0] if isinstance(image, torch.Tensor) and image.dim() == 3 else None
+    if first_conv is not None and channels is not None and channels != first_conv.in_channels:
+        raise ValueError(
+            f"data: images have {channels} channel(s) but the backbone's first convolution takes "
+            f"{first_conv.in_channels}; build the backbone with in_channels={channels}"
+        )
 
 
 class Trainer(TrainingTask):
@@ -135,7 +151,7 @@ class Trainer(TrainingTask):
         self.device = self.context.device
         torch.manual_seed(seed)
         if not isinstance(transforms, TransformSet):
-            transforms = TransformSet([build_transform(t) if isinstance(t, str) else t for t in transforms], mode=mode)
+            transforms = TransformSet(transforms, mode=mode)  # registered names are built by the set
         self.transform_set = transforms
         self.backbone = build_backbone(backbone) if isinstance(backbone, str) else backbone
         example = data[0][0].unsqueeze(0) if transforms.dense_heads else None  # sizes dense heads (ch. 3 mask)
@@ -149,6 +165,8 @@ class Trainer(TrainingTask):
         # Frames or views may have to be chosen before decoding: the TransformSet says how (its modality's adapter).
         path = self.data_path = transforms.data_path(data, seed=seed, augment=augment)
         self.data, self.augment, self.prepared = path.dataset, path.batch_augment, path.prepared
+        if not path.prepared:
+            _check_image_channels(data, self.backbone)
         self.epochs, self.run_steps, self.batch_size, self.seed = epochs, steps, batch_size, seed
         self.lr, self.final_lr, self.betas, self.weight_decay = lr, final_lr, tuple(betas), weight_decay
         self.output_dir = Path(output_dir) if output_dir is not None else None
@@ -252,13 +270,12 @@ class Trainer(TrainingTask):
             if not learned.pretraining_remaining():
                 continue
             phase = f"{learned.name} pre-training"
-            batches = tqdm(  # the bar advances with every batch the phase draws
+            batches = progress(  # advances with every batch the phase draws
                 self._real_batches(first=learned.pretrained_steps),
                 total=learned.pretraining_length(),
                 initial=learned.pretrained_steps,
                 desc=phase,
-                disable=not (self.engine.progress and self.context.is_main),
-                leave=False,
+                enabled=self.engine.progress and self.context.is_main,
             )
 
             log_name = f"pretraining_{learned.name}"  # its loss and lr by phase step, beside metrics.csv

@@ -17,6 +17,7 @@ from torch.utils.data import Dataset
 
 from transformrec.data.modality import AdaptedData
 from transformrec.transforms.base import IGNORE_INDEX, LearnedTransform, Transform
+from transformrec.transforms.registry import build_transform
 from transformrec.transforms.rotation_jitter import RotationJitter
 
 MODES = ("all", "sample")
@@ -53,19 +54,36 @@ class DataPath:
             self.dataset.set_epoch(epoch)
 
 
+def _as_transform(transform: Transform | str, index: int) -> Transform:
+    """A registered name built with its defaults; a Transform as it is; anything else named by position."""
+    if isinstance(transform, str):
+        return build_transform(transform)  # an unknown name lists the known ones and the closest
+    if not isinstance(transform, Transform):
+        raise TypeError(
+            f"TransformSet transforms[{index}]: expected a Transform or a registered name, "
+            f"got {type(transform).__name__} {transform!r}"
+        )
+    return transform
+
+
 class TransformSet:
     """A set of transforms defining a multi-head classification pretext task."""
 
     def __init__(
-        self, transforms: Sequence[Transform], mode: str = "all", rotation_jitter: RotationJitter | None = None
+        self,
+        transforms: Sequence[Transform | str],
+        mode: str = "all",
+        rotation_jitter: RotationJitter | None = None,
     ) -> None:
-        """``rotation_jitter``: small rotations of some classes' samples after transforming (see
+        """``transforms``: Transform objects or registered names (``"rotation"``, built with their
+        defaults, as the Trainer and a config's ``transforms:`` accept them). ``rotation_jitter``: small
+        rotations of some classes' samples after transforming (see
         :mod:`transformrec.transforms.rotation_jitter`); ``None`` (the default, the thesis) leaves them."""
         if not transforms:
             raise ValueError("a TransformSet needs at least one transform")
         if mode not in MODES:
             raise ValueError(f"TransformSet mode must be one of {MODES}, got {mode!r}")
-        self.transforms = list(transforms)
+        self.transforms = [_as_transform(t, index) for index, t in enumerate(transforms)]
         self.mode = mode
         self.heads: dict[str, list[str]] = {}
         self.slots: list[ClassSlot] = []
