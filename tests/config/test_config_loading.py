@@ -95,6 +95,7 @@ def test_chapter_4_lci_config_declares_the_six_way_task_of_eq_4_1():
         "ch3_damage_repair_fashion_mnist.yaml",
         "ch6_multiview.yaml",
         "procedural_multiview.yaml",
+        "templates/own_images.yaml",
     ],
 )
 def test_shipped_configs_validate(name):

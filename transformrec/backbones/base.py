@@ -20,6 +20,10 @@ class TappedBackbone(nn.Module):
     which is the representation the pretext heads (and linear evaluation heads) consume.
     """
 
+    registry_spec: dict | None = None
+    """``{"name", "params"}`` when built by name (:func:`~transformrec.backbones.registry.build_backbone`):
+    how an export rebuilds it."""
+
     tap_names: tuple[str, ...] = ()
     feature_dim: int = 0
 

@@ -12,8 +12,15 @@ register_backbone = BACKBONES.register
 
 
 def build_backbone(name: str, **kwargs: Any) -> TappedBackbone:
-    """Build the backbone registered as ``name``."""
-    return BACKBONES.build(name, **kwargs)
+    """Build the backbone registered as ``name``; it remembers how (``registry_spec``).
+
+    Why remember: an exported backbone is rebuilt from its registry name and arguments
+    (:func:`transformrec.backbones.export.load_exported`), so the run that trained it records them
+    beside its weights.
+    """
+    backbone = BACKBONES.build(name, **kwargs)
+    backbone.registry_spec = {"name": name, "params": dict(kwargs)}
+    return backbone
 
 
 def list_backbones() -> list[str]:

@@ -128,8 +128,35 @@ def _parser() -> argparse.ArgumentParser:
         help="sequences per subject and action (start yaw, speed and light differ)",
     )
 
+    export = commands.add_parser(
+        "export",
+        help="write a pretraining run's backbone for torchvision, timm or this package, with a JSON sidecar",
+        **HELP_FORMAT,
+    )
+    export.add_argument("run", help="the run's output folder (holds backbone.pt and backbone.json)")
+    export.add_argument(
+        "--format",
+        dest="export_format",
+        choices=("torchvision", "timm", "native"),
+        default="torchvision",
+        help="torchvision / timm: ResNet weights under their module names; native: any backbone, "
+        "rebuilt with transformrec.backbones.export.load_exported",
+    )
+    export.add_argument("--out", default=None, help="folder for backbone_<format>.pt/.json (default: the run)")
+
     commands.add_parser("list", help="list registered transforms, backbones, datasets and evaluations")
     return parser
+
+
+def _export(args: argparse.Namespace) -> None:
+    from transformrec.backbones.export import export_run
+
+    try:
+        weights = export_run(args.run, args.export_format, args.out)
+    except ValueError as error:  # a backbone the format cannot hold: one line, like every CLI error
+        raise TransformrecError(str(error)) from None
+    card = json.loads(weights.with_suffix(".json").read_text())
+    print(f"wrote {weights} and {weights.with_suffix('.json').name}\nload it with: {card['load']}")
 
 
 def _make_videos(args: argparse.Namespace) -> None:
@@ -337,6 +364,9 @@ def _run(args: argparse.Namespace) -> None:
 
         for kind, names in all_registries().items():
             print(f"{kind}: {', '.join(names)}")
+        return
+    if args.command == "export":
+        _export(args)
         return
     if args.command == "make-videos":
         _make_videos(args)

@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import Dataset
 
 from transformrec.backbones.base import TappedBackbone
-from transformrec.backbones.registry import BACKBONES
+from transformrec.backbones.registry import BACKBONES, build_backbone
 from transformrec.config.loading import ConfigError
 from transformrec.config.schema import Component, ExperimentConfig
 from transformrec.data.registry import build_dataset
@@ -44,7 +44,7 @@ def build_backbone_for(component: Component, dataset: Dataset, seed: int = 0) ->
             params[key] = getattr(dataset, attribute)
     torch.manual_seed(seed)
     try:
-        return BACKBONES.build(component.name, **params)
+        return build_backbone(component.name, **params)
     except (ValueError, TypeError) as error:
         raise ConfigError(f"backbone ({component.name}): {error}") from None
 

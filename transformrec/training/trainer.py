@@ -14,6 +14,7 @@ and the loop around it — checkpoints, resume, logs, progress — is the shared
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Iterator, Sequence
@@ -26,6 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from transformrec.atomic_save import save_atomic
 from transformrec.backbones.base import TappedBackbone
+from transformrec.backbones.export import CARD_NAME, backbone_card
 from transformrec.backbones.registry import build_backbone
 from transformrec.runtime.distributed import init_distributed
 from transformrec.runtime.progress import progress
@@ -404,6 +406,8 @@ class Trainer(TrainingTask):
         }
 
     def write_outputs(self, output_dir: Path) -> dict[str, Any]:
-        """Export the backbone as a plain ``state_dict`` (loads into torchvision for ResNets)."""
+        """Export the backbone as a plain ``state_dict`` (loads into torchvision for ResNets), with
+        ``backbone.json`` beside it: what the weights expect (``transformrec export`` reads both)."""
         save_atomic(self.backbone.state_dict(), output_dir / BACKBONE_NAME)
+        (output_dir / CARD_NAME).write_text(json.dumps(backbone_card(self.backbone), indent=2) + "\n")
         return {"backbone_weights": str(output_dir / BACKBONE_NAME)}

@@ -101,7 +101,10 @@ class LimitedContextInpainting(LearnedTransform):
             −CE over the whole batch, including the autoencoded patches in the untransformed and
             rotated images). The thesis's eq. 4.1 names only the LCI class, the default here; with
             it, F is also pushed to make its decoys as hard to tell from its inpaintings as the
-            inpaintings are from real images.
+            inpaintings are from real images. Measured (upright_objects, Rot + Warp + LCI, seed 0,
+            1000 steps): F then paints decoys that fool C rather than keep the object — they cost a
+            decoy-free rotation CNN 39 points (against 15–18 without) and the conv5 probe fell from
+            60.6 to 57.0 % — so it stays off.
         seed: seeds the generator used by :meth:`update` (patch locations and noise).
         objective: D's GAN objective (``hinge`` as in sec. 4.2.1, or any of table 7.3).
         distribution_filter: a ch. 7 noise block (``kind``, ``mode``, ``sigma``, ``penalty``,
