@@ -28,6 +28,7 @@ from benchmarks import (
     dfgan,
     gan_objectives,
     lci_tables,
+    monitor_overhead,
     multiview_tables,
     rot_warp_probe,
     temporal_tables,
@@ -42,6 +43,7 @@ BENCHMARKS = {
     for module in (
         warp_vs_kornia,
         trainer_overhead,
+        monitor_overhead,
         rot_warp_probe,
         damage_repair,
         autoencoder_fidelity,
@@ -57,6 +59,8 @@ BENCHMARKS = {
 TITLES = {
     "warp_vs_kornia": "Speed: random polyharmonic warp vs kornia thin-plate-spline warp",
     "trainer_overhead": "Speed and memory: Trainer step vs a hand-written loop; peak memory per config",
+    "monitor_overhead": "Speed: what the online monitor (kNN and a linear probe every N steps) costs a "
+    "pre-training run at the demo's settings",
     "rot_warp_probe": "Quality: rotation + warp pretraining vs random init vs raw pixels, linear probe per layer, "
     "over seeds (upright_objects, fashion_on_noise, Fashion-MNIST)",
     "damage_repair": "Quality: table 3.1 at small scale (damage & repair ablations), renderings at several drop rates",

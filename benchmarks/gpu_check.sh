@@ -28,7 +28,7 @@ fi
 # Fail here, in one line, rather than minutes later inside a stage.
 if ! missing=$("$PYTHON" -c "
 import importlib.util as u
-names = ['torch', 'torchvision', 'pydantic', 'kornia', 'av', 'einops', 'yaml', 'tqdm', 'matplotlib', 'tensorboard']
+names = ['torch', 'torchvision', 'pydantic', 'av', 'yaml', 'tqdm', 'matplotlib', 'tensorboard']
 print(' '.join(n for n in names if u.find_spec(n) is None))
 import transformrec.cli.main  # imports the whole package's dependencies
 ") || [ -n "$missing" ]; then

@@ -38,7 +38,7 @@ def _dependencies() -> list[Requirement]:
 def test_every_dependency_the_gpu_machine_lacks_is_pinned_inside_pyprojects_range():
     pins = _pins()
     lacking = [r for r in _dependencies() if canonicalize_name(r.name) not in PRESENT_ON_GPU_MACHINE]
-    assert {canonicalize_name(r.name) for r in lacking} == {"kornia", "av", "pydantic"}
+    assert {canonicalize_name(r.name) for r in lacking} == {"av", "pydantic"}
     for requirement in lacking:
         version = pins.get(canonicalize_name(requirement.name))
         assert version is not None, f"{requirement.name} is not pinned"
@@ -46,7 +46,7 @@ def test_every_dependency_the_gpu_machine_lacks_is_pinned_inside_pyprojects_rang
 
 
 def test_the_pinned_packages_own_requirements_are_pinned_too():
-    """pydantic needs pydantic-core, annotated-types, typing-inspection; kornia needs kornia-rs."""
+    """pydantic needs pydantic-core, annotated-types, typing-inspection and a recent typing-extensions."""
     pins = _pins()
-    for needed in ("pydantic-core", "annotated-types", "typing-inspection", "typing-extensions", "kornia-rs"):
+    for needed in ("pydantic-core", "annotated-types", "typing-inspection", "typing-extensions"):
         assert needed in pins

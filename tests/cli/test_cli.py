@@ -47,6 +47,20 @@ def test_pretrain_then_eval_with_random_baseline(tiny_config, tmp_path, capsys):
     assert "pretrained: best test accuracy" in capsys.readouterr().out
 
 
+def test_demo_monitors_learning_and_a_config_monitor_is_logged(tiny_config, tmp_path, capsys):
+    assert main(["demo", str(tiny_config), *TINY]) == 0  # no monitor in the config: the demo adds one
+    out = capsys.readouterr().out
+    assert "online monitor (accuracy % on the monitor set, by step):" in out
+    assert "knn/fc7  4: " in out and "linear/fc7  4: " in out  # the last step, the backbone's last tap
+    every = ["--set", "monitor={data: {name: upright_objects, num_samples: 40, image_size: 32}, every: 2, k: 5}"]
+    config = [*TINY, "--set", f"output_dir={tmp_path / 'monitored'}", *every, "--set", "monitor.taps=[conv5]"]
+    assert main(["pretrain", str(tiny_config), *config]) == 0
+    summary = json.loads((tmp_path / "monitored" / "summary.json").read_text())
+    assert [row["step"] for row in summary["monitor"]] == [2, 4] and "monitor/knn/conv5" in summary["monitor"][0]
+    assert main(["pretrain", str(tiny_config), *config, "--overwrite", "--set", "monitor.taps=[conv9]"]) == 2
+    assert "monitor.taps: conv9 not among the backbone's" in capsys.readouterr().err
+
+
 def test_show_writes_one_row_per_image_and_one_column_per_class(tiny_config, tmp_path, capsys):
     out = tmp_path / "grid.png"
     assert main(["show", str(tiny_config), "--out", str(out), "--num-images", "3", *TINY]) == 0

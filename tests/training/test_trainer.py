@@ -260,3 +260,28 @@ def test_images_with_other_channels_than_the_backbone_takes_are_one_clear_error_
 
     with pytest.raises(ValueError, match=r"images have 3 channel\(s\) but the backbone's first convolution takes 1"):
         Trainer(["identity", "rotation"], TinyNet(), Colour(), device="cpu", progress=False)
+
+
+def test_the_online_monitor_logs_its_accuracies_and_resume_stays_exact(tmp_path):
+    from transformrec.eval.online_monitor import OnlineMonitor
+
+    def monitored(folder, **kwargs):
+        monitor = OnlineMonitor(TinyImages(n=64, seed=3), every=3, taps=["pool"], k=5)
+        return _trainer(folder, epochs=2, monitor=monitor, **kwargs)
+
+    plain = _trainer(tmp_path / "plain", epochs=2)
+    plain.fit()
+    full = monitored(tmp_path / "full")
+    summary = full.fit()
+    assert [row["step"] for row in summary["monitor"]] == [3, 6, 8]  # every 3 steps and the last (8)
+    assert set(summary["monitor"][-1]) == {"step", "monitor/knn/pool", "monitor/linear/pool"}
+    with (tmp_path / "full" / "metrics.csv").open() as stream:
+        logged = [row for row in csv.DictReader(stream) if row.get("monitor/knn/pool")]
+    assert [int(row["step"]) for row in logged] == [3, 6, 8]
+    for name, tensor in plain.model.state_dict().items():  # measuring changed nothing in training
+        assert torch.equal(tensor, full.model.state_dict()[name]), name
+    monitored(tmp_path / "cut", max_steps=4, checkpoint_every=4).fit()
+    resumed = monitored(tmp_path / "cut", resume=True)
+    assert [row["step"] for row in resumed.fit()["monitor"]] == [3, 6, 8]  # the history travelled too
+    for name, tensor in full.model.state_dict().items():
+        assert torch.equal(tensor, resumed.model.state_dict()[name]), name

@@ -65,7 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--weights", help="backbone weights (default: <output_dir>/backbone.pt)")
     evaluate.add_argument("--no-baseline", action="store_true", help="skip the random-init baseline")
 
-    demo = commands.add_parser("demo", help="pretrain, then evaluate against a random-init baseline", **HELP_FORMAT)
+    demo = commands.add_parser(
+        "demo",
+        help="pretrain (with the online monitor on the evaluation's test data unless the config sets one), "
+        "then evaluate against a random-init baseline",
+        **HELP_FORMAT,
+    )
     _add_config_arguments(demo)
     _add_run_arguments(demo, resume=False)
 
@@ -146,6 +151,32 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="list registered transforms, backbones, datasets and evaluations")
     return parser
+
+
+def _with_demo_monitor(config):
+    """The demo shows learning as it happens: unless the config sets a monitor, an image-classification
+    evaluation's test data is monitored every 100 steps (k = 20, fewer on a small test set)."""
+    if config.monitor is not None or config.evaluation.protocol not in ("linear_probe", "knn"):
+        return config
+    from transformrec.config.build import build_data
+    from transformrec.config.schema import MonitorConfig
+
+    size = len(build_data(config.evaluation.test_data, "evaluation.test_data"))
+    k = min(20, size // 4)
+    if k < 1:
+        return config
+    return config.model_copy(update={"monitor": MonitorConfig(data=config.evaluation.test_data, every=100, k=k)})
+
+
+def _print_monitor(summary: dict) -> None:
+    """The online monitor's curve, one line per measured quantity: accuracy % at each measured step."""
+    history = summary.get("monitor") or []
+    if not history:
+        return
+    print("online monitor (accuracy % on the monitor set, by step):")
+    for key in (k for k in history[0] if k != "step"):
+        curve = ", ".join(f"{row['step']}: {100 * row[key]:.1f}" for row in history if key in row)
+        print(f"  {key.removeprefix('monitor/'):>16}  {curve}")
 
 
 def _export(args: argparse.Namespace) -> None:
@@ -392,12 +423,14 @@ def _run(args: argparse.Namespace) -> None:
                 experiment.evaluate(config, args.weights, False if args.no_baseline else None, _progress(config))
             )
     elif args.command == "demo":
+        config = _with_demo_monitor(config)
         summary = experiment.pretrain(config, progress=_progress(config), overwrite=args.overwrite)
         if main_process:
             print(
                 f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
                 f"final pretext metrics: {json.dumps(summary['final_metrics'])}"
             )
+            _print_monitor(summary)
             _print_evaluation(experiment.evaluate(config, progress=_progress(config)))
     elif args.command == "show" and main_process:
         from transformrec.transform_grid import render_transform_grid

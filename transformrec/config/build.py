@@ -13,6 +13,7 @@ from transformrec.backbones.registry import BACKBONES, build_backbone
 from transformrec.config.loading import ConfigError
 from transformrec.config.schema import Component, ExperimentConfig
 from transformrec.data.registry import build_dataset
+from transformrec.eval.online_monitor import OnlineMonitor
 from transformrec.training.bilevel_update import BilevelSteps
 from transformrec.training.trainer import Trainer
 from transformrec.transforms.augment import RandomCropFlip
@@ -47,6 +48,22 @@ def build_backbone_for(component: Component, dataset: Dataset, seed: int = 0) ->
         return build_backbone(component.name, **params)
     except (ValueError, TypeError) as error:
         raise ConfigError(f"backbone ({component.name}): {error}") from None
+
+
+def build_monitor(config: ExperimentConfig, backbone: TappedBackbone) -> OnlineMonitor | None:
+    """The online monitor of ``config.monitor``; its data set and taps are checked now, before training."""
+    spec = config.monitor
+    if spec is None:
+        return None
+    unknown = [tap for tap in spec.taps or () if tap not in backbone.tap_names]
+    if unknown:
+        known = ", ".join(backbone.tap_names)
+        raise ConfigError(f"monitor.taps: {', '.join(unknown)} not among the backbone's {known}")
+    data = build_data(spec.data, "monitor.data")
+    try:
+        return OnlineMonitor(data, spec.every, spec.taps, spec.protocols, spec.k, spec.num_images, seed=config.seed)
+    except ValueError as error:
+        raise ConfigError(f"monitor: {error}") from None
 
 
 def build_transform_set(config: ExperimentConfig, dataset: Dataset | None = None) -> TransformSet:
@@ -96,9 +113,11 @@ def build_trainer(
             "(train.batch_size, times bilevel.k)"
         )
     augment = RandomCropFlip(train.augment.padding, train.augment.hflip) if train.augment is not None else None
+    transforms = build_transform_set(config, data)  # first: learned transforms draw their init from the global RNG
+    backbone = build_backbone_for(config.backbone, data, config.seed)
     return Trainer(
-        transforms=build_transform_set(config, data),
-        backbone=build_backbone_for(config.backbone, data, config.seed),
+        transforms=transforms,
+        backbone=backbone,
         data=data,
         epochs=train.epochs,
         batch_size=train.batch_size,
@@ -122,5 +141,6 @@ def build_trainer(
         sync_batchnorm=train.sync_batchnorm,
         channels_last=train.channels_last,
         update=BilevelSteps(**train.bilevel.model_dump()) if train.bilevel is not None else None,
+        monitor=build_monitor(config, backbone),
         overwrite=overwrite,
     )

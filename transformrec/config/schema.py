@@ -197,6 +197,23 @@ class RunConfig(Strict):
         return check_registered(component, DATASETS, "dataset")
 
 
+class MonitorConfig(Strict):
+    """The online monitor: kNN and a fast linear probe on a labelled set every ``every`` steps of
+    pre-training (:class:`~transformrec.eval.online_monitor.OnlineMonitor`)."""
+
+    data: Component = Field(description="a labelled data set; half of its first num_images are the reference")
+    every: int = Field(500, ge=1, description="training steps between measurements (and the last step)")
+    protocols: list[Literal["knn", "linear"]] = Field(default_factory=lambda: ["knn", "linear"], min_length=1)
+    taps: list[str] | None = Field(None, description="backbone taps to measure (default: the last)")
+    k: int = Field(20, ge=1, description="neighbours of the kNN vote (solo-learn's 20)")
+    num_images: int | None = Field(1000, ge=2, description="images of data used (None: all)")
+
+    @field_validator("data")
+    @classmethod
+    def _known_data(cls, component: Component) -> Component:
+        return check_registered(component, DATASETS, "dataset")
+
+
 class ExperimentConfig(RunConfig):
     """One pretext experiment: data, backbone, transform set, pretext training and evaluation."""
 
@@ -207,6 +224,7 @@ class ExperimentConfig(RunConfig):
     )
     train: TrainConfig = Field(default_factory=TrainConfig)
     evaluation: EvalConfig = Field(default_factory=EvalConfig)
+    monitor: MonitorConfig | None = None
 
     @field_validator("backbone")
     @classmethod

@@ -184,6 +184,7 @@ class TrainingEngine:
         self._epoch_count = 0
         self.last_epoch_means: dict[str, float] | None = None
         self.resumed_from: int | None = None
+        self._monitored: dict[str, float] = {}
 
     # ------------------------------------------------------------------ state
     @property
@@ -385,6 +386,7 @@ class TrainingEngine:
         keys = [k for k in self.task.postfix_keys if k in metrics]
         keys += sorted(k for k in metrics if k.startswith("acc/") and k not in keys)
         shown = {key: f"{metrics[key]:.3f}" for key in keys}
+        shown.update({key: f"{value:.3f}" for key, value in self._monitored.items()})
         shown["img/s"] = f"{self._samples / max(time.perf_counter() - started, 1e-9):.0f}"
         return shown
 
@@ -406,6 +408,7 @@ class TrainingEngine:
                 self._epoch_sums[key] = self._epoch_sums.get(key, 0.0) + number
             self._epoch_count += 1
         extra = self.task.after_step(self.step)
+        self._monitored.update({k: v for k, v in extra.items() if k.startswith("monitor/")})  # shown until renewed
         if logger is None:
             return
         row: dict[str, float] = {}

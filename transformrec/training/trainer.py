@@ -29,6 +29,7 @@ from transformrec.atomic_save import save_atomic
 from transformrec.backbones.base import TappedBackbone
 from transformrec.backbones.export import CARD_NAME, backbone_card
 from transformrec.backbones.registry import build_backbone
+from transformrec.eval.online_monitor import OnlineMonitor
 from transformrec.runtime.distributed import init_distributed
 from transformrec.runtime.progress import progress
 from transformrec.runtime.schedule import build_lr_schedule, build_optimizer
@@ -86,6 +87,10 @@ class Trainer(TrainingTask):
             names any setting that differs from the checkpoint's; without a checkpoint it says so).
         overwrite: replace a run already in ``output_dir``; without it (and without ``resume``) such a
             run is refused, so a finished run is never silently overwritten.
+        monitor: an :class:`~transformrec.eval.online_monitor.OnlineMonitor`: kNN and linear-probe
+            accuracy of a labelled set's frozen features every ``monitor.every`` steps, logged as
+            ``monitor/<protocol>/<tap>`` (CSV, TensorBoard, the progress line) and kept in the
+            summary's ``monitor`` history; ``None``: no monitoring.
         steps: train for exactly this many optimiser steps, with the learning-rate schedule ending
             at the last one (the thesis states chapter 6's length as 200K iterations); ``epochs``
             is then ignored and the data cycle as many epochs as the steps need. ``None``: the
@@ -142,6 +147,7 @@ class Trainer(TrainingTask):
         update: UpdateStrategy | None = None,
         channels_last: bool = False,
         overwrite: bool = False,
+        monitor: OnlineMonitor | None = None,
     ) -> None:
         if epochs < 1:
             raise ValueError(f"epochs must be >= 1, got {epochs}")
@@ -210,6 +216,7 @@ class Trainer(TrainingTask):
             head_weights=transforms.head_weights,
         )
         self.epoch, self.batch_in_epoch = 0, 0
+        self.monitor, self.monitor_history = monitor, []
         self._network: torch.nn.Module = self.model
         self.engine = TrainingEngine(
             self,
@@ -241,6 +248,7 @@ class Trainer(TrainingTask):
             "generator": self.generator.get_state(),
             "learned": [t.checkpoint_state() for t in self.transform_set.learned_transforms],
             "heads": {h: list(c) for h, c in self.transform_set.heads.items()},
+            "monitor_history": list(self.monitor_history),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -255,6 +263,7 @@ class Trainer(TrainingTask):
         for learned, learned_state in zip(self.transform_set.learned_transforms, state["learned"], strict=True):
             learned.load_checkpoint_state(learned_state)
         self.epoch, self.batch_in_epoch = state["epoch"], state["batch_in_epoch"]
+        self.monitor_history = list(state.get("monitor_history", []))  # absent from older checkpoints
 
     # ------------------------------------------------------------------ training
     def fit(self) -> dict[str, Any]:
@@ -376,8 +385,18 @@ class Trainer(TrainingTask):
         metrics.update(result.head_metrics, loss=result.loss)
         return metrics
 
+    def after_step(self, step: int) -> dict[str, float]:
+        """The online monitor's accuracies at the steps it measures (main process only)."""
+        if self.monitor is None or not self.context.is_main or not self.monitor.due(step, self.total_steps):
+            return {}
+        values = self.monitor(self.backbone, self.device)
+        self.monitor_history.append({"step": step, **values})
+        return values
+
     def summary(self) -> dict[str, Any]:
+        monitored = {"monitor": self.monitor_history} if self.monitor is not None else {}
         return {
+            **monitored,
             "epochs_completed": self.epoch,
             "heads": {h: list(c) for h, c in self.transform_set.heads.items()},
             "transforms": [repr(t) for t in self.transform_set.transforms],
