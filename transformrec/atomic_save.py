@@ -26,6 +26,11 @@ def save_atomic(obj: Any, path: str | os.PathLike[str]) -> Path:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp_name, path)
+    except RuntimeError as error:  # torch reports a failed write (a full disk) as a RuntimeError
+        Path(tmp_name).unlink(missing_ok=True)
+        reason = next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+        kept = f"any previous {path.name} is kept"
+        raise OSError(f"cannot write {path}: {reason} (the disk may be full; {kept})") from None
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise

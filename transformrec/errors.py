@@ -39,6 +39,15 @@ class RunExistsError(TransformrecError):
         return self._message("--resume", "--overwrite")
 
 
+class CheckpointError(TransformrecError, RuntimeError):
+    """A checkpoint or weights file that cannot be used: unreadable, truncated, not one this project
+    wrote, or missing what the caller needs; the message names the file and what is wrong."""
+
+
+class RunLockedError(TransformrecError):
+    """Another live process is running in the same output folder (its lock file names it)."""
+
+
 class CheckpointMismatchError(TransformrecError):
     """A checkpoint or weights file does not fit the model the config describes (another width, other heads)."""
 

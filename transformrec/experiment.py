@@ -15,7 +15,7 @@ from transformrec.backbones.base import TappedBackbone
 from transformrec.config.build import build_backbone_for, build_data, build_trainer
 from transformrec.config.loading import dump_config
 from transformrec.config.schema import ExperimentConfig
-from transformrec.errors import CheckpointMismatchError, ConfigError
+from transformrec.errors import CheckpointError, CheckpointMismatchError, ConfigError
 from transformrec.eval.registry import EVALUATIONS, get_evaluation
 from transformrec.runtime.distributed import resolve_device
 from transformrec.training.checkpoint import load_checkpoint, state_dict_mismatch
@@ -33,17 +33,23 @@ def pretrain(
     and otherwise refused (:class:`~transformrec.errors.RunExistsError`).
     """
     trainer = build_trainer(config, resume=resume, progress=progress, overwrite=overwrite)
-    if trainer.context.is_main:  # under torchrun only rank 0 writes files
-        dump_config(config, Path(config.output_dir) / "config.yaml")
-    return trainer.fit()
+
+    def record_config() -> None:  # once the run owns its folder: a refused run leaves the old config
+        if trainer.context.is_main:  # under torchrun only rank 0 writes files
+            dump_config(config, Path(config.output_dir) / "config.yaml")
+
+    return trainer.fit(before_training=record_config)
 
 
 def load_backbone(config: ExperimentConfig, weights: str | Path | None, dataset) -> TappedBackbone:
     """The config's backbone, with ``weights`` loaded (``weights_only=True``) or randomly initialised."""
     backbone = build_backbone_for(config.backbone, dataset, config.seed)
     if weights is not None:
+        state = load_checkpoint(weights)  # unreadable or not a checkpoint: its own one-line error
+        if not isinstance(state, dict):
+            raise CheckpointError(f"{weights}: not backbone weights (a {type(state).__name__}, not a state_dict)")
         try:
-            backbone.load_state_dict(load_checkpoint(weights))
+            backbone.load_state_dict(state)
         except RuntimeError as error:  # another width or architecture: say so in one line
             raise CheckpointMismatchError(
                 f"{weights}: does not fit backbone {config.backbone.name} as configured ({state_dict_mismatch(error)})"

@@ -168,3 +168,16 @@ def test_a_length_in_steps_reaches_the_trainer_and_must_be_positive(tmp_path):
     assert trainer.total_steps == 5 and trainer.epochs == 3  # 2 batches per epoch
     with pytest.raises(ConfigError, match="train.steps"):
         load_config(None, [data, "train.steps=0"])
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("train.lr=.inf", "train.lr: Input should be a finite number"),  # steps were skipped, exit 0
+        ("train.weight_decay=.nan", "train.weight_decay: Input should be a finite number"),
+        ("threads=100000", "threads: Input should be less than or equal to 1024"),  # torch segfaulted
+    ],
+)
+def test_values_that_failed_only_during_training_are_refused_at_load(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(None, [override])

@@ -108,3 +108,23 @@ def test_a_truncated_jpeg_that_passes_the_header_check_is_skipped_when_read_and_
     assert torch.equal(batch[1], dataset[2][0])  # item 1 is replaced by the next decodable item, every time
     assert dataset.skipped == [str(tmp_path / "cls" / "b.jpg")] and list(dataset.undecodable) == dataset.skipped
     assert "truncated" in dataset.undecodable[dataset.skipped[0]] and "skipping" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("pixels", "mode", "suffix"),
+    [
+        (np.linspace(0, 65535, 64 * 64).reshape(64, 64).astype(np.uint16), None, ".png"),  # 16-bit PNG
+        (np.linspace(0, 1, 64 * 64).reshape(64, 64).astype(np.float32), "F", ".tif"),  # float in [0, 1]
+        (np.linspace(0, 1000, 64 * 64).reshape(64, 64).astype(np.float32), "F", ".tif"),  # float in [0, 1000]
+    ],
+    ids=["16-bit-png", "float-tiff-unit-range", "float-tiff-other-range"],
+)
+def test_high_depth_images_are_scaled_by_their_real_range(tmp_path, pixels, mode, suffix):
+    path = tmp_path / f"ramp{suffix}"
+    Image.fromarray(pixels, mode=mode).save(path)
+    with Image.open(path) as image:
+        tensor = to_contract_image(image, 64, 1)
+    # a ramp over the whole range: every row reads its share of it (the hand-made image's own values)
+    expected = (pixels.astype(np.float64) - pixels.min()) / (pixels.max() - pixels.min())
+    np.testing.assert_allclose(tensor[0].numpy(), expected, atol=1 / 255)
+    assert 0.49 < float(tensor.mean()) < 0.51  # PIL's own conversion gave 0.975 (16-bit) and 0 (float)

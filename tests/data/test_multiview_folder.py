@@ -142,3 +142,40 @@ def test_crop_mode_and_margin_are_checked_by_name(multiview_root):
         MultiViewFolder(multiview_root, crop="centre")
     with pytest.raises(ValueError, match="crop_margin"):
         MultiViewFolder(multiview_root, crop="subject", crop_margin=-1)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        ("nan_joints", "non-finite (NaN or infinite)"),
+        ("zero_k", "has a singular K"),
+        ("list_calibration", "must map camera names to {K, R, t}, got list"),
+        ("text_k", "K, R or t that is not a numeric array"),
+        ("no_rotation", "R that is not a rotation"),
+    ],
+)
+def test_silently_wrong_poses_and_calibrations_are_refused_at_scan_time_naming_the_file(
+    multiview_root, tmp_path, damage, reason
+):
+    root = tmp_path / "copy"
+    shutil.copytree(multiview_root, root)
+    action = root / "S1" / "walk"
+    cameras_path = root / "S1" / "cameras.json"
+    cameras = json.loads(cameras_path.read_text())
+    if damage == "nan_joints":
+        joints = np.load(action / "joints3d.npy")
+        joints[3, 5, 1] = np.nan
+        np.save(action / "joints3d.npy", joints)
+    elif damage == "zero_k":
+        cameras["cam1"]["K"] = [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
+    elif damage == "list_calibration":
+        cameras = [cameras["cam0"]]
+    elif damage == "text_k":
+        cameras["cam0"]["K"] = "identity"
+    elif damage == "no_rotation":
+        cameras["cam2"]["R"] = [[2, 0, 0], [0, 1, 0], [0, 0, 1]]
+    if damage != "nan_joints":
+        cameras_path.write_text(json.dumps(cameras))
+    folder = MultiViewFolder(root, split="train")  # S5's sequences stay readable
+    skipped = folder.skipped.get(str(action), "")
+    assert reason in skipped and (str(cameras_path) in skipped or "joints3d.npy" in skipped), folder.skipped

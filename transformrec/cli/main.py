@@ -210,15 +210,18 @@ def _make_multiview(args: argparse.Namespace) -> None:
     )
 
     subjects = args.subjects or [*TRAIN_SUBJECTS, *TEST_SUBJECTS]
-    folders = write_procedural_multiview(
-        args.root,
-        subjects,
-        args.actions or ACTIONS,
-        num_frames=args.frames,
-        size=args.size,
-        seed=args.seed,
-        repetitions=args.repetitions,
-    )
+    try:
+        folders = write_procedural_multiview(
+            args.root,
+            subjects,
+            args.actions or ACTIONS,
+            num_frames=args.frames,
+            size=args.size,
+            seed=args.seed,
+            repetitions=args.repetitions,
+        )
+    except ValueError as error:  # a bad --subjects / --actions / --size: one line, before writing anything
+        raise TransformrecError(f"make-multiview: {error}") from None
     print(f"{len(folders)} sequences ({len(subjects)} subjects, 4 cameras, {args.frames} frames) under {args.root}")
 
 

@@ -1,7 +1,9 @@
-"""Reading YAML configs (``yaml.safe_load``) with ``--set key.path=value`` overrides.
+"""Reading YAML configs (PyYAML's safe loader, without aliases) with ``--set key.path=value`` overrides.
 
 Validation errors are rewritten as one line per problem naming the file and the dotted field,
-e.g. ``configs/x.yaml: train.lr: Input should be greater than 0``.
+e.g. ``configs/x.yaml: train.lr: Input should be greater than 0``. YAML aliases (``*name``) are
+refused: nested aliases expand exponentially (a 1 kB file can stand for 10⁹ list items), and a
+config never needs them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,22 @@ RUN_KINDS: dict[str, type[RunConfig]] = {"pretext": ExperimentConfig, "gan": GAN
 COMMANDS = {"pretext": "pretrain, eval, demo, show or audit", "gan": "gan"}
 
 
+class _NoAliasSafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (plain data only, no Python objects) that refuses aliases."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            mark = self.peek_event().start_mark
+            where = f"line {mark.line + 1}"
+            raise yaml.YAMLError(f"{where}: aliases (*name) are not accepted in a config; write the value out")
+        return super().compose_node(parent, index)
+
+
+def parse_yaml(text: str) -> Any:
+    """``text`` as plain YAML data: the safe loader, aliases refused (see the module docstring)."""
+    return yaml.load(text, Loader=_NoAliasSafeLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def apply_override(tree: dict[str, Any], assignment: str) -> None:
     """Apply ``a.b.c=value`` to a nested dict; the value is parsed as YAML (``3``, ``true``, ``[1, 2]``)."""
     if "=" not in assignment:
@@ -40,7 +58,10 @@ def apply_override(tree: dict[str, Any], assignment: str) -> None:
             child = {}
             node[part] = child
         node = child
-    value = yaml.safe_load(raw)
+    try:
+        value = parse_yaml(raw)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"--set {assignment}: the value is not valid YAML ({' '.join(str(error).split())})") from None
     if isinstance(node, list):
         node[_list_index(node, parts[-1], ".".join(parts[:-1]), assignment)] = value
     else:
@@ -66,9 +87,11 @@ def read_config_tree(path: str | Path | None) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        tree = yaml.safe_load(path.read_text()) or {}
+        tree = parse_yaml(path.read_text())
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    if tree is None:  # an empty file would silently be an all-defaults run in ./runs/experiment
+        raise ConfigError(f"{path}: the config file is empty; it needs at least output_dir and data")
     if not isinstance(tree, dict):
         raise ConfigError(f"{path}: the top level must be a mapping, got {type(tree).__name__}")
     return tree

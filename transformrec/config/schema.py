@@ -13,6 +13,7 @@ against the registries when the config is validated, so a typo fails before any 
 from __future__ import annotations
 
 import inspect
+import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -103,11 +104,11 @@ class TrainConfig(Strict):
     mode: Literal["all", "sample"] = "all"
     epochs: int = Field(200, ge=1)
     batch_size: int = Field(64, ge=1)
-    lr: float = Field(3e-4, gt=0)
-    final_lr: float = Field(3e-7, ge=0)
+    lr: float = Field(3e-4, gt=0, allow_inf_nan=False)
+    final_lr: float = Field(3e-7, ge=0, allow_inf_nan=False)
     schedule: Literal["cosine", "linear"] = Field("cosine", description="lr decay from lr to final_lr (ch. 3: linear)")
     betas: tuple[float, float] = (0.5, 0.99)
-    weight_decay: float = Field(1e-4, ge=0)
+    weight_decay: float = Field(1e-4, ge=0, allow_inf_nan=False)
     augment: AugmentConfig | None = Field(default_factory=AugmentConfig)
     rotation_jitter: RotationJitterConfig | None = None
     num_workers: int = Field(0, ge=0)
@@ -182,19 +183,31 @@ class RunConfig(Strict):
     kind: str
     seed: int = 0
     device: str = Field("auto", description="auto (CUDA when available), cpu, cuda or cuda:N")
-    output_dir: str = "runs/experiment"
+    output_dir: str = Field("runs/experiment", description="the run's folder; ~ and $VARIABLES are expanded")
     data: Component = Field(default_factory=lambda: Component(name="upright_objects"))
     threads: int | None = Field(
-        None, ge=1, description="torch intra-op threads (None: torch's default); two runs sharing 2 cores want 1 each"
+        None,
+        ge=1,
+        le=1024,
+        description="torch intra-op threads (None: torch's default); two runs sharing 2 cores want 1 each",
     )
     progress: bool | None = Field(
-        None, description="progress bars on long steps; None: only when stderr is a terminal (quiet in CI logs)"
+        None, description="progress of long steps (None = true): a bar on a terminal, plain lines in a log; false: off"
     )
 
     @field_validator("data")
     @classmethod
     def _known_dataset(cls, component: Component) -> Component:
         return check_registered(component, DATASETS, "dataset")
+
+    @field_validator("output_dir")
+    @classmethod
+    def _a_folder(cls, value: str) -> str:
+        """Non-empty (an empty one wrote into the working directory), with ``~`` and ``$VAR`` expanded."""
+        expanded = os.path.expandvars(os.path.expanduser(value.strip()))
+        if not expanded:
+            raise ValueError("must name a folder (an empty output_dir would write into the working directory)")
+        return expanded
 
 
 class MonitorConfig(Strict):

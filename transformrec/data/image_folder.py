@@ -28,13 +28,39 @@ logger = logging.getLogger(__name__)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".ppm", ".pgm", ".pbm")
 
 
+HIGH_DEPTH_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+"""Single-channel modes with more than 8 bits (16-bit PNG / TIFF, 32-bit integer, float TIFF)."""
+
+
+def _to_8_bit(image: Image.Image) -> Image.Image:
+    """A high-depth grey image as 8-bit grey, scaled by its real range rather than clipped at 255
+    (PIL's own conversion saturates 16-bit images and blackens float ones).
+
+    Integer images are read as 16-bit (÷ 65535) unless their values exceed it (then ÷ their
+    maximum); float images already in [0, 1] are kept, others are stretched from their minimum to
+    their maximum. Non-finite float pixels become 0.
+    """
+    array = np.asarray(image, dtype=np.float64)
+    if image.mode == "F":
+        array = np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)
+        low, high = float(array.min()), float(array.max())
+        if low < 0.0 or high > 1.0:
+            array = (array - low) / (high - low) if high > low else np.zeros_like(array)
+    else:
+        array = array / max(65535.0, float(array.max()))
+    return Image.fromarray(np.clip(np.rint(array * 255.0), 0, 255).astype(np.uint8), mode="L")
+
+
 def to_contract_image(image: Image.Image, image_size: int, channels: int) -> torch.Tensor:
     """Resize the shorter side to ``image_size`` (antialiased bicubic), centre-crop, return ``C×S×S`` in [0, 1].
 
-    Transparent images are composited onto black so the alpha channel never leaks into colour.
+    Transparent images are composited onto black so the alpha channel never leaks into colour;
+    16-bit, 32-bit and float grey images are scaled by their real range (:func:`_to_8_bit`).
     """
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 or 3, got {channels}")
+    if image.mode in HIGH_DEPTH_MODES:
+        image = _to_8_bit(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         image = Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)

@@ -118,12 +118,28 @@ class MultiViewSequence:
 
 
 def _read_calibration(path: Path) -> dict[str, dict[str, torch.Tensor]]:
+    """The cameras of ``path``; anything malformed (not a mapping of cameras, a missing or non-numeric
+    K / R / t, wrong shapes, non-finite values, a singular K or a rotation that is not one) is a
+    ValueError naming the file and the camera, so the scan skips that sequence and says why."""
     raw = json.loads(path.read_text())
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError(f"{path}: must map camera names to {{K, R, t}}, got {type(raw).__name__}")
     calibration = {}
     for name, entry in raw.items():
-        k, r, t = (torch.tensor(entry[key], dtype=torch.float64) for key in ("K", "R", "t"))
+        if not isinstance(entry, dict) or any(key not in entry for key in ("K", "R", "t")):
+            raise ValueError(f"{path}: camera {name!r} needs K (3×3), R (3×3) and t (3)")
+        try:
+            k, r, t = (torch.tensor(entry[key], dtype=torch.float64) for key in ("K", "R", "t"))
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path}: camera {name!r} has a K, R or t that is not a numeric array ({error})") from None
         if k.shape != (3, 3) or r.shape != (3, 3) or t.shape != (3,):
             raise ValueError(f"camera {name!r} in {path} needs K 3×3, R 3×3, t 3; got {k.shape}, {r.shape}, {t.shape}")
+        if not all(bool(torch.isfinite(m).all()) for m in (k, r, t)):
+            raise ValueError(f"{path}: camera {name!r} has non-finite K, R or t values")
+        if abs(float(torch.linalg.det(k))) < 1e-9:
+            raise ValueError(f"{path}: camera {name!r} has a singular K (no projection can be inverted)")
+        if not torch.allclose(r @ r.T, torch.eye(3, dtype=torch.float64), atol=1e-3):
+            raise ValueError(f"{path}: camera {name!r} has an R that is not a rotation (R Rᵀ ≠ I)")
         calibration[name] = {"K": k, "R": r, "t": t}
     return calibration
 
@@ -224,6 +240,8 @@ class MultiViewFolder(Dataset):
         joints = np.load(joints_path, allow_pickle=False)
         if joints.ndim != 3 or joints.shape[1:] != (NUM_JOINTS, 3):
             raise ValueError(f"{joints_path} holds shape {joints.shape}, expected T×{NUM_JOINTS}×3")
+        if not np.issubdtype(joints.dtype, np.number) or not np.isfinite(joints).all():
+            raise ValueError(f"{joints_path} holds non-finite (NaN or infinite) or non-numeric joints")
         calibration_path = action_dir / "cameras.json"
         if not calibration_path.is_file():
             calibration_path = subject_dir / "cameras.json"

@@ -476,6 +476,15 @@ def write_procedural_multiview(
     """
     if repetitions < 1:
         raise ValueError(f"repetitions must be at least 1, got {repetitions}")
+    for kind, names in (("subject", subjects), ("action", actions)):
+        for name in names:  # each names one folder directly under root (or under its subject)
+            if not name or name in (".", "..") or "/" in name or "\\" in name or name.startswith("."):
+                raise ValueError(f"{kind} {name!r} must be a plain folder name (no path separators, not . or ..)")
+    unknown = [action for action in actions if action.split("_")[0] not in ACTIONS]
+    if unknown:
+        raise ValueError(f"unknown action(s) {', '.join(unknown)}; known: {', '.join(ACTIONS)}")
+    if size < 8:
+        raise ValueError(f"size must be at least 8 pixels, got {size}")
     root = Path(root)
     cameras = studio_cameras(size)
     backgrounds = [render_background(cam, size, item_seed(seed, "train", 77 + k)) for k, cam in enumerate(cameras)]

@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ from transformrec.atomic_save import save_atomic
 from transformrec.errors import CheckpointMismatchError, RunExistsError, TrainingInterruptedError, TransformrecError
 from transformrec.runtime.distributed import DistributedContext
 from transformrec.runtime.progress import progress
-from transformrec.training.checkpoint import load_checkpoint, state_dict_mismatch
+from transformrec.runtime.run_lock import run_lock
+from transformrec.training.checkpoint import checkpoint_entry, load_checkpoint, state_dict_mismatch
 from transformrec.training.run_logger import RunLogger
 
 log = logging.getLogger(__name__)
@@ -210,8 +211,8 @@ class TrainingEngine:
         return {**state, "step": self.step, "engine": engine}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict`."""
-        engine = state["engine"]
+        """Restore a :meth:`state_dict`; a checkpoint that is not one, or does not fit, is one error naming the file."""
+        engine = checkpoint_entry(state, "engine", self.checkpoint_path, "a training checkpoint of this project")
         self._warn_about_changed_settings(engine.get("signature", {}))
         try:
             self.task.load_state_dict({k: v for k, v in state.items() if k not in ENGINE_KEYS})
@@ -219,6 +220,11 @@ class TrainingEngine:
             raise CheckpointMismatchError(
                 f"{self.checkpoint_path}: does not fit this run's model ({state_dict_mismatch(error)}); "
                 "resume with the settings it was trained with, or start a new output_dir"
+            ) from None
+        except (KeyError, TypeError, ValueError) as error:  # another task's checkpoint, other heads
+            raise CheckpointMismatchError(
+                f"{self.checkpoint_path}: does not fit this run ({error}); resume with the settings it was "
+                "trained with, or start a new output_dir"
             ) from None
         self.step = state["step"]
         self.skipped_steps = engine["skipped_steps"]
@@ -253,6 +259,17 @@ class TrainingEngine:
             for name in found:
                 path = self.output_dir / name
                 shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+
+    def _remove_stale_temporary_files(self) -> None:
+        """Delete what an interrupted atomic save left behind (``.checkpoint.pt.<random>.tmp``): under
+        the run lock no other process can be writing one."""
+        if self.output_dir is None or not self.is_main or not self.output_dir.is_dir():
+            return
+        stale = sorted(self.output_dir.glob(".*.tmp"))
+        for path in stale:
+            path.unlink(missing_ok=True)
+        if stale:
+            log.warning("%s: removed %d temporary file(s) of an interrupted save", self.output_dir, len(stale))
 
     @contextlib.contextmanager
     def _stop_on_signals(self) -> Iterator[None]:
@@ -329,8 +346,29 @@ class TrainingEngine:
         return True
 
     # ------------------------------------------------------------------ loop
-    def fit(self, resume: bool = False, map_location: str | torch.device | None = None) -> dict[str, Any]:
-        """Run the task to its end (or ``max_steps``); returns the JSON summary it also writes."""
+    def fit(
+        self,
+        resume: bool = False,
+        map_location: str | torch.device | None = None,
+        before_training: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
+        """Run the task to its end (or ``max_steps``); returns the JSON summary it also writes.
+
+        The output folder is locked for the whole run (one run per folder, see
+        :mod:`transformrec.runtime.run_lock`); ``before_training`` runs once the run has claimed
+        the folder (resumed, fresh, or replacing one with ``overwrite``), so that what it writes
+        (the run's ``config.yaml``) never lands in a folder whose run was refused.
+        """
+        locked = self.output_dir is not None and self.is_main
+        with run_lock(self.output_dir) if locked else contextlib.nullcontext():
+            return self._fit(resume, map_location, before_training)
+
+    def _fit(
+        self,
+        resume: bool,
+        map_location: str | torch.device | None,
+        before_training: Callable[[], None] | None,
+    ) -> dict[str, Any]:
         resumed = False
         if resume:
             resumed = self.resume(map_location)
@@ -338,6 +376,9 @@ class TrainingEngine:
                 log.warning("resume: no checkpoint at %s; starting from scratch", self.checkpoint_path)
         if not resumed:
             self._claim_output_dir()
+        self._remove_stale_temporary_files()
+        if before_training is not None:
+            before_training()
         self._stop_signal, self._samples = None, 0
         with self._stop_on_signals():  # a task's pre-training phase stops on signals like the loop
             self.task.start(resumed)

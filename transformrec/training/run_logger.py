@@ -27,12 +27,7 @@ class RunLogger:
         self.csv_path = self.directory / f"{name}.csv"
         self._rows: list[dict[str, float]] = []
         if resume_step is not None and self.csv_path.exists():
-            with self.csv_path.open(newline="") as stream:
-                self._rows = [
-                    {k: int(float(v)) if k == "step" else float(v) for k, v in row.items() if v != ""}
-                    for row in csv.DictReader(stream)
-                    if float(row["step"]) <= resume_step
-                ]
+            self._rows = self._rows_up_to(resume_step)
         self._columns: list[str] = sorted({k for row in self._rows for k in row} - {"step"})
         self._rewrite()
         self._writer = None
@@ -44,6 +39,22 @@ class RunLogger:
                 self._writer = SummaryWriter(str(board), purge_step=resume_step)
             except ImportError:  # pragma: no cover - tensorboard is a declared dependency
                 log.warning("tensorboard is not installed; logging to CSV only")
+
+    def _rows_up_to(self, resume_step: int) -> list[dict[str, float]]:
+        """The log's rows up to the checkpoint's step; a damaged log (cut mid-line, edited, not a CSV)
+        is set aside as ``<name>.csv.damaged`` and a new one begun, so a resume never fails on it."""
+        try:
+            with self.csv_path.open(newline="") as stream:
+                return [
+                    {k: int(float(v)) if k == "step" else float(v) for k, v in row.items() if v != ""}
+                    for row in csv.DictReader(stream)
+                    if float(row["step"]) <= resume_step
+                ]
+        except (csv.Error, KeyError, TypeError, ValueError, UnicodeDecodeError) as error:
+            damaged = self.csv_path.with_name(self.csv_path.name + ".damaged")
+            self.csv_path.replace(damaged)
+            log.warning("%s is damaged (%s): moved to %s, logging starts afresh", self.csv_path, error, damaged.name)
+            return []
 
     def log(self, step: int, scalars: dict[str, float]) -> None:
         """Record ``scalars`` at ``step``."""

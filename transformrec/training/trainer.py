@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -266,9 +266,10 @@ class Trainer(TrainingTask):
         self.monitor_history = list(state.get("monitor_history", []))  # absent from older checkpoints
 
     # ------------------------------------------------------------------ training
-    def fit(self) -> dict[str, Any]:
-        """Run training to the end (or ``max_steps``); returns the JSON summary."""
-        return self.engine.fit(resume=self.resume)
+    def fit(self, before_training: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Run training to the end (or ``max_steps``); returns the JSON summary. ``before_training``:
+        called once the run owns its output folder (see :meth:`TrainingEngine.fit`)."""
+        return self.engine.fit(resume=self.resume, before_training=before_training)
 
     def start(self, resumed: bool) -> None:
         """Learned transforms' pre-training phases (the ch. 3 autoencoder), then the model for the loop.
