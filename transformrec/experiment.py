@@ -57,6 +57,39 @@ def load_backbone(config: ExperimentConfig, weights: str | Path | None, dataset)
     return backbone
 
 
+def tap_accuracies(outcome: Any, k: int | None = None) -> dict[str, float]:
+    """Test accuracy per tap of one protocol result: the probe's number, or the kNN's at ``k``."""
+    per_tap = outcome.get("per_tap") if isinstance(outcome, dict) else None
+    accuracies = {}
+    for tap, values in (per_tap or {}).items():
+        accuracy = values.get("test_acc") if isinstance(values, dict) else None
+        if isinstance(accuracy, dict) and k is not None:  # kNN: one accuracy per k
+            accuracy = accuracy.get(str(k))
+        if isinstance(accuracy, float):
+            accuracies[tap] = accuracy
+    return accuracies
+
+
+def accuracy_gain(results: dict[str, Any]) -> dict[str, Any] | None:
+    """Pretrained minus random-init accuracy in points, per tap and between the best taps (for a kNN,
+    at the pretrained backbone's best k), or None without both results per tap."""
+    pretrained_outcome, random_outcome = results.get("pretrained"), results.get("random")
+    if not isinstance(pretrained_outcome, dict) or not isinstance(random_outcome, dict):
+        return None
+    k = pretrained_outcome.get("best_k")
+    pretrained, random = tap_accuracies(pretrained_outcome, k), tap_accuracies(random_outcome, k)
+    if not pretrained or pretrained.keys() != random.keys():
+        return None
+    best_p, best_r = max(pretrained, key=pretrained.get), max(random, key=random.get)
+    return {
+        "points_per_tap": {tap: 100 * (pretrained[tap] - random[tap]) for tap in pretrained},
+        "best": {"points": 100 * (pretrained[best_p] - random[best_r]), "pretrained_tap": best_p, "random_tap": best_r},
+        "pretrained": pretrained,
+        "random": random,
+        **({"k": k} if k is not None else {}),
+    }
+
+
 def evaluate(
     config: ExperimentConfig,
     weights: str | Path | None = None,
@@ -98,6 +131,9 @@ def evaluate(
             results[label] = protocol(backbone, train_set, test_set, **options)
         except ValueError as error:  # e.g. labels_per_class larger than a class of the data
             raise ConfigError(f"evaluation ({spec.protocol}): {error}") from None
+    gain = accuracy_gain(results)
+    if gain is not None:
+        results["gain"] = gain
     out = Path(config.output_dir) / f"eval_{spec.protocol}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))

@@ -43,8 +43,15 @@ def test_pretrain_then_eval_with_random_baseline(tiny_config, tmp_path, capsys):
     assert summary["steps"] == 4 and summary["heads"]["transform"][-1] == "warp"
     assert main(["eval", str(tiny_config), *TINY]) == 0
     results = json.loads((tmp_path / "run" / "eval_knn.json").read_text())
-    assert set(results) >= {"pretrained", "random"}
-    assert "pretrained: best test accuracy" in capsys.readouterr().out
+    assert set(results) >= {"pretrained", "random", "gain"}
+    k = results["pretrained"]["best_k"]
+    expected = {
+        tap: 100 * (results["pretrained"]["per_tap"][tap]["test_acc"][str(k)] - values["test_acc"][str(k)])
+        for tap, values in results["random"]["per_tap"].items()
+    }
+    assert results["gain"]["points_per_tap"] == expected and results["gain"]["k"] == k  # per tap, at one k
+    out = capsys.readouterr().out
+    assert "pretrained: best test accuracy" in out and f"gain (k = {k}): best layer" in out and "conv5=" in out
 
 
 def test_demo_monitors_learning_and_a_config_monitor_is_logged(tiny_config, tmp_path, capsys):

@@ -226,6 +226,8 @@ def _make_multiview(args: argparse.Namespace) -> None:
 
 
 def _print_evaluation(results: dict) -> None:
+    from transformrec.experiment import tap_accuracies
+
     print(f"\n{results['protocol']} results ({results['path']}):")
     for label in ("pretrained", "random"):
         if label not in results:
@@ -236,41 +238,22 @@ def _print_evaluation(results: dict) -> None:
             cells = "  ".join(f"{name.upper()} {errors[name]:.1f}" for name in ("mpjpe", "nmpjpe", "pmpjpe"))
             print(f"  {label:>10}: {cells}")
             continue
-        per_tap = outcome.get("per_tap", {})
         cells = "  ".join(
-            f"{tap}={values['test_acc']:.3f}"
-            for tap, values in per_tap.items()
-            if isinstance(values, dict) and isinstance(values.get("test_acc"), float)
+            f"{tap}={accuracy:.3f}"
+            for tap, accuracy in tap_accuracies(outcome, results.get("pretrained", {}).get("best_k")).items()
         )
         best = outcome.get("best_test_acc", outcome.get("test_acc"))
         best_text = f"{best:.4f}" if isinstance(best, float) else str(best)
         print(f"  {label:>10}: best test accuracy {best_text}  {cells}")
-    gain = _probe_gain(results)
+    gain = results.get("gain")
     if gain:
-        print(gain)
-
-
-def _probe_gain(results: dict) -> str | None:
-    """One line with the pretrained-minus-random gain in accuracy points, best layer and per layer."""
-    accuracies = {}
-    for label in ("pretrained", "random"):
-        outcome = results.get(label)
-        per_tap = outcome.get("per_tap") if isinstance(outcome, dict) else None
-        if not per_tap:
-            return None
-        accuracies[label] = {
-            t: v["test_acc"] for t, v in per_tap.items() if isinstance(v, dict) and isinstance(v.get("test_acc"), float)
-        }
-    pretrained, random = accuracies["pretrained"], accuracies["random"]
-    if not pretrained or pretrained.keys() != random.keys():
-        return None
-    best_p, best_r = max(pretrained, key=pretrained.get), max(random, key=random.get)
-    per_layer = "  ".join(f"{tap} {100 * (pretrained[tap] - random[tap]):+.1f}" for tap in pretrained)
-    return (
-        f"        gain: best layer {100 * (pretrained[best_p] - random[best_r]):+.1f} points "
-        f"(pretrained {best_p} {100 * pretrained[best_p]:.1f}% vs random {best_r} {100 * random[best_r]:.1f}%); "
-        f"per layer: {per_layer}"
-    )
+        best, at_k = gain["best"], f" (k = {gain['k']})" if "k" in gain else ""
+        per_layer = "  ".join(f"{tap} {points:+.1f}" for tap, points in gain["points_per_tap"].items())
+        print(
+            f"        gain{at_k}: best layer {best['points']:+.1f} points (pretrained {best['pretrained_tap']} "
+            f"{100 * gain['pretrained'][best['pretrained_tap']]:.1f}% vs random {best['random_tap']} "
+            f"{100 * gain['random'][best['random_tap']]:.1f}%); per layer: {per_layer}"
+        )
 
 
 def _add_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
