@@ -26,7 +26,7 @@ def build_data(component: Component, field: str = "data") -> Dataset:
     """Build a dataset from its config component; a bad parameter or an empty set names ``field``."""
     try:
         dataset = build_dataset(component.name, **component.params)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, OverflowError) as error:
         raise ConfigError(f"{field} ({component.name}): {error}") from None
     if len(dataset) == 0:  # type: ignore[arg-type]
         raise ConfigError(f"{field} ({component.name}): the data set is empty")
@@ -46,8 +46,10 @@ def build_backbone_for(component: Component, dataset: Dataset, seed: int = 0) ->
     torch.manual_seed(seed)
     try:
         return build_backbone(component.name, **params)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, OverflowError, MemoryError) as error:  # e.g. a width no memory can hold
         raise ConfigError(f"backbone ({component.name}): {error}") from None
+    except RuntimeError as error:  # torch's allocator: "can't allocate memory", a negative dimension
+        raise ConfigError(f"backbone ({component.name}): {' '.join(str(error).split())[:300]}") from None
 
 
 def build_monitor(config: ExperimentConfig, backbone: TappedBackbone) -> OnlineMonitor | None:
@@ -82,8 +84,10 @@ def build_transform_set(config: ExperimentConfig, dataset: Dataset | None = None
             params["seed"] = config.seed
         try:
             transforms.append(build_transform(component.name, **params))
-        except ValueError as error:  # a parameter the factory rejects: name where it is in the config
+        except (ValueError, TypeError, OverflowError, MemoryError) as error:  # a parameter the factory rejects
             raise ConfigError(f"transforms[{index}] ({component.name}): {error}") from None
+        except RuntimeError as error:  # a learned transform's networks too large to allocate
+            raise ConfigError(f"transforms[{index}] ({component.name}): {' '.join(str(error).split())[:300]}") from None
     jitter = config.train.rotation_jitter
     if jitter is None:
         return TransformSet(transforms, mode=config.train.mode)

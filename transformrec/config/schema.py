@@ -42,6 +42,8 @@ class Component(Strict):
         if isinstance(value, str):
             return {"name": value}
         if isinstance(value, dict) and "name" in value:
+            if not isinstance(value.get("params", {}), dict):
+                raise ValueError(f"params must be a mapping of keyword arguments, got {value['params']!r}")
             params = dict(value.get("params", {}))
             params.update({k: v for k, v in value.items() if k not in ("name", "params")})
             return {"name": value["name"], "params": params}
@@ -181,8 +183,10 @@ class RunConfig(Strict):
     """What every run kind has: its kind, seed, device, output folder and training data."""
 
     kind: str
-    seed: int = 0
-    device: str = Field("auto", description="auto (CUDA when available), cpu, cuda or cuda:N")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="seeds every random draw of the run (torch takes 64 bits)")
+    device: str = Field(
+        "auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$", description="auto (CUDA when available), cpu, cuda or cuda:N"
+    )
     output_dir: str = Field("runs/experiment", description="the run's folder; ~ and $VARIABLES are expanded")
     data: Component = Field(default_factory=lambda: Component(name="upright_objects"))
     threads: int | None = Field(
