@@ -131,3 +131,20 @@ def test_make_multiview_writes_only_inside_its_root(tmp_path, capsys):
     assert "unknown action(s) dance" in _error_line(capsys)
     assert main(["make-multiview", str(root), "--size", "0"]) == 2
     assert "size must be at least 8 pixels" in _error_line(capsys)
+
+
+def test_ctrl_c_during_demos_evaluation_is_one_line_and_demo_resumes(config, tmp_path, capsys, monkeypatch):
+    from transformrec import experiment
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    small = "{name: upright_objects, num_samples: 40, image_size: 32}"
+    evaluation = f"evaluation={{protocol: knn, labels_per_class: null, train_data: {small}, test_data: {small}}}"
+    quick = [*TINY, "--set", evaluation, "--set", "evaluation.options={ks: [1]}"]
+    with monkeypatch.context() as patched:
+        patched.setattr(experiment, "evaluate", interrupted)
+        assert main(["demo", str(config), *quick]) == 130
+    assert _error_line(capsys) == "error: interrupted by Ctrl-C during demo (continue with --resume)"
+    assert main(["demo", str(config), *quick, "--resume"]) == 0  # the pretraining is done: straight to eval
+    assert "results (" in capsys.readouterr().out

@@ -41,9 +41,8 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_run_arguments(parser: argparse.ArgumentParser, resume: bool = True) -> None:
-    if resume:
-        parser.add_argument("--resume", action="store_true", help="continue from <output_dir>/checkpoint.pt")
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--resume", action="store_true", help="continue from <output_dir>/checkpoint.pt")
     parser.add_argument(
         "--overwrite", action="store_true", help="replace a run already in output_dir (otherwise it is refused)"
     )
@@ -72,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
         **HELP_FORMAT,
     )
     _add_config_arguments(demo)
-    _add_run_arguments(demo, resume=False)
+    _add_run_arguments(demo)
 
     show = commands.add_parser(
         "show", help="write a labelled figure of every transform applied to real data (any modality)", **HELP_FORMAT
@@ -410,7 +409,7 @@ def _run(args: argparse.Namespace) -> None:
             )
     elif args.command == "demo":
         config = _with_demo_monitor(config)
-        summary = experiment.pretrain(config, progress=_progress(config), overwrite=args.overwrite)
+        summary = experiment.pretrain(config, resume=args.resume, progress=_progress(config), overwrite=args.overwrite)
         if main_process:
             print(
                 f"pretrained {summary['steps']} steps in {summary['wall_seconds']:.0f} s; "
@@ -446,6 +445,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         _run(args)
+    except KeyboardInterrupt:  # Ctrl-C outside the training loop (which stops after its step by itself)
+        if args.verbose:
+            raise
+        resume = " (continue with --resume)" if args.command in ("pretrain", "demo", "gan") else ""
+        print(f"error: interrupted by Ctrl-C during {args.command}{resume}", file=sys.stderr)
+        return 130
     except (TransformrecError, OSError) as error:
         if args.verbose:
             raise
