@@ -182,18 +182,28 @@ def test_pretrain_and_show_damage_repair_from_the_command_line(tiny_config, tmp_
     assert "2 rows × columns real, damaged" in capsys.readouterr().out
 
 
-def test_probe_gain_line_reports_best_layer_and_per_layer_points():
-    from transformrec.cli.main import _probe_gain
+def test_gain_line_reports_best_layer_and_per_layer_points_for_probes_and_knn(capsys):
+    from transformrec.cli.main import _print_evaluation
+    from transformrec.experiment import accuracy_gain
 
     results = {
+        "protocol": "linear_probe",
+        "path": "eval.json",
         "pretrained": {"per_tap": {"conv1": {"test_acc": 0.30}, "conv5": {"test_acc": 0.55}}},
         "random": {"per_tap": {"conv1": {"test_acc": 0.25}, "conv5": {"test_acc": 0.20}}},
     }
-    line = _probe_gain(results)
-    assert "best layer +30.0 points (pretrained conv5 55.0% vs random conv1 25.0%)" in line
+    results["gain"] = accuracy_gain(results)
+    _print_evaluation(results)
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert "gain: best layer +30.0 points (pretrained conv5 55.0% vs random conv1 25.0%)" in line
     assert "conv1 +5.0  conv5 +35.0" in line
-    knn_like = {k: {"per_tap": {"fc7": {"test_acc": {"1": 0.5}}}} for k in ("pretrained", "random")}
-    assert _probe_gain(knn_like) is None  # per-k accuracies: no single number per layer
+    knn = {  # per-k accuracies: compared at the pretrained backbone's best k
+        "pretrained": {"best_k": 5, "per_tap": {"fc7": {"test_acc": {"1": 0.5, "5": 0.6}}}},
+        "random": {"per_tap": {"fc7": {"test_acc": {"1": 0.45, "5": 0.2}}}},
+    }
+    gain = accuracy_gain(knn)
+    assert gain["k"] == 5 and gain["points_per_tap"]["fc7"] == pytest.approx(40.0)
+    assert accuracy_gain({"pretrained": knn["pretrained"]}) is None  # no baseline, no gain
 
 
 def test_a_gan_config_given_to_pretrain_is_refused_in_one_line_naming_the_command(capsys):
