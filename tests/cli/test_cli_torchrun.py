@@ -34,7 +34,8 @@ def test_demo_under_torchrun_trains_on_two_ranks_and_evaluates_once(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.count("pretrained ") == 1  # one summary line: rank 1 trains but does not print
+    summary_lines = [line for line in done.stdout.splitlines() if line.startswith("pretrained ")]
+    assert len(summary_lines) == 1  # one summary line: rank 1 trains but does not print
     assert "pretrained: best test accuracy" in done.stdout
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["world_size"] == 2
