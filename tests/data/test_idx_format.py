@@ -70,3 +70,29 @@ def test_trailing_bytes_are_rejected(tmp_path, idx_encode):
     path.write_bytes(idx_encode(np.zeros(3, dtype=np.uint8)) + b"\x00")
     with pytest.raises(ValueError, match="trailing"):
         read_idx(path)
+
+
+def test_a_small_gzip_that_expands_far_beyond_its_header_is_refused_without_inflating_it(tmp_path):
+    import struct
+    import time
+
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    header = b"\x00\x00\x08\x03" + struct.pack(">3I", 10, 28, 28)  # declares 7840 bytes of images
+    with gzip.open(path, "wb") as stream:
+        stream.write(header)
+        for _ in range(8):  # then 512 MiB of zeros: about half a megabyte once compressed
+            stream.write(bytes(64 * 2**20))
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="trailing bytes"):
+        read_idx(path)
+    assert time.perf_counter() - started < 5  # only the declared bytes (plus one) were inflated
+
+
+def test_a_compressed_file_declaring_more_than_two_gibibytes_is_refused(tmp_path):
+    import struct
+
+    path = tmp_path / "huge-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as stream:
+        stream.write(b"\x00\x00\x08\x03" + struct.pack(">3I", 2**30, 28, 28))
+    with pytest.raises(ValueError, match=r"declares shape \(1073741824, 28, 28\) \(784\.0 GiB\)"):
+        read_idx(path)

@@ -30,16 +30,40 @@ _DTYPES: dict[int, tuple[str, torch.dtype]] = {
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
+MAX_DECOMPRESSED_BYTES = 2**31
+"""A compressed IDX file may not declare more data than this (2 GiB; Fashion-MNIST's largest is 47 MB)."""
+
+
 def _read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """Whole file contents, gunzipped when the file starts with the gzip magic (not by suffix)."""
+    """Whole file contents, gunzipped when the file starts with the gzip magic (not by suffix).
+
+    A gzip stream is decompressed only as far as its IDX header says the data goes (plus one byte,
+    so trailing data is still detected): a small compressed file that expands to gigabytes (a
+    "zip bomb", or a damaged header) is refused instead of filling memory.
+    """
     with open(path, "rb") as handle:
-        raw = handle.read()
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
+        magic = handle.read(2)
+        if magic != _GZIP_MAGIC:
+            return magic + handle.read()
+    name = os.fspath(path)
     try:
-        return gzip.decompress(raw)
+        with gzip.open(path, "rb") as stream:
+            head = stream.read(4)
+            if len(head) < 4 or head[:2] != b"\x00\x00" or head[2] not in _DTYPES:
+                return head + stream.read(64)  # read_idx names what is wrong with this header
+            dims = stream.read(4 * head[3])
+            if len(dims) < 4 * head[3]:
+                return head + dims
+            shape = struct.unpack(f">{head[3]}I", dims)
+            declared = int(np.prod(shape, dtype=np.float64)) * np.dtype(_DTYPES[head[2]][0]).itemsize
+            if declared > MAX_DECOMPRESSED_BYTES:
+                raise ValueError(
+                    f"IDX file {name!r} declares shape {shape} ({declared / 2**30:.1f} GiB), more than the "
+                    f"{MAX_DECOMPRESSED_BYTES / 2**30:.0f} GiB a compressed data file is allowed to expand to"
+                )
+            return head + dims + stream.read(declared + 1)
     except (EOFError, OSError, zlib.error) as error:  # truncated or corrupt gzip stream
-        raise ValueError(f"IDX file {os.fspath(path)!r} is a corrupt or truncated gzip file: {error}") from error
+        raise ValueError(f"IDX file {name!r} is a corrupt or truncated gzip file: {error}") from error
 
 
 def read_idx(path: str | os.PathLike[str]) -> torch.Tensor:
