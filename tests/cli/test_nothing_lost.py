@@ -148,3 +148,13 @@ def test_ctrl_c_during_demos_evaluation_is_one_line_and_demo_resumes(config, tmp
     assert _error_line(capsys) == "error: interrupted by Ctrl-C during demo (continue with --resume)"
     assert main(["demo", str(config), *quick, "--resume"]) == 0  # the pretraining is done: straight to eval
     assert "results (" in capsys.readouterr().out
+
+
+def test_an_lci_patch_that_does_not_fit_the_images_is_refused_before_training(config, tmp_path, capsys):
+    big = ["--set", "transforms=[identity, {name: lci, width: 4, patch_size: 40}]"]
+    assert main(["pretrain", str(config), *TINY, *big]) == 2
+    assert "transforms[1] (lci) on 32×32 images: patch_size 40 gives a 40px patch" in _error_line(capsys)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+    no_centre = ["--set", "transforms=[identity, {name: lci, width: 4, patch_size: 6, border: 3}]"]
+    assert main(["pretrain", str(config), *TINY, *no_centre]) == 2
+    assert "a 3px border leaves no centre in the 6px patch" in _error_line(capsys)

@@ -119,6 +119,23 @@ def build_trainer(
     augment = RandomCropFlip(train.augment.padding, train.augment.hflip) if train.augment is not None else None
     transforms = build_transform_set(config, data)  # first: learned transforms draw their init from the global RNG
     backbone = build_backbone_for(config.backbone, data, config.seed)
+    try:
+        return _trainer(config, data, transforms, backbone, augment, resume, progress, overwrite)
+    except ValueError as error:  # set-up checks before compute (image channels and size, torchrun rules)
+        raise ConfigError(str(error)) from None
+
+
+def _trainer(
+    config: ExperimentConfig,
+    data: Dataset,
+    transforms: TransformSet,
+    backbone: TappedBackbone,
+    augment: RandomCropFlip | None,
+    resume: bool,
+    progress: bool,
+    overwrite: bool,
+) -> Trainer:
+    train = config.train
     return Trainer(
         transforms=transforms,
         backbone=backbone,

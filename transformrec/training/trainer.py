@@ -48,17 +48,27 @@ __all__ = ["BACKBONE_NAME", "CHECKPOINT_NAME", "NonFiniteLossError", "Trainer"]
 BACKBONE_NAME = "backbone.pt"
 
 
-def _check_image_channels(data: Dataset, backbone: torch.nn.Module) -> None:
-    """Refuse, before any compute, images whose channel count the backbone's first convolution does
-    not take (grey Fashion-MNIST into an RGB ResNet), naming the fix, instead of a convolution's
-    shape error at the first step."""
+def _image_shape(data: Dataset) -> tuple[int, int, int] | None:
+    """``C×H×W`` of the data's images: its first item's (the data set's own ``channels`` preferred)."""
+    item = data[0]
+    image = item[0] if isinstance(item, (tuple, list)) else item
+    if not isinstance(image, torch.Tensor) or image.dim() != 3:
+        return None
+    channels = getattr(data, "channels", None) or image.shape[0]
+    return int(channels), int(image.shape[1]), int(image.shape[2])
+
+
+def _check_images(data: Dataset, backbone: torch.nn.Module, transforms: TransformSet) -> None:
+    """Refuse, before any compute, images the run cannot train on: a channel count the backbone's
+    first convolution does not take (grey Fashion-MNIST into an RGB ResNet), or a size a transform
+    cannot work on (an LCI patch larger than the image) — instead of a shape error at the first step."""
+    shape = _image_shape(data)
+    if shape is None:
+        return
+    channels, height, width = shape
+    transforms.check_image_size(height, width)
     first_conv = next((m for m in backbone.modules() if isinstance(m, torch.nn.Conv2d)), None)
-    channels = getattr(data, "channels", None)
-    if channels is None:
-        item = data[0]
-        image = item[0] if isinstance(item, (tuple, list)) else item
-        channels = image.shape[0] if isinstance(image, torch.Tensor) and image.dim() == 3 else None
-    if first_conv is not None and channels is not None and channels != first_conv.in_channels:
+    if first_conv is not None and channels != first_conv.in_channels:
         raise ValueError(
             f"data: images have {channels} channel(s) but the backbone's first convolution takes "
             f"{first_conv.in_channels}; build the backbone with in_channels={channels}"
@@ -174,7 +184,7 @@ class Trainer(TrainingTask):
         path = self.data_path = transforms.data_path(data, seed=seed, augment=augment)
         self.data, self.augment, self.prepared = path.dataset, path.batch_augment, path.prepared
         if not path.prepared:
-            _check_image_channels(data, self.backbone)
+            _check_images(data, self.backbone, transforms)
         self.epochs, self.run_steps, self.batch_size, self.seed = epochs, steps, batch_size, seed
         self.lr, self.final_lr, self.betas, self.weight_decay = lr, final_lr, tuple(betas), weight_decay
         self.output_dir = Path(output_dir) if output_dir is not None else None

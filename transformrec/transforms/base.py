@@ -50,6 +50,13 @@ class Transform(ABC):
         """
         return {}
 
+    def check_image_size(self, height: int, width: int) -> None:  # noqa: B027 - optional hook
+        """Raise ValueError when this transform cannot work on ``height``×``width`` images.
+
+        Called by the Trainer before any compute (e.g. an LCI patch larger than the image), so a
+        size that would fail at the first step fails when the run is set up instead.
+        """
+
     def dense_heads(self) -> dict[str, str]:
         """Dense heads this transform provides per-cell binary targets for, by name → backbone tap.
 

@@ -192,6 +192,12 @@ class LimitedContextInpainting(LearnedTransform):
     def variant_names(self) -> tuple[str, ...]:
         return ("lci",)
 
+    def check_image_size(self, height: int, width: int) -> None:
+        """The patch must fit the image and leave a centre inside its border (eq. 4.3)."""
+        side = patch_side(min(height, width), self.patch_size)
+        if 2 * self.border >= side:
+            raise ValueError(f"a {self.border}px border leaves no centre in the {side}px patch")
+
     def bind_labels(self, head: str, labels: dict[str, int]) -> None:
         """Told by the TransformSet which label index "lci" has on its head (for −L_SSL)."""
         self.head, self.class_label = head, dict(labels)

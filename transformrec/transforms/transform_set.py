@@ -137,6 +137,15 @@ class TransformSet:
     def __len__(self) -> int:
         return len(self.slots)
 
+    def check_image_size(self, height: int, width: int) -> None:
+        """Refuse (ValueError naming the transform) an image size one of the transforms cannot work on."""
+        for index, transform in enumerate(self.transforms):
+            try:
+                transform.check_image_size(height, width)
+            except ValueError as error:
+                where = f"transforms[{index}] ({transform.name}) on {height}×{width} images"
+                raise ValueError(f"{where}: {error}") from None
+
     def data_path(self, data: Dataset, *, seed: int = 0, augment: Any = None) -> DataPath:
         """Where the Trainer's samples come from: ``data`` itself, or the adapter of the set's modality.
 
