@@ -25,7 +25,14 @@ LINE_INTERVAL_S = 60.0
 def on_terminal(stream: IO[str] | None = None) -> bool:
     """Whether progress bars can be drawn: ``stream`` (stderr) is a terminal, or this is a notebook."""
     stream = sys.stderr if stream is None else stream
-    return bool(getattr(stream, "isatty", lambda: False)()) or "ipykernel" in sys.modules
+    return bool(getattr(stream, "isatty", lambda: False)()) or _in_notebook()
+
+
+def _in_notebook() -> bool:
+    """Whether this code runs inside a Jupyter kernel (not merely in a process that imported one)."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _duration(seconds: float) -> str:
