@@ -62,3 +62,23 @@ def test_a_registry_remembers_run_inputs_per_name_and_names_unknown_ones():
     assert registry.run_inputs("plain") == frozenset() and registry.run_inputs("seeded") == {"seed"}
     with pytest.raises(UnknownNameError, match="Did you mean 'seeded'"):
         registry.run_inputs("seedd")
+
+
+def _factory(size: int, seed: int = 0):
+    return (size, seed)
+
+
+def _open_factory(size: int, **extra):
+    return (size, extra)
+
+
+def test_check_parameters_names_the_unknown_key_and_the_accepted_ones():
+    registry = Registry("widget")
+    registry.register("plain")(_factory)
+    registry.register("open")(_open_factory)
+    registry.check_parameters("plain", {"size": 3})
+    with pytest.raises(ValueError, match=r"^widget 'plain' has no parameter sise; accepted: size, seed$"):
+        registry.check_parameters("plain", {"sise": 3})
+    registry.check_parameters("open", {"anything": 1})  # **extra takes any key
+    with pytest.raises(ValueError, match=r"has no option seed; accepted: size$"):
+        registry.check_parameters("plain", {"seed": 1}, reserved=("seed",), noun="option")

@@ -7,7 +7,7 @@ from transformrec import backbones, data, eval, transforms  # noqa: F401  (regis
 from transformrec.backbones import build_backbone, list_backbones
 from transformrec.data import build_dataset, list_datasets
 from transformrec.eval import get_evaluation, list_evaluations
-from transformrec.training import Trainer
+from transformrec.training import Trainer, TrainOptions
 from transformrec.transforms import (
     DamageRepair,
     Identity,
@@ -30,6 +30,7 @@ __all__ = [
     "LearnedTransform",
     "LimitedContextInpainting",
     "Rotation",
+    "TrainOptions",
     "Trainer",
     "Transform",
     "TransformSet",

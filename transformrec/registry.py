@@ -8,7 +8,8 @@ a name is misspelled. Modelled on timm's ``register_model`` / ``create_model``.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -55,6 +56,24 @@ class Registry(Generic[T]):
         """The parameters of ``name`` a builder fills from the run (see :meth:`register`)."""
         self.get(name)  # an unknown name is the same helpful error
         return self._run_inputs[name]
+
+    def check_parameters(
+        self, name: str, params: Iterable[str], reserved: Iterable[str] = (), noun: str = "parameter"
+    ) -> None:
+        """Refuse keys a user wrote that the factory of ``name`` does not take (or that a builder
+        passes itself: ``reserved``), naming them and the accepted ones, before anything is built.
+
+        This is the one place a factory's signature is read, and only to check what a config
+        *states*; what a builder *fills in* is declared by ``run_inputs``, never matched by name.
+        """
+        parameters = inspect.signature(self.get(name)).parameters
+        reserved = set(reserved)
+        open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        given = set(params)
+        unknown = sorted((given & reserved) | (set() if open_ended else given - set(parameters)))
+        if unknown:
+            accepted = ", ".join(n for n, p in parameters.items() if n not in reserved and p.kind is not p.VAR_KEYWORD)
+            raise ValueError(f"{self.kind} {name!r} has no {noun} {', '.join(unknown)}; accepted: {accepted}")
 
     def get(self, name: str) -> Callable[..., T]:
         """Return the factory registered under ``name`` or raise with the known names."""

@@ -12,7 +12,6 @@ against the registries when the config is validated, so a typo fails before any 
 
 from __future__ import annotations
 
-import inspect
 import os
 from typing import Any, Literal
 
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from transformrec.backbones.registry import BACKBONES
 from transformrec.data.registry import DATASETS
 from transformrec.eval.registry import EVALUATIONS
+from transformrec.training.options import TrainOptions
 from transformrec.transforms.registry import TRANSFORMS
 
 
@@ -54,12 +54,7 @@ def check_registered(component: Component, registry, kind: str) -> Component:
     """Reject unknown names, and parameters the registered factory does not take, at load time."""
     if component.name not in registry:
         raise ValueError(f"unknown {kind} {component.name!r}; known: {', '.join(registry.names())}")
-    parameters = inspect.signature(registry.get(component.name)).parameters
-    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        unknown = sorted(set(component.params) - set(parameters))
-        if unknown:
-            accepted = ", ".join(name for name in parameters if name != "self")
-            raise ValueError(f"{kind} {component.name!r} has no parameter {', '.join(unknown)}; accepted: {accepted}")
+    registry.check_parameters(component.name, component.params)
     return component
 
 
@@ -100,39 +95,16 @@ class BilevelConfig(Strict):
     method: Literal["vmap", "loop"] = "vmap"
 
 
-class TrainConfig(Strict):
-    """Pretext training; optimiser defaults are the thesis's AdamW + cosine schedule."""
+class TrainConfig(TrainOptions):
+    """Pretext training: the Trainer's own :class:`~transformrec.training.options.TrainOptions` (one
+    source of options and defaults for Python and YAML) plus the parts this config builds into
+    objects: the augmentation, rotation jitter and the bilevel update strategy (chapter 8)."""
 
-    mode: Literal["all", "sample"] = "all"
-    epochs: int = Field(200, ge=1)
-    batch_size: int = Field(64, ge=1)
-    lr: float = Field(3e-4, gt=0, allow_inf_nan=False)
-    final_lr: float = Field(3e-7, ge=0, allow_inf_nan=False)
-    schedule: Literal["cosine", "linear"] = Field("cosine", description="lr decay from lr to final_lr (ch. 3: linear)")
-    betas: tuple[float, float] = (0.5, 0.99)
-    weight_decay: float = Field(1e-4, ge=0, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
     augment: AugmentConfig | None = Field(default_factory=AugmentConfig)
     rotation_jitter: RotationJitterConfig | None = None
-    num_workers: int = Field(0, ge=0)
-    checkpoint_every: int | None = Field(500, ge=1)
-    log_every: int = Field(10, ge=1)
-    steps: int | None = Field(
-        None, ge=1, description="train exactly this many steps, the lr schedule ending at the last (replaces epochs)"
-    )
-    max_steps: int | None = Field(None, ge=1)
-    amp: bool = False
-    channels_last: bool = Field(False, description="NHWC memory layout for image models and batches (faster on CUDA)")
-    sync_batchnorm: bool = Field(
-        False, description="under torchrun, BatchNorm statistics over the global batch (SyncBatchNorm, CUDA only)"
-    )
     bilevel: BilevelConfig | None = None
-
-    @field_validator("betas")
-    @classmethod
-    def _betas_in_range(cls, betas: tuple[float, float]) -> tuple[float, float]:
-        if not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"betas must lie in [0, 1), got {betas}")
-        return betas
 
 
 class EvalConfig(Strict):
@@ -164,12 +136,9 @@ class EvalConfig(Strict):
 
     @model_validator(mode="after")
     def _options_the_protocol_takes(self) -> EvalConfig:
-        parameters = inspect.signature(EVALUATIONS.get(self.protocol)).parameters
-        fixed = {"backbone", "train_set", "test_set"}
-        unknown = sorted(set(self.options) - set(parameters) | (set(self.options) & fixed))
-        if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-            accepted = ", ".join(name for name in parameters if name not in fixed)
-            raise ValueError(f"evaluation {self.protocol!r} has no option {', '.join(unknown)}; accepted: {accepted}")
+        EVALUATIONS.check_parameters(
+            self.protocol, self.options, reserved=("backbone", "train_set", "test_set"), noun="option"
+        )
         return self
 
     @model_validator(mode="after")

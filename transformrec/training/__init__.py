@@ -3,6 +3,7 @@
 from transformrec.training.bilevel_update import BilevelSteps
 from transformrec.training.checkpoint import load_checkpoint, save_atomic
 from transformrec.training.model import PretextModel
+from transformrec.training.options import TrainOptions
 from transformrec.training.trainer import NonFiniteLossError, Trainer
 from transformrec.training.update import GradientSteps, UpdateStrategy
 
@@ -11,6 +12,7 @@ __all__ = [
     "GradientSteps",
     "NonFiniteLossError",
     "PretextModel",
+    "TrainOptions",
     "Trainer",
     "UpdateStrategy",
     "load_checkpoint",

@@ -36,6 +36,7 @@ from transformrec.runtime.schedule import build_lr_schedule, build_optimizer
 from transformrec.training.engine import CHECKPOINT_NAME, NonFiniteLossError, StepOutcome, TrainingEngine, TrainingTask
 from transformrec.training.global_batch import gather_global_batch, own_slice, take_own_samples
 from transformrec.training.model import PretextModel
+from transformrec.training.options import TrainOptions, options_from
 from transformrec.training.sampler import EpochBatchSampler
 from transformrec.training.update import GradientSteps, Update, UpdateResult, UpdateStrategy
 from transformrec.transforms.augment import RandomCropFlip
@@ -86,31 +87,23 @@ class Trainer(TrainingTask):
             (:meth:`Transform.adapt_data`): the temporal samplers of ch. 5 a VideoFolder in
             TemporalClips (``augment`` then crops and flips whole clips), the pair transforms of
             ch. 6 a MultiViewFolder in MultiViewPairs (``augment.hflip`` mirrors both frames).
-        mode: ``"all"`` (each image under every transform, eq. 4.1) or ``"sample"``.
-        epochs, batch_size: length of training and global batch size (real images per step).
-        lr, final_lr, betas, weight_decay: AdamW + cosine decay, defaults from sec. 4.4.
-        schedule: ``cosine`` (sec. 4.4) or ``linear`` (chapter 3) decay from ``lr`` to ``final_lr``.
+        options: the training options (:class:`~transformrec.training.options.TrainOptions`: length,
+            batch size, AdamW + cosine schedule of sec. 4.4, checkpoint and log cadence, AMP, ...),
+            with the same defaults as a YAML config's ``train:`` section, which is one. Options may
+            also be given as keywords (``Trainer(..., epochs=5, lr=1e-3)``); they override ``options``.
         augment: random crop + flip before transforming (sec. 4.4); ``None`` disables it.
         output_dir: where checkpoints, logs, the summary and exported weights go (None: nowhere).
-        checkpoint_every: steps between checkpoints (a checkpoint also ends every epoch).
+        seed: seeds the model's initialisation and every random draw of the run.
+        device: ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``.
         resume: continue from ``output_dir/checkpoint.pt`` if it exists, bit-for-bit on CPU (a warning
             names any setting that differs from the checkpoint's; without a checkpoint it says so).
         overwrite: replace a run already in ``output_dir``; without it (and without ``resume``) such a
             run is refused, so a finished run is never silently overwritten.
+        progress: show progress of training (a bar on a terminal, plain lines in a log).
         monitor: an :class:`~transformrec.eval.online_monitor.OnlineMonitor`: kNN and linear-probe
             accuracy of a labelled set's frozen features every ``monitor.every`` steps, logged as
             ``monitor/<protocol>/<tap>`` (CSV, TensorBoard, the progress line) and kept in the
             summary's ``monitor`` history; ``None``: no monitoring.
-        steps: train for exactly this many optimiser steps, with the learning-rate schedule ending
-            at the last one (the thesis states chapter 6's length as 200K iterations); ``epochs``
-            is then ignored and the data cycle as many epochs as the steps need. ``None``: the
-            run lasts ``epochs``.
-        max_steps: stop early after this many steps (the schedule still spans ``epochs``, or ``steps``).
-        amp: bfloat16/float16 autocast on CUDA; ignored on CPU (and by strategies that refuse it).
-        channels_last: keep the model and image batches in NHWC memory layout (faster convolutions
-            on CUDA with AMP; the same function of the inputs).
-        sync_batchnorm: under ``torchrun``, convert BatchNorm to SyncBatchNorm (CUDA only) so that
-            batch statistics span the global batch as in one process.
         update: how a transformed batch becomes a parameter update (an
             :class:`~transformrec.training.update.UpdateStrategy`): plain gradient steps by default,
             or :class:`~transformrec.training.bilevel_update.BilevelSteps` (``k``, ``mu``,
@@ -131,51 +124,33 @@ class Trainer(TrainingTask):
         transforms: TransformSet | Sequence[Transform | str],
         backbone: TappedBackbone | str,
         data: Dataset,
+        options: TrainOptions | None = None,
         *,
-        mode: str = "all",
-        epochs: int = 10,
-        batch_size: int = 64,
-        lr: float = 3e-4,
-        final_lr: float = 3e-7,
-        schedule: str = "cosine",
-        betas: tuple[float, float] = (0.5, 0.99),
-        weight_decay: float = 1e-4,
         augment: RandomCropFlip | None = None,
         output_dir: str | Path | None = None,
         seed: int = 0,
         device: str = "auto",
-        num_workers: int = 0,
-        checkpoint_every: int | None = None,
         resume: bool = False,
-        steps: int | None = None,
-        max_steps: int | None = None,
-        log_every: int = 10,
-        progress: bool = True,
-        amp: bool = False,
-        tensorboard: bool = True,
-        sync_batchnorm: bool = False,
-        update: UpdateStrategy | None = None,
-        channels_last: bool = False,
         overwrite: bool = False,
+        progress: bool = True,
         monitor: OnlineMonitor | None = None,
+        update: UpdateStrategy | None = None,
+        **option_values: Any,
     ) -> None:
-        if epochs < 1:
-            raise ValueError(f"epochs must be >= 1, got {epochs}")
-        if steps is not None and steps < 1:
-            raise ValueError(f"steps must be >= 1, got {steps}")
+        self.options = opts = options_from(options, option_values)
         self.strategy = update if update is not None else GradientSteps()
         self.context = init_distributed(device)
         self.strategy.check_world_size(self.context.world_size)
         self.device = self.context.device
         torch.manual_seed(seed)
         if not isinstance(transforms, TransformSet):
-            transforms = TransformSet(transforms, mode=mode)  # registered names are built by the set
+            transforms = TransformSet(transforms, mode=opts.mode)  # registered names are built by the set
         self.transform_set = transforms
         self.backbone = build_backbone(backbone) if isinstance(backbone, str) else backbone
         example = data[0][0].unsqueeze(0) if transforms.dense_heads else None  # sizes dense heads (ch. 3 mask)
         self.model = PretextModel(self.backbone, transforms.num_classes, transforms.dense_heads, example)
         self.model.to(self.device)
-        if sync_batchnorm and self.context.enabled:  # same parameters, statistics over the global batch
+        if opts.sync_batchnorm and self.context.enabled:  # same parameters, statistics over the global batch
             self.model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
             self.backbone = self.model.backbone
         for learned in transforms.learned_transforms:
@@ -185,18 +160,18 @@ class Trainer(TrainingTask):
         self.data, self.augment, self.prepared = path.dataset, path.batch_augment, path.prepared
         if not path.prepared:
             _check_images(data, self.backbone, transforms)
-        self.epochs, self.run_steps, self.batch_size, self.seed = epochs, steps, batch_size, seed
-        self.lr, self.final_lr, self.betas, self.weight_decay = lr, final_lr, tuple(betas), weight_decay
+        self.epochs, self.run_steps, self.batch_size, self.seed = opts.epochs, opts.steps, opts.batch_size, seed
+        self.lr, self.final_lr, self.betas, self.weight_decay = opts.lr, opts.final_lr, opts.betas, opts.weight_decay
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.resume = resume
-        self.amp = amp and self.device.type == "cuda" and self.strategy.allows_amp
+        self.amp = opts.amp and self.device.type == "cuda" and self.strategy.allows_amp
         # NHWC lets cuDNN (and oneDNN on CPU) pick faster conv kernels; image batches only, same numbers.
-        self.channels_last = channels_last and not path.prepared
+        self.channels_last = opts.channels_last and not path.prepared
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.sampler = EpochBatchSampler(
             len(self.data),
-            self.strategy.images_per_step(batch_size),
+            self.strategy.images_per_step(opts.batch_size),
             seed=seed,
             rank=self.context.rank,
             world_size=self.context.world_size,
@@ -204,15 +179,17 @@ class Trainer(TrainingTask):
         self.loader = DataLoader(
             self.data,
             batch_sampler=self.sampler,
-            num_workers=num_workers,
+            num_workers=opts.num_workers,
             pin_memory=self.device.type == "cuda",
             persistent_workers=False,
         )
-        if steps is not None:  # a length in steps: enough epochs to hold them, the schedule ends at the last
-            self.epochs = math.ceil(steps / len(self.sampler))
-        self._total_steps = steps if steps is not None else self.epochs * len(self.sampler)
-        self.optimizer = build_optimizer(self.model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
-        self.scheduler = build_lr_schedule(self.optimizer, self._total_steps, lr, final_lr, schedule)
+        if opts.steps is not None:  # a length in steps: enough epochs to hold them, the schedule ends at the last
+            self.epochs = math.ceil(opts.steps / len(self.sampler))
+        self._total_steps = opts.steps if opts.steps is not None else self.epochs * len(self.sampler)
+        self.optimizer = build_optimizer(
+            self.model.parameters(), lr=opts.lr, betas=opts.betas, weight_decay=opts.weight_decay
+        )
+        self.scheduler = build_lr_schedule(self.optimizer, self._total_steps, opts.lr, opts.final_lr, opts.schedule)
         # Transform and augmentation randomness: the same generator on every rank, drawn for the
         # whole global batch (global-batch replay), saved in checkpoints.
         self.generator = torch.Generator().manual_seed(seed)
@@ -232,11 +209,11 @@ class Trainer(TrainingTask):
             self,
             output_dir=self.output_dir,
             context=self.context,
-            checkpoint_every=checkpoint_every,
-            log_every=log_every,
-            max_steps=max_steps,
+            checkpoint_every=opts.checkpoint_every,
+            log_every=opts.log_every,
+            max_steps=opts.max_steps,
             progress=progress,
-            tensorboard=tensorboard,
+            tensorboard=opts.tensorboard,
             overwrite=overwrite,
         )
 
