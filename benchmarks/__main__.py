@@ -37,6 +37,7 @@ from benchmarks import (
     warp_vs_kornia,
 )
 from benchmarks.environment import describe_environment, set_benchmark_threads
+from benchmarks.headline import README, START, headline_table, with_table
 
 BENCHMARKS = {
     module.NAME: module
@@ -90,31 +91,47 @@ def render_results() -> str:
         "each section names its suite, command, data, hardware and date.",
         "",
     ]
-    for name, module in BENCHMARKS.items():
-        path = RESULTS_DIR / f"{name}.json"
-        if not path.exists():
-            continue
-        stored = json.loads(path.read_text())
-        if hasattr(module, "plot"):
-            module.plot(stored["result"])  # drawn from the same numbers as the table (when they were stored)
-        env = stored["environment"]
-        sections += [
-            f"## {TITLES[name]}",
-            "",
-            f"Command: `python -m benchmarks run --suite {stored['suite']} --only {name}`  ",
-            f"Hardware: {env['hardware']}  ",
-            f"Software: {env['software']}  ",
-            f"Date: {env['date']}",
-            "",
-            *(
-                []
-                if takes_seeds(module)
-                else ["Single seed: every row of this table is one run, so its orderings are not labelled.", ""]
-            ),
-            module.to_markdown(stored["result"]),
-            "",
-        ]
+    for name in BENCHMARKS:
+        section = render_section(name)
+        if section is not None:
+            sections += [f"## {TITLES[name]}", "", section, ""]
     return "\n".join(sections)
+
+
+def write_results() -> None:
+    """RESULTS.md, and the README's results table, from the stored JSON results."""
+    (HERE / "RESULTS.md").write_text(render_results())
+    if README.exists() and START in README.read_text():
+        README.write_text(with_table(README.read_text(), headline_table(render_section)))
+
+
+def render_section(name: str, plot: bool = True) -> str | None:
+    """One benchmark's section body (command, environment, table) from its stored JSON; ``None``
+    when it has not run. RESULTS.md and the documentation site's chapter pages both use it, so a
+    number on the site is the number in RESULTS.md. ``plot``: redraw its pictures from the same
+    numbers (the site reads the pictures RESULTS.md drew)."""
+    module = BENCHMARKS[name]
+    path = RESULTS_DIR / f"{name}.json"
+    if not path.exists():
+        return None
+    stored = json.loads(path.read_text())
+    if plot and hasattr(module, "plot"):
+        module.plot(stored["result"])  # drawn from the same numbers as the table (when they were stored)
+    env = stored["environment"]
+    lines = [
+        f"Command: `python -m benchmarks run --suite {stored['suite']} --only {name}`  ",
+        f"Hardware: {env['hardware']}  ",
+        f"Software: {env['software']}  ",
+        f"Date: {env['date']}",
+        "",
+        *(
+            []
+            if takes_seeds(module)
+            else ["Single seed: every row of this table is one run, so its orderings are not labelled.", ""]
+        ),
+        module.to_markdown(stored["result"]),
+    ]
+    return "\n".join(lines)
 
 
 def takes_seeds(module) -> bool:
@@ -189,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("render", help="rebuild RESULTS.md from the stored JSON results without running anything")
     args = parser.parse_args(argv)
     if args.command == "render":
-        (HERE / "RESULTS.md").write_text(render_results())
+        write_results()
         return 0
     names = args.only or list(BENCHMARKS)
     if args.seeds is not None:
@@ -221,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             store_result(name, args.suite, payload, args.replace)
     if not args.no_write:
-        (HERE / "RESULTS.md").write_text(render_results())
+        write_results()
     return 0
 
 

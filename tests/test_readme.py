@@ -1,10 +1,10 @@
-"""Every Python block of the README runs as pasted, in order, on tiny settings.
+"""Every Python block of the README and of every documentation page runs as pasted, on tiny settings.
 
-The blocks are executed unchanged in one namespace (they read as one session), in a scratch folder
-holding the procedural videos and multi-view studio the chapter 5 and 6 blocks read. Only the sizes
-shrink, by wrapping the library entry points the blocks call: the Trainer stops after two steps,
-data sets are cut to a few hundred items, and probes, pose transfer and the ch. 3 autoencoder train
-for a step or an epoch. A name a block uses without defining it fails the test.
+A page's blocks are executed unchanged, in order, in one namespace (a page reads as one session), in
+a scratch folder holding the procedural videos and multi-view studio the chapter 5 and 6 blocks read.
+Only the sizes shrink, by wrapping the library entry points the blocks call: the Trainer stops after
+two steps, data sets are cut to a few hundred items, and probes, pose transfer and the ch. 3
+autoencoder train for a step or an epoch. A name a block uses without defining it fails the test.
 """
 
 import re
@@ -16,8 +16,12 @@ import transformrec
 import transformrec.eval
 from transformrec.cli.main import main
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def python_blocks(page: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", page.read_text(), re.S)
 
 
 def _shrink(monkeypatch) -> None:
@@ -42,20 +46,36 @@ def _shrink(monkeypatch) -> None:
     monkeypatch.setattr(transformrec, "DamageRepair", lambda **k: damage_repair(**{**k, "pretrain_steps": 2}))
 
 
-@pytest.mark.slow
-def test_every_python_block_of_the_readme_runs_as_pasted(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def media(tmp_path_factory) -> Path:
+    """Procedural videos and a multi-view studio, written once for every page that reads them."""
     pytest.importorskip("av")
-    if not Path("/usr/share/datasets/fashion-mnist").is_dir():
-        pytest.skip("the README's examples read Debian's dataset-fashion-mnist")
-    assert len(BLOCKS) >= 10
-    monkeypatch.chdir(tmp_path)
+    folder = tmp_path_factory.mktemp("media")
     args = ["--frames", "40", "--size", "16", "--sprites", "shapes"]
-    assert main(["make-videos", "data/procedural_videos", "--num", "8", *args]) == 0
-    assert main(["make-multiview", "data/procedural_multiview", "--frames", "24", "--size", "32"]) == 0
+    assert main(["make-videos", str(folder / "procedural_videos"), "--num", "8", *args]) == 0
+    assert main(["make-multiview", str(folder / "procedural_multiview"), "--frames", "24", "--size", "32"]) == 0
+    return folder
+
+
+def test_the_site_has_code_to_run():
+    assert sum(len(python_blocks(page)) for page in PAGES) >= 15
+    assert python_blocks(ROOT / "README.md"), "the README's API example"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_python_block_of_a_page_runs_as_pasted(page, media, tmp_path, monkeypatch):
+    blocks = python_blocks(page)
+    if not blocks:
+        pytest.skip("no Python blocks")
+    if "fashion_mnist" in page.read_text() and not Path("/usr/share/datasets/fashion-mnist").is_dir():
+        pytest.skip("this page's examples read Debian's dataset-fashion-mnist")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").symlink_to(media, target_is_directory=True)
     _shrink(monkeypatch)
     namespace: dict = {}
-    for index, block in enumerate(BLOCKS):
+    for index, block in enumerate(blocks):
         try:
-            exec(compile(block, f"README.md python block {index}", "exec"), namespace)
+            exec(compile(block, f"{page.name} python block {index}", "exec"), namespace)
         except Exception as error:
-            raise AssertionError(f"README python block {index} failed:\n{block}") from error
+            raise AssertionError(f"{page.relative_to(ROOT)} python block {index} failed:\n{block}") from error

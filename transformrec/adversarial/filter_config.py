@@ -33,9 +33,11 @@ class NoiseConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: NoiseKind = "network"
-    mode: FilterMode = "clean_and_noisy"
-    sigma: float = Field(1.0, ge=0)
+    kind: NoiseKind = Field(
+        "network", description="none (standard GAN), gaussian, learned_sigma, annealed or network N(w)"
+    )
+    mode: FilterMode = Field("clean_and_noisy", description="which images D sees filtered (sec. 7.2.2, table 7.1)")
+    sigma: float = Field(1.0, ge=0, description="σ of Gaussian noise (its start, when learned or annealed)")
     penalty: float = Field(1.0, ge=0, description="λ of the noise penalty λΓ (eq. 7.8); table 7.1 (g) uses 1")
     penalty_reduction: PenaltyReduction = Field(
         "mean",

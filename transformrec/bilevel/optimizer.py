@@ -79,7 +79,8 @@ class BilevelOptimizer:
         optimizer: the optimiser that applies the re-weighted gradient; ``None`` builds
             ``SGD(lr, momentum=0.9, weight_decay)`` over the trainable parameters (sec. 8.4.1).
         k: mini-batches compared per step (one validation, k − 1 training; sec. 8.3, k = 8 in sec. 8.4).
-        mu, lambda_: the thesis's μ and λ (sec. 8.4.1 baseline: 0.01 and 1).
+        mu: the thesis's μ (sec. 8.4.1 baseline: 0.01).
+        lambda_: the thesis's λ (sec. 8.4.1 baseline: 1).
         over_lr: divide ``mu`` and ``lambda_`` by the current learning rate ε to get the μ̂ and λ̂ of
             eq. 8.10 (μ̂ = μ/ε, λ̂ = λ/ε, eq. 8.7; the default). ``False`` uses them as μ̂ and λ̂
             directly, as the authors' code does (``w_i = ⟨g_val, g_i⟩ / (‖g_i‖² + 0.01)``). Why the

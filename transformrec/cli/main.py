@@ -48,7 +48,8 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's argument parser (also read by the documentation site's CLI reference)."""
     parser = argparse.ArgumentParser(prog="transformrec", description=__doc__, **HELP_FORMAT)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level; show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -438,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     diverged loss) and file-system errors print as one line naming the field or file, with a
     non-zero exit code; ``-v`` shows their tracebacks instead.
     """
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     # Imported late so that ``transformrec --help`` stays fast.
     import transformrec  # noqa: F401  (registers every component)

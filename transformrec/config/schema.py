@@ -33,8 +33,8 @@ class Strict(BaseModel):
 class Component(Strict):
     """A registered component and its keyword arguments."""
 
-    name: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    name: str = Field(description="the registered name (`transformrec list` shows them)")
+    params: dict[str, Any] = Field(default_factory=dict, description="keyword arguments of the registered factory")
 
     @model_validator(mode="before")
     @classmethod
@@ -61,8 +61,8 @@ def check_registered(component: Component, registry, kind: str) -> Component:
 class AugmentConfig(Strict):
     """Random crop (reflect padding) and horizontal flip, applied batched (sec. 4.4)."""
 
-    padding: int = Field(4, ge=0)
-    hflip: bool = True
+    padding: int = Field(4, ge=0, description="reflect padding of the random crop, in pixels (0: no crop)")
+    hflip: bool = Field(True, description="random horizontal flip")
 
 
 class RotationJitterConfig(Strict):
@@ -70,9 +70,13 @@ class RotationJitterConfig(Strict):
     half of the identity, LCI and warp images by up to ±12.6°), so resampling blur stops being a
     class cue; off by default, as in the thesis text."""
 
-    degrees: float = Field(12.6, gt=0, le=45)
-    share: float = Field(0.5, ge=0, le=1)
-    classes: list[str] = Field(default_factory=lambda: ["identity", "lci", "warp"], min_length=1)
+    degrees: float = Field(12.6, gt=0, le=45, description="largest rotation angle, drawn uniformly in ±degrees")
+    share: float = Field(0.5, ge=0, le=1, description="share of those classes' samples that are rotated")
+    classes: list[str] = Field(
+        default_factory=lambda: ["identity", "lci", "warp"],
+        min_length=1,
+        description="classes whose samples are jittered",
+    )
 
 
 class BilevelConfig(Strict):
@@ -85,14 +89,16 @@ class BilevelConfig(Strict):
     epoch still visits every sample once (the equal-visits comparison of sec. 8.2.1).
     """
 
-    k: int = Field(8, ge=2)
-    mu: float = Field(0.01, ge=0)
-    lambda_: float = Field(1.0, gt=0)
-    per_layer: bool = False
-    l1_normalize: bool = True
-    same_dropout: bool = True
-    balanced: bool = True
-    method: Literal["vmap", "loop"] = "vmap"
+    k: int = Field(8, ge=2, description="mini-batches per step: one validation batch and k - 1 training batches")
+    mu: float = Field(0.01, ge=0, description="μ of eq. 8.10 (divided by the learning rate: μ̂ = μ/ε)")
+    lambda_: float = Field(1.0, gt=0, description="λ of eq. 8.10 (divided by the learning rate: λ̂ = λ/ε)")
+    per_layer: bool = Field(False, description="one weight per layer instead of per mini-batch (table 8.1 b)")
+    l1_normalize: bool = Field(True, description="normalise the weights to |ω|₁ = 1 (table 8.1 a)")
+    same_dropout: bool = Field(True, description="one dropout mask for all k mini-batches (table 8.1 d)")
+    balanced: bool = Field(True, description="mini-batches with identical label counts (Remark 1; table 8.1 c)")
+    method: Literal["vmap", "loop"] = Field(
+        "vmap", description="per-batch gradients by torch.func.vmap(grad) or by k backward passes"
+    )
 
 
 class TrainConfig(TrainOptions):
@@ -102,9 +108,15 @@ class TrainConfig(TrainOptions):
 
     model_config = ConfigDict(extra="forbid", frozen=False)
 
-    augment: AugmentConfig | None = Field(default_factory=AugmentConfig)
-    rotation_jitter: RotationJitterConfig | None = None
-    bilevel: BilevelConfig | None = None
+    augment: AugmentConfig | None = Field(
+        default_factory=AugmentConfig, description="random crop + flip before transforming (sec. 4.4); null: none"
+    )
+    rotation_jitter: RotationJitterConfig | None = Field(
+        None, description="small random rotations of some classes after transforming (the authors' LCI code)"
+    )
+    bilevel: BilevelConfig | None = Field(
+        None, description="train with the bilevel update of chapter 8 around AdamW (null: plain gradient steps)"
+    )
 
 
 class EvalConfig(Strict):
@@ -114,13 +126,19 @@ class EvalConfig(Strict):
     protocols that train (``linear_probe``, ``finetune``) accept it.
     """
 
-    protocol: str = "linear_probe"
-    train_data: Component = Field(default_factory=lambda: Component(name="upright_objects", params={"split": "train"}))
-    test_data: Component = Field(default_factory=lambda: Component(name="upright_objects", params={"split": "test"}))
-    labels_per_class: int | None = Field(100, ge=1)
-    random_baseline: bool = True
-    options: dict[str, Any] = Field(default_factory=dict)
-    bilevel: BilevelConfig | None = None
+    protocol: str = Field("linear_probe", description="a registered evaluation (`transformrec list`)")
+    train_data: Component = Field(
+        default_factory=lambda: Component(name="upright_objects", params={"split": "train"}),
+        description="the labelled images the protocol trains on",
+    )
+    test_data: Component = Field(
+        default_factory=lambda: Component(name="upright_objects", params={"split": "test"}),
+        description="the labelled images accuracy is measured on",
+    )
+    labels_per_class: int | None = Field(100, ge=1, description="labelled images per class used (null: all)")
+    random_baseline: bool = Field(True, description="also evaluate a random-init backbone and print the gain")
+    options: dict[str, Any] = Field(default_factory=dict, description="keyword options of the protocol")
+    bilevel: BilevelConfig | None = Field(None, description="train the protocol's classifier with the bilevel update")
 
     @field_validator("protocol")
     @classmethod
@@ -157,7 +175,10 @@ class RunConfig(Strict):
         "auto", pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$", description="auto (CUDA when available), cpu, cuda or cuda:N"
     )
     output_dir: str = Field("runs/experiment", description="the run's folder; ~ and $VARIABLES are expanded")
-    data: Component = Field(default_factory=lambda: Component(name="upright_objects"))
+    data: Component = Field(
+        default_factory=lambda: Component(name="upright_objects"),
+        description="the training data (a registered data set)",
+    )
     threads: int | None = Field(
         None,
         ge=1,
@@ -189,7 +210,9 @@ class MonitorConfig(Strict):
 
     data: Component = Field(description="a labelled data set; half of its first num_images are the reference")
     every: int = Field(500, ge=1, description="training steps between measurements (and the last step)")
-    protocols: list[Literal["knn", "linear"]] = Field(default_factory=lambda: ["knn", "linear"], min_length=1)
+    protocols: list[Literal["knn", "linear"]] = Field(
+        default_factory=lambda: ["knn", "linear"], min_length=1, description="kNN vote and/or closed-form linear probe"
+    )
     taps: list[str] | None = Field(None, description="backbone taps to measure (default: the last)")
     k: int = Field(20, ge=1, description="neighbours of the kNN vote (solo-learn's 20)")
     num_images: int | None = Field(1000, ge=2, description="images of data used (None: all)")
@@ -203,14 +226,20 @@ class MonitorConfig(Strict):
 class ExperimentConfig(RunConfig):
     """One pretext experiment: data, backbone, transform set, pretext training and evaluation."""
 
-    kind: Literal["pretext"] = "pretext"
-    backbone: Component = Field(default_factory=lambda: Component(name="alexnet_bn"))
-    transforms: list[Component] = Field(
-        default_factory=lambda: [Component(name=n) for n in ("identity", "rotation", "warp")], min_length=1
+    kind: Literal["pretext"] = Field("pretext", description="a transformation-recognition run")
+    backbone: Component = Field(
+        default_factory=lambda: Component(name="alexnet_bn"), description="the network whose features are learned"
     )
-    train: TrainConfig = Field(default_factory=TrainConfig)
-    evaluation: EvalConfig = Field(default_factory=EvalConfig)
-    monitor: MonitorConfig | None = None
+    transforms: list[Component] = Field(
+        default_factory=lambda: [Component(name=n) for n in ("identity", "rotation", "warp")],
+        min_length=1,
+        description="the transforms whose classes the classifier tells apart (the label space)",
+    )
+    train: TrainConfig = Field(default_factory=TrainConfig, description="pretext training options")
+    evaluation: EvalConfig = Field(
+        default_factory=EvalConfig, description="the transfer evaluation of `transformrec eval`"
+    )
+    monitor: MonitorConfig | None = Field(None, description="online kNN / linear-probe accuracy during pre-training")
 
     @field_validator("backbone")
     @classmethod

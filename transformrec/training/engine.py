@@ -150,7 +150,8 @@ class TrainingEngine:
         checkpoint_every: steps between checkpoints (one is also written at every epoch end and at the end).
         log_every: steps between logged rows of step metrics.
         max_steps: stop early after this many steps (the task's schedule still spans ``total_steps``).
-        progress, tensorboard: show a progress bar; mirror the CSV to TensorBoard.
+        progress: show a progress bar (plain lines when the output is not a terminal).
+        tensorboard: mirror the CSV to TensorBoard.
         overwrite: a fresh run (no resume) into a folder that already holds one replaces it; without
             it such a run is refused (:class:`~transformrec.errors.RunExistsError`), so nothing is lost.
 

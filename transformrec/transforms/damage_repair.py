@@ -83,8 +83,10 @@ class DamageRepair(LearnedTransform):
         pretrain_steps: Adam steps of L_auto on real batches before the main loop (sec. 3.3.2).
         autoencoder: path of a file written by :meth:`save_autoencoder`; loaded instead of
             pre-training (one autoencoder can serve several runs, as it does not depend on R or C).
-        lr, final_lr, betas: Adam with linear decay 3e-4 → 3e-6 and β₁ = 0.5 (sec. 3.3.4), for the
-            autoencoder over ``pretrain_steps`` and for R over ``lr_decay_steps``.
+        lr: Adam's initial learning rate (3e-4, sec. 3.3.4), for the autoencoder over
+            ``pretrain_steps`` and for R over ``lr_decay_steps``.
+        final_lr: the learning rate the linear decay ends at (3e-6).
+        betas: Adam's betas (β₁ = 0.5).
         lr_decay_steps: steps over which R's learning rate decays (None: constant).
         decoy_for: transforms whose inputs are autoencoded too, when ``autoencoded_real``.
         seed: seeds the generator :meth:`update` draws its masks from.

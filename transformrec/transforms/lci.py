@@ -75,8 +75,10 @@ class LimitedContextInpainting(LearnedTransform):
             Measured on 24 px patches (seed 0, F and D alone, width 16): with 3 stages (3×3) F's
             decoys cost a decoy-free rotation CNN 17.0 / 12.3 points after 500 / 1000 steps, with 2
             stages (6×6) 8.8 / 6.6.
-        lambda_border, lambda_ae: weights of border reconstruction and patch autoencoding (50, 50).
-        lr, betas: Adam for F and D (2e-4, β₁ = 0.5; β₂ is not given in the thesis, Adam's 0.999).
+        lambda_border: weight of the border reconstruction (50).
+        lambda_ae: weight of the patch autoencoding (50).
+        lr: Adam's learning rate for F and D (2e-4).
+        betas: Adam's betas for F and D (β₁ = 0.5; β₂ is not given in the thesis, Adam's 0.999).
         discriminator_lr_factor: D's learning rate is ``lr`` times this. The thesis is silent; the
             default 4 is the authors' code's.
         discriminator_pack: patches D judges together, stacked on channels (see
