@@ -24,6 +24,7 @@ import torch
 from benchmarks import (
     autoencoder_fidelity,
     bilevel_noise,
+    cli_startup,
     damage_repair,
     dfgan,
     gan_objectives,
@@ -45,6 +46,7 @@ BENCHMARKS = {
         warp_vs_kornia,
         trainer_overhead,
         monitor_overhead,
+        cli_startup,
         rot_warp_probe,
         damage_repair,
         autoencoder_fidelity,
@@ -62,6 +64,8 @@ TITLES = {
     "trainer_overhead": "Speed and memory: Trainer step vs a hand-written loop; peak memory per config",
     "monitor_overhead": "Speed: what the online monitor (kNN and a linear probe every N steps) costs a "
     "pre-training run at the demo's settings",
+    "cli_startup": "Speed: how long the command line takes to answer (--help, list, a config error) beside "
+    "importing torch",
     "rot_warp_probe": "Quality: rotation + warp pretraining vs random init vs raw pixels, linear probe per layer, "
     "over seeds (upright_objects, fashion_on_noise, Fashion-MNIST)",
     "damage_repair": "Quality: table 3.1 at small scale (damage & repair ablations), renderings at several drop rates",

@@ -1,47 +1,60 @@
 """transformrec: self-supervised visual representation learning by recognizing data transformations.
 
-Importing the package registers every built-in transform, backbone, dataset and evaluation.
+The names below are imported on first use (PEP 562), so that ``import transformrec`` and the
+command line's ``--help`` and ``list`` do not pay for importing torch. Using any of them (or
+importing ``transformrec.transforms``, ``.backbones``, ``.data`` or ``.eval``) registers every
+built-in component of that kind.
 """
 
-from transformrec import backbones, data, eval, transforms  # noqa: F401  (registration side effects)
-from transformrec.backbones import build_backbone, list_backbones
-from transformrec.data import build_dataset, list_datasets
-from transformrec.eval import get_evaluation, list_evaluations
-from transformrec.training import Trainer, TrainOptions
-from transformrec.transforms import (
-    DamageRepair,
-    Identity,
-    LearnedTransform,
-    LimitedContextInpainting,
-    Rotation,
-    Transform,
-    TransformSet,
-    Warp,
-    build_transform,
-    list_transforms,
-    register_transform,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DamageRepair",
-    "Identity",
-    "LearnedTransform",
-    "LimitedContextInpainting",
-    "Rotation",
-    "TrainOptions",
-    "Trainer",
-    "Transform",
-    "TransformSet",
-    "Warp",
-    "build_backbone",
-    "build_dataset",
-    "build_transform",
-    "get_evaluation",
-    "list_backbones",
-    "list_datasets",
-    "list_evaluations",
-    "list_transforms",
-    "register_transform",
-]
+_EXPORTS = {
+    "DamageRepair": "transformrec.transforms",
+    "Identity": "transformrec.transforms",
+    "LearnedTransform": "transformrec.transforms",
+    "LimitedContextInpainting": "transformrec.transforms",
+    "Rotation": "transformrec.transforms",
+    "Transform": "transformrec.transforms",
+    "TransformSet": "transformrec.transforms",
+    "Warp": "transformrec.transforms",
+    "build_transform": "transformrec.transforms",
+    "list_transforms": "transformrec.transforms",
+    "register_transform": "transformrec.transforms",
+    "build_backbone": "transformrec.backbones",
+    "list_backbones": "transformrec.backbones",
+    "build_dataset": "transformrec.data",
+    "list_datasets": "transformrec.data",
+    "get_evaluation": "transformrec.eval",
+    "list_evaluations": "transformrec.eval",
+    "TrainOptions": "transformrec.training",
+    "Trainer": "transformrec.training",
+}
+_SUBPACKAGES = ("backbones", "data", "eval", "transforms", "training", "config", "adversarial", "bilevel")
+
+__all__ = sorted(_EXPORTS)
+
+
+def register_all() -> None:
+    """Import every component package, so that every built-in component is registered."""
+    for package in ("backbones", "data", "eval", "transforms"):
+        importlib.import_module(f"transformrec.{package}")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        register_all()  # a data set built by name may use a transform's or backbone's registry
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"transformrec.{name}")
+    raise AttributeError(f"module 'transformrec' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS, *_SUBPACKAGES])

@@ -6,7 +6,10 @@ or catch these, and importing them must never pull in (and cycle through) the re
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # a type only: the command line imports this module before anything heavy
+    from pydantic import ValidationError
 
 
 class TransformrecError(Exception):

@@ -137,5 +137,31 @@ def evaluate(
     out = Path(config.output_dir) / f"eval_{spec.protocol}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
+    if config.train.tensorboard:
+        log_evaluation(Path(config.output_dir), spec.protocol, results)
     results["path"] = str(out)
     return results
+
+
+def log_evaluation(output_dir: Path, protocol: str, results: dict[str, Any]) -> Path | None:
+    """Mirror an evaluation's accuracy per tap (pretrained, random init, gain in points) to TensorBoard,
+    as the run ``tensorboard/eval_<protocol>`` at the step pre-training ended, so the evaluation sits
+    beside the training curves it explains. ``None`` when TensorBoard is not installed."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # pragma: no cover - tensorboard is a declared dependency
+        return None
+    summary = output_dir / "summary.json"
+    try:
+        step = int(json.loads(summary.read_text()).get("steps", 0)) if summary.is_file() else 0
+    except (ValueError, OSError, AttributeError):
+        step = 0
+    k = results.get("pretrained", {}).get("best_k") if isinstance(results.get("pretrained"), dict) else None
+    folder = output_dir / "tensorboard" / f"eval_{protocol}"
+    with SummaryWriter(str(folder)) as writer:
+        for label in ("pretrained", "random"):
+            for tap, accuracy in tap_accuracies(results.get(label), k).items():
+                writer.add_scalar(f"eval/{protocol}/{label}/{tap}", accuracy, step)
+        for tap, points in (results.get("gain") or {}).get("points_per_tap", {}).items():
+            writer.add_scalar(f"eval/{protocol}/gain_points/{tap}", points, step)
+    return folder

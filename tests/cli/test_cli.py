@@ -5,6 +5,7 @@ import json
 import pytest
 import torch
 from PIL import Image
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from transformrec.cli.main import main
 
@@ -52,6 +53,11 @@ def test_pretrain_then_eval_with_random_baseline(tiny_config, tmp_path, capsys):
     assert results["gain"]["points_per_tap"] == expected and results["gain"]["k"] == k  # per tap, at one k
     out = capsys.readouterr().out
     assert "pretrained: best test accuracy" in out and f"gain (k = {k}): best layer" in out and "conv5=" in out
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard" / "eval_knn")).Reload()
+    gain = events.Scalars("eval/knn/gain_points/conv5")
+    assert [(e.step, round(e.value, 4)) for e in gain] == [(4, round(expected["conv5"], 4))]  # at the last step
+    random = events.Scalars("eval/knn/random/conv5")[0].value
+    assert random == pytest.approx(results["random"]["per_tap"]["conv5"]["test_acc"][str(k)])
 
 
 def test_demo_monitors_learning_and_a_config_monitor_is_logged(tiny_config, tmp_path, capsys):
@@ -121,6 +127,7 @@ def test_audit_prints_a_table_and_writes_json(tiny_config, tmp_path, capsys):
     assert report["classes"] == ["identity", "rot90", "rot180", "rot270", "warp"]
     assert report["patch_size"] == 8 and len(report["local_confusion"]) == 5
     assert "local acc" in printed and "pairwise separability" in printed
+    assert (tmp_path / "audit.png").stat().st_size > 10_000 and "audit.png" in printed
 
 
 def test_make_videos_then_temporal_pretraining_and_video_evaluation(tmp_path, capsys):

@@ -47,6 +47,16 @@ def recall(confusion: torch.Tensor) -> list[float]:
     return (confusion.diag().float() / confusion.sum(1).clamp(min=1).float()).tolist()
 
 
+SHORTCUT_THRESHOLD = 0.8
+"""A class recognised from small patches with held-out accuracy at or above this is a shortcut risk.
+
+One constant for ``transformrec audit`` and the benchmark gates (``benchmarks/lci_tables.py`` passes
+a transform whose 8×8-patch separability from identity stays at or below it): at 0.9 the audit let
+rotations recognised from patches at 0.88–0.90 through."""
+CONFUSABLE_THRESHOLD = 0.75
+"""Two classes the whole-image probe separates below this are ambiguous (0.5 is chance)."""
+
+
 @dataclass
 class AuditReport:
     """Held-out accuracies of the local (patch) and global (whole-image) classifiers, and flags."""

@@ -11,7 +11,14 @@ import torch
 from torch.utils.data import Dataset
 
 from transformrec.audit.local_patch_classifier import train_and_test
-from transformrec.audit.report import AuditReport, confusion_matrix, pairwise_separability, recall
+from transformrec.audit.report import (
+    CONFUSABLE_THRESHOLD,
+    SHORTCUT_THRESHOLD,
+    AuditReport,
+    confusion_matrix,
+    pairwise_separability,
+    recall,
+)
 from transformrec.transforms.transform_set import TransformSet
 
 
@@ -31,8 +38,8 @@ def audit_transform_set(
     steps: int = 1000,
     batch_size: int = 128,
     test_fraction: float = 0.25,
-    local_threshold: float = 0.9,
-    confusable_threshold: float = 0.75,
+    local_threshold: float = SHORTCUT_THRESHOLD,
+    confusable_threshold: float = CONFUSABLE_THRESHOLD,
     seed: int = 0,
     device: str | torch.device = "cpu",
     progress: bool = False,

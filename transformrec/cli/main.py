@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from transformrec.config.loading import load_config
 from transformrec.errors import TransformrecError
-from transformrec.runtime.distributed import is_main_process
-from transformrec.training.engine import CHECKPOINT_NAME
+
+# Only the standard library (and the project's errors) at module level: ``--help`` and ``list``
+# must not pay for torch. What a command needs is imported when it runs.
 
 HELP_FORMAT = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
 
@@ -269,6 +269,8 @@ def _learned_checkpoint(config, args: argparse.Namespace) -> Path | None:
     """``--checkpoint``, else the run's own checkpoint when it exists."""
     if args.checkpoint is not None:
         return Path(args.checkpoint)
+    from transformrec.training.engine import CHECKPOINT_NAME
+
     own = Path(config.output_dir) / CHECKPOINT_NAME
     return own if own.exists() else None
 
@@ -277,6 +279,7 @@ def _audit(config, args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from transformrec.audit import audit_transform_set
+    from transformrec.audit.figure import plot_audit
     from transformrec.config.build import build_data, build_transform_set
     from transformrec.runtime.distributed import resolve_device
     from transformrec.training.checkpoint import load_learned_transforms
@@ -299,8 +302,9 @@ def _audit(config, args: argparse.Namespace) -> None:
     out = Path(args.out or f"{config.output_dir}/audit.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report.to_dict(), indent=2))
+    picture = plot_audit(report, out.with_suffix(".png"))
     print(report.to_table())
-    print(f"\nwrote {out}")
+    print(f"\nwrote {out} and {picture.name}")
 
 
 def _gan(args: argparse.Namespace) -> None:
@@ -374,14 +378,18 @@ def _import_file(path: Path) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from transformrec import experiment
-
     if args.command == "list":
         from transformrec.cli.registry_listing import all_registries
 
         for kind, names in all_registries().items():
             print(f"{kind}: {', '.join(names)}")
         return
+    import transformrec
+    from transformrec import experiment
+    from transformrec.config.loading import load_config
+    from transformrec.runtime.distributed import is_main_process
+
+    transformrec.register_all()
     if args.command == "export":
         _export(args)
         return
@@ -442,8 +450,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     # Imported late so that ``transformrec --help`` stays fast.
-    import transformrec  # noqa: F401  (registers every component)
-
     try:
         _run(args)
     except KeyboardInterrupt:  # Ctrl-C outside the training loop (which stops after its step by itself)
