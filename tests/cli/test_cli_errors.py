@@ -254,3 +254,42 @@ def test_progress_is_plain_lines_in_a_log_by_default_and_off_on_request(config, 
     off = [*TINY, "--set", "progress=false", "--set", f"output_dir={tmp_path / 'quiet'}"]
     assert main(["pretrain", str(config), *off]) == 0
     assert "pretrain:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["show", "CONFIG", "--num-images", "0"], "argument --num-images: must be at least 1, got 0"),
+        (["show", "CONFIG", "--num-images", "-3"], "argument --num-images: must be at least 1, got -3"),
+        (["show", "CONFIG", "--out", "figure.xyz"], "not a picture format matplotlib writes"),
+        (["audit", "CONFIG", "--num-images", "0"], "argument --num-images: must be at least 4, got 0"),
+        (["audit", "CONFIG", "--steps", "0"], "argument --steps: must be at least 1, got 0"),
+        (["audit", "CONFIG", "--patch-size", "1000"], "audit: --patch-size 1000 is larger than the images (32 px)"),
+        (["make-videos", "OUT", "--size", "7"], "argument --size: must be at least 8, got 7"),
+        (["make-videos", "OUT", "--size", "9", "--num", "1"], "make-videos: --size must be even for H.264, got 9"),
+        (["make-multiview", "OUT", "--frames", "0"], "argument --frames: must be at least 1, got 0"),
+    ],
+)
+def test_subcommand_sizes_are_refused_in_one_line_before_any_work(config, tmp_path, capsys, arguments, message):
+    """Each of these was a traceback (or 61 rows for -3) before the arguments were checked."""
+    out = tmp_path / "out"
+    arguments = [str(config) if a == "CONFIG" else str(out) if a == "OUT" else a for a in arguments]
+    assert _exit_code(arguments) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists() and not (tmp_path / "run").exists()  # nothing written
+
+
+def _exit_code(arguments: list[str]) -> int:
+    """``main``'s exit code; argparse refuses a bad argument by raising SystemExit(2)."""
+    try:
+        return main(arguments)
+    except SystemExit as exit_:
+        return int(exit_.code)
+
+
+def test_show_into_a_folder_writes_inside_it(config, tmp_path, capsys):
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    assert main(["show", str(config), "--out", str(folder), "--num-images", "2", *TINY]) == 0
+    assert (folder / "transforms.png").is_file() and str(folder / "transforms.png") in capsys.readouterr().out

@@ -20,6 +20,27 @@ from transformrec.errors import TransformrecError
 HELP_FORMAT = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
 
 
+def _at_least(minimum: int):
+    """An argparse type: an integer ``>= minimum``, refused by argparse (one line, exit 2) otherwise,
+    before any data is read or any model built."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+POSITIVE = _at_least(1)
+PICTURE_FORMATS = ("png", "jpg", "jpeg", "pdf", "svg", "tif", "tiff", "webp")
+
+
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", help="YAML experiment config (see configs/)")
     parser.add_argument(
@@ -79,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_config_arguments(show)
     show.add_argument("--out", default=None, help="PNG path (default: <output_dir>/transforms.png)")
-    show.add_argument("--num-images", type=int, default=6)
+    show.add_argument("--num-images", type=POSITIVE, default=6, help="rows of the figure")
     _add_checkpoint_argument(show)
 
     audit = commands.add_parser(
@@ -88,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         **HELP_FORMAT,
     )
     _add_config_arguments(audit)
-    audit.add_argument("--patch-size", type=int, default=None, help="local patch side (default: image side / 4)")
-    audit.add_argument("--num-images", type=int, default=512, help="images of the config's data to audit on")
-    audit.add_argument("--steps", type=int, default=1000, help="training steps of each probe classifier")
+    audit.add_argument("--patch-size", type=POSITIVE, default=None, help="local patch side (default: image side / 4)")
+    audit.add_argument("--num-images", type=_at_least(4), default=512, help="images of the config's data to audit on")
+    audit.add_argument("--steps", type=POSITIVE, default=1000, help="training steps of each probe classifier")
     audit.add_argument("--out", default=None, help="JSON report path (default: <output_dir>/audit.json)")
     _add_checkpoint_argument(audit)
 
@@ -104,10 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
         "make-videos", help="write procedural motion videos (H.264 mp4) for chapter 5", **HELP_FORMAT
     )
     videos.add_argument("root", help="output folder; videos go to <root>/<motion>/<split>_<index>.mp4")
-    videos.add_argument("--num", type=int, default=500, help="videos per split")
+    videos.add_argument("--num", type=POSITIVE, default=500, help="videos per split")
     videos.add_argument("--splits", nargs="+", default=["train", "test"])
-    videos.add_argument("--frames", type=int, default=128, help="frames per video (121 fit speed 3)")
-    videos.add_argument("--size", type=int, default=64, help="frame side in pixels (even)")
+    videos.add_argument("--frames", type=POSITIVE, default=128, help="frames per video (121 fit speed 3)")
+    videos.add_argument("--size", type=_at_least(8), default=64, help="frame side in pixels (even)")
     videos.add_argument("--seed", type=int, default=0)
     videos.add_argument(
         "--sprites", choices=("fashion_mnist", "shapes"), default="fashion_mnist", help="moving objects"
@@ -123,12 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--subjects", nargs="+", default=None, help="subjects (default: S1 S5 S6 S7 S8 for training, S9 S11 for test)"
     )
     multiview.add_argument("--actions", nargs="+", default=None, help="default: walk wave squat jump turn")
-    multiview.add_argument("--frames", type=int, default=160, help="frames per sequence (at 25 fps)")
+    multiview.add_argument("--frames", type=POSITIVE, default=160, help="frames per sequence (at 25 fps)")
     multiview.add_argument("--size", type=int, default=64, help="frame side in pixels")
     multiview.add_argument("--seed", type=int, default=0)
     multiview.add_argument(
         "--repetitions",
-        type=int,
+        type=POSITIVE,
         default=1,
         help="sequences per subject and action (start yaw, speed and light differ)",
     )
@@ -196,6 +217,8 @@ def _make_videos(args: argparse.Namespace) -> None:
     sprites = load_sprites() if args.sprites == "fashion_mnist" else None
     if args.sprites == "fashion_mnist" and sprites is None:
         print("Fashion-MNIST not found; using procedural shapes as sprites", file=sys.stderr)
+    if args.size % 2:
+        raise TransformrecError(f"make-videos: --size must be even for H.264, got {args.size}")
     for split in args.splits:
         paths = write_procedural_videos(args.root, args.num, split, args.seed, args.frames, args.size, sprites=sprites)
         print(f"{split}: {len(paths)} videos under {args.root}")
@@ -265,6 +288,18 @@ def _add_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _picture_path(out: str | None, default: Path) -> Path:
+    """Where ``show`` writes: ``--out`` (a folder gets ``transforms.png`` inside it), refused in one
+    line when matplotlib cannot write its format, before anything is rendered."""
+    path = Path(out) if out else default
+    if path.is_dir():
+        path = path / default.name
+    if path.suffix.lower().lstrip(".") not in PICTURE_FORMATS:
+        known = ", ".join(PICTURE_FORMATS)
+        raise TransformrecError(f"show: --out {path}: not a picture format matplotlib writes ({known})")
+    return path
+
+
 def _learned_checkpoint(config, args: argparse.Namespace) -> Path | None:
     """``--checkpoint``, else the run's own checkpoint when it exists."""
     if args.checkpoint is not None:
@@ -289,6 +324,10 @@ def _audit(config, args: argparse.Namespace) -> None:
     checkpoint = _learned_checkpoint(config, args)
     if load_learned_transforms(transform_set, checkpoint):
         print(f"learned transforms loaded from {checkpoint}")
+    image = data[0][0] if isinstance(data[0], (tuple, list)) else data[0]
+    side = min(image.shape[-2:]) if hasattr(image, "shape") and len(image.shape) >= 2 else None
+    if args.patch_size is not None and side is not None and args.patch_size > side:
+        raise TransformrecError(f"audit: --patch-size {args.patch_size} is larger than the images ({side} px)")
     report = audit_transform_set(
         transform_set,
         data,
@@ -429,10 +468,9 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "show" and main_process:
         from transformrec.transform_grid import render_transform_grid
 
+        out = _picture_path(args.out, Path(config.output_dir) / "transforms.png")
         checkpoint = _learned_checkpoint(config, args)
-        figure = render_transform_grid(
-            config, args.out or f"{config.output_dir}/transforms.png", args.num_images, checkpoint=checkpoint
-        )
+        figure = render_transform_grid(config, out, args.num_images, checkpoint=checkpoint)
         if figure.learned_loaded:
             print(f"learned transforms loaded from {checkpoint}")
         print(f"wrote {figure.path}: {len(figure.rows)} rows × columns {', '.join(figure.columns)}")
