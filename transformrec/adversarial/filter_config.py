@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 from torch import nn
 
 from transformrec.adversarial.distribution_filtering import (
@@ -23,12 +23,13 @@ from transformrec.adversarial.distribution_filtering import (
     PenaltyReduction,
 )
 from transformrec.errors import validation_problems
+from transformrec.strict_numbers import StrictNumbers
 
 NoiseKind = Literal["none", "gaussian", "learned_sigma", "annealed", "network"]
 NoiseLatent = Literal["generator", "own"]
 
 
-class NoiseConfig(BaseModel):
+class NoiseConfig(StrictNumbers):
     """The noise model p_ε (sec. 7.2.1, table 7.1): none (standard GAN), Gaussian, learned σ, annealed σ, N(w)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -68,19 +68,24 @@ BUILT_IN: dict[str, list[str]] = {
 }
 
 
-def live_registries() -> dict[str, list[str]]:
-    """Registered names by kind, read from the registries (imports every component, and torch)."""
+def live_registries(built_in_only: bool = False) -> dict[str, list[str]]:
+    """Registered names by kind, read from the registries (imports every component, and torch);
+    ``built_in_only``: leave out components registered by code outside this package (plugins)."""
     from transformrec.adversarial.objectives import list_gan_objectives
-    from transformrec.backbones.registry import list_backbones
-    from transformrec.data.registry import list_datasets
-    from transformrec.eval.registry import list_evaluations
-    from transformrec.transforms.registry import list_transforms
+    from transformrec.backbones.registry import BACKBONES
+    from transformrec.data.registry import DATASETS
+    from transformrec.eval.registry import EVALUATIONS
+    from transformrec.transforms.registry import TRANSFORMS
+
+    def names(registry) -> list[str]:
+        own = (n for n in registry.names() if registry.get(n).__module__.startswith("transformrec."))
+        return list(own) if built_in_only else registry.names()
 
     return {
-        "transforms": list_transforms(),
-        "backbones": list_backbones(),
-        "datasets": list_datasets(),
-        "evaluations": list_evaluations(),
+        "transforms": names(TRANSFORMS),
+        "backbones": names(BACKBONES),
+        "datasets": names(DATASETS),
+        "evaluations": names(EVALUATIONS),
         "gan objectives": list_gan_objectives(),
     }
 
@@ -93,7 +98,7 @@ def all_registries() -> dict[str, list[str]]:
 def write_built_in(path: Path = Path(__file__)) -> None:
     """Rewrite :data:`BUILT_IN` in this file from the live registries."""
     text = path.read_text()
-    body = pprint.pformat(live_registries(), width=100, sort_dicts=False)[1:-1]
+    body = pprint.pformat(live_registries(built_in_only=True), width=100, sort_dicts=False)[1:-1]
     lines = "\n".join(f"    {line.strip()}" for line in body.splitlines())
     header = "BUILT_IN: dict[str, list[str]] = {\n    # generated: python -m transformrec.cli.registry_listing\n"
     block = f"{header}{lines}\n}}"

@@ -8,6 +8,7 @@ config never needs them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,17 @@ class _NoAliasSafeLoader(yaml.SafeLoader):
             where = f"line {mark.line + 1}"
             raise yaml.YAMLError(f"{where}: aliases (*name) are not accepted in a config; write the value out")
         return super().compose_node(parent, index)
+
+
+# YAML 1.2's booleans only: PyYAML (YAML 1.1) also reads yes / no / on / off (and y / n in keys) as
+# booleans, so `amp: yes` or a typo like `hflip: on` silently became a switch; here they stay strings,
+# which a boolean field then refuses in one line (transformrec.strict_numbers).
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NoAliasSafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_NoAliasSafeLoader.add_implicit_resolver(_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def parse_yaml(text: str) -> Any:

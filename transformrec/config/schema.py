@@ -15,16 +15,17 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from transformrec.backbones.registry import BACKBONES
 from transformrec.data.registry import DATASETS
 from transformrec.eval.registry import EVALUATIONS
+from transformrec.strict_numbers import StrictNumbers
 from transformrec.training.options import TrainOptions
 from transformrec.transforms.registry import TRANSFORMS
 
 
-class Strict(BaseModel):
+class Strict(StrictNumbers):
     """Unknown keys are errors: a misspelled option must not be silently ignored."""
 
     model_config = ConfigDict(extra="forbid")

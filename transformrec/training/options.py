@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
+
+from transformrec.strict_numbers import StrictNumbers
 
 __all__ = ["TrainOptions", "options_from"]
 
 
-class TrainOptions(BaseModel):
+class TrainOptions(StrictNumbers):
     """Pretext training options; optimiser defaults are the thesis's AdamW + cosine schedule (sec. 4.4).
 
     Unknown keys are errors, so a misspelled option is never silently ignored.
