@@ -1,10 +1,9 @@
-"""FID / IS feature extractors: the offline Fashion-MNIST classifier and Inception-v3 from a local file."""
+"""FID / IS feature extractors: the offline classifier (the FID Inception network: test_fid_inception.py)."""
 
-import pytest
 import torch
 
 from transformrec.data.fashion_mnist import FashionMNIST
-from transformrec.eval.gan_features import fashion_mnist_extractor, inception_extractor, train_fashion_mnist_classifier
+from transformrec.eval.gan_features import fashion_mnist_extractor, train_fashion_mnist_classifier
 
 
 def test_offline_classifier_recognises_fashion_mnist_well_above_chance():
@@ -28,17 +27,3 @@ def test_offline_extractor_is_cached_and_reloaded_with_the_same_outputs(tmp_path
     second = fashion_mnist_extractor(tmp_path / "fmnist.pt")
     images = torch.rand(3, 1, 32, 32)
     assert all(torch.equal(a, b) for a, b in zip(first(images), second(images), strict=True))
-
-
-def test_inception_reads_local_weights_and_returns_2048_features_and_1000_logits(tmp_path):
-    from torchvision.models import inception_v3
-
-    path = tmp_path / "inception.pth"
-    torch.save(inception_v3(weights=None, aux_logits=True, init_weights=False).state_dict(), path)
-    features, logits = inception_extractor(path)(torch.rand(2, 1, 32, 32) * 2 - 1)
-    assert features.shape == (2, 2048) and logits.shape == (2, 1000)
-
-
-def test_inception_without_local_weights_points_to_the_offline_extractor(tmp_path):
-    with pytest.raises(FileNotFoundError, match="Fashion-MNIST"):
-        inception_extractor(tmp_path / "missing.pth")

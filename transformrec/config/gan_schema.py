@@ -23,8 +23,9 @@ class GANEvalConfig(Strict):
     """FID / IS every ``every`` generator steps from ``start`` on, on ``samples`` images (10K in sec. 7.3).
 
     ``extractor``: ``classifier`` (a small CNN trained once on the training data's labels, the
-    offline stand-in for Inception), ``inception`` (Inception-v3 from ``inception_weights``, a local
-    file) or ``none``. ``fashion_mnist`` is read as ``classifier`` (its name before any data set could
+    offline stand-in for Inception), ``inception`` (the standard FID Inception network, so scores compare
+    with published FIDs; its weights are downloaded once with their checksum, or read from
+    ``inception_weights``) or ``none``. ``fashion_mnist`` is read as ``classifier`` (its name before any data set could
     be used). ``real_data``: the images samples are compared with (default: ``data`` with ``split: test``).
     """
 
@@ -32,9 +33,13 @@ class GANEvalConfig(Strict):
     start: int = Field(0, ge=0, description="no evaluation before this step (the thesis scores the last 10%)")
     samples: int = Field(10_000, ge=2, description="generated (and real) images per evaluation")
     extractor: Literal["classifier", "inception", "none"] = Field(
-        "classifier", description="features for FID / IS: offline classifier, Inception-v3 (local weights) or none"
+        "classifier", description="features for FID / IS: offline classifier, the FID Inception network, or none"
     )
-    inception_weights: str | None = Field(None, description="a local Inception-v3 weights file (extractor: inception)")
+    inception_weights: str | None = Field(
+        None,
+        description="a local copy of the FID Inception weights (pt_inception-2015-12-05-6726825d.pth); "
+        "null: download them once",
+    )
     extractor_cache: str | None = Field(None, description="where the offline classifier is stored once trained")
     extractor_steps: int = Field(600, ge=1, description="training steps of the offline classifier")
     real_data: Component | None = Field(

@@ -1,10 +1,11 @@
-"""Feature extractors for FID / IS (``transformrec.eval.fid``): Inception-v3 from a local file, or offline.
+"""The offline feature extractor for FID / IS (``transformrec.eval.fid``): a classifier of the training data.
 
-The thesis scores generators with Inception-v3 [33, 215]. Its ImageNet weights cannot be
-downloaded offline, so ``inception_extractor`` only reads them from a local file (torchvision's
-``inception_v3_google-0cc3c7bd.pth``); ``classifier_extractor`` is a small CNN trained on the
+The thesis scores generators with Inception-v3 [33, 215]: that is
+:func:`~transformrec.eval.fid_inception.fid_inception_extractor`, the standard FID network, whose
+weights are downloaded once. Offline, ``classifier_extractor`` is a small CNN trained on the
 training data's labels in a minute on a CPU (``fashion_mnist_extractor``: on Fashion-MNIST), whose
-penultimate layer (features) and class logits play Inception's roles. Both take generator images in [−1, 1].
+penultimate layer (features) and class logits play Inception's roles; its scores compare runs with
+each other, not with published FIDs. Both take generator images in [−1, 1].
 """
 
 from __future__ import annotations
@@ -17,37 +18,6 @@ from torch import nn
 
 from transformrec.atomic_save import save_atomic
 from transformrec.eval.fid import FeatureExtractor
-
-_IMAGENET_MEAN = (0.485, 0.456, 0.406)
-_IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def inception_extractor(weights: str | Path, device: str = "cpu") -> FeatureExtractor:
-    """Inception-v3 pool features (2048-d) and ImageNet logits, weights read from ``weights`` (no download)."""
-    from torchvision.models import inception_v3
-
-    path = Path(weights)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"Inception-v3 weights not found at {path}; use the offline Fashion-MNIST extractor instead"
-        )
-    model = inception_v3(weights=None, aux_logits=True, init_weights=False)
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    model.eval().to(device)
-    features: list[torch.Tensor] = []
-    model.avgpool.register_forward_hook(lambda _m, _i, out: features.append(out.flatten(1)))
-    mean = torch.tensor(_IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(_IMAGENET_STD, device=device).view(1, 3, 1, 1)
-
-    @torch.no_grad()
-    def extract(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = ((images.to(device) + 1) / 2).clamp(0, 1).expand(-1, 3, -1, -1)
-        x = F.interpolate(x, size=(299, 299), mode="bilinear", align_corners=False)
-        features.clear()
-        logits = model((x - mean) / std)
-        return features[0].cpu(), logits.cpu()
-
-    return extract
 
 
 class ImageClassifier(nn.Module):

@@ -33,7 +33,8 @@ from transformrec.adversarial.weight_average import WeightAverage
 from transformrec.config.gan_schema import GANConfig
 from transformrec.errors import ConfigError
 from transformrec.eval.fid import FeatureExtractor, mean_and_std, score_samples
-from transformrec.eval.gan_features import classifier_extractor, inception_extractor
+from transformrec.eval.fid_inception import fid_inception_extractor
+from transformrec.eval.gan_features import classifier_extractor
 from transformrec.runtime.distributed import single_process_context
 from transformrec.training.engine import StepOutcome, TrainingEngine, TrainingTask
 
@@ -257,9 +258,7 @@ class GANTrainer(TrainingTask):
         if self._extractor is None and self.config.eval.extractor != "none":
             ev = self.config.eval
             if ev.extractor == "inception":
-                if ev.inception_weights is None:
-                    raise ConfigError("eval.extractor: inception needs eval.inception_weights (a local file)")
-                self._extractor = inception_extractor(ev.inception_weights)
+                self._extractor = fid_inception_extractor(ev.inception_weights, str(self.device))
             else:
                 if int(self.real_labels.min()) < 0:
                     raise ConfigError(
