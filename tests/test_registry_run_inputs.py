@@ -26,7 +26,7 @@ FILLED = {
     "transform": {"channels", "seed"},
     "backbone": {"in_channels", "image_size"},
     "dataset": {"image_size", "split"},
-    "evaluation": {"labels_per_class", "device", "seed", "progress", "bilevel"},
+    "evaluation": {"labels_per_class", "device", "seed", "progress", "bilevel", "save_to"},
 }
 REGISTRIES = [TRANSFORMS, BACKBONES, DATASETS, EVALUATIONS]
 

@@ -127,8 +127,11 @@ def evaluate(
     for label, candidate in candidates.items():
         log.info("evaluating %s backbone with %s", label, spec.protocol)
         backbone = load_backbone(config, candidate, train_set)
+        saving = {}
+        if "save_to" in accepted:  # the trained probes / fine-tuned network, beside the JSON
+            saving["save_to"] = Path(config.output_dir) / f"eval_{spec.protocol}_{label}.pt"
         try:
-            results[label] = protocol(backbone, train_set, test_set, **options)
+            results[label] = protocol(backbone, train_set, test_set, **options, **saving)
         except ValueError as error:  # e.g. labels_per_class larger than a class of the data
             raise ConfigError(f"evaluation ({spec.protocol}): {error}") from None
     gain = accuracy_gain(results)

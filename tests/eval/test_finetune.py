@@ -138,3 +138,18 @@ def test_the_batch_norm_pass_leaves_out_a_lone_last_image():
     net = PooledNormNet()
     result = finetune(net, colour_task(33, 0), colour_task(30, 1), epochs=1, batch_size=16, reestimate_bn=True)
     assert result["settings"]["num_train"] == 33  # 16 + 16 + 1: the lone image is left out of the BN pass
+
+
+def test_saved_network_reproduces_the_reported_test_accuracy(tmp_path):
+    torch.manual_seed(0)
+    test_set = colour_task(60, 1)
+    result = finetune(TinyConvNet(), colour_task(96, 0), test_set, save_to=tmp_path / "ft.pt", **FAST)
+    saved = torch.load(result["heads_path"], weights_only=True)
+    backbone = TinyConvNet().eval()
+    backbone.load_state_dict(saved["backbone"])
+    head = nn.Linear(8, 3)
+    head.load_state_dict(saved["head"])
+    with torch.no_grad():
+        logits = head(backbone(test_set.images).flatten(1))
+    accuracy = (logits.argmax(1) == test_set.labels).float().mean().item()
+    assert accuracy == pytest.approx(result["test_acc"]) and saved["settings"]["epochs"] == FAST["epochs"]

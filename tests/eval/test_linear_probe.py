@@ -130,3 +130,16 @@ def test_augmented_views_multiply_the_training_set_and_are_reported():
     train_set, test_set = sets()
     result = linear_probe(PassThroughNet(), train_set, test_set, taps=["raw"], augment_views=2, **FAST)
     assert result["settings"]["num_train"] == 3 * 600 and result["settings"]["augment_views"] == 2
+
+
+def test_saved_probes_reproduce_the_reported_test_accuracy(tmp_path):
+    """The file holds what a user needs to apply a probe: standardise the tap's features, then W x + b."""
+    train_set, test_set = sets()
+    result = linear_probe(PassThroughNet(), train_set, test_set, resize="down", save_to=tmp_path / "p.pt", **FAST)
+    saved = torch.load(result["heads_path"], weights_only=True)
+    head = saved["heads"]["raw"]
+    features = test_set.images.flatten(1)  # the raw tap is the input itself (16 dims, never resized)
+    logits = ((features - head["mean"]) / head["std"]) @ head["weight"].T + head["bias"]
+    accuracy = (logits.argmax(1) == test_set.labels).float().mean().item()
+    assert accuracy == pytest.approx(result["per_tap"]["raw"]["test_acc"])
+    assert saved["settings"]["taps"] == ["raw", "squash"] and json.dumps({k: v for k, v in result.items()})

@@ -156,7 +156,7 @@ class EvalConfig(Strict):
     @model_validator(mode="after")
     def _options_the_protocol_takes(self) -> EvalConfig:
         EVALUATIONS.check_parameters(
-            self.protocol, self.options, reserved=("backbone", "train_set", "test_set"), noun="option"
+            self.protocol, self.options, reserved=("backbone", "train_set", "test_set", "save_to"), noun="option"
         )
         return self
 

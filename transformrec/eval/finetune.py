@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,6 +19,7 @@ import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from transformrec.atomic_save import save_atomic
 from transformrec.backbones.base import TappedBackbone
 from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
 from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options
@@ -153,7 +155,7 @@ def _accuracy(model: nn.Module, loader: DataLoader, device: torch.device) -> flo
     return correct / max(1, total)
 
 
-@register_evaluation("finetune", run_inputs=("labels_per_class", "device", "seed", "progress", "bilevel"))
+@register_evaluation("finetune", run_inputs=("labels_per_class", "device", "seed", "progress", "bilevel", "save_to"))
 def finetune(
     backbone: TappedBackbone,
     train_set: Dataset,
@@ -170,6 +172,7 @@ def finetune(
     num_workers: int = 0,
     bilevel: dict[str, Any] | None = None,
     progress: bool = False,
+    save_to: str | Path | None = None,
 ) -> dict[str, Any]:
     """Fine-tune a copy of ``backbone`` plus a linear head; report train/test accuracy (sec. 4.4).
 
@@ -187,7 +190,8 @@ def finetune(
     visits every sample once.
 
     Returns ``{"train_acc", "test_acc", "epoch_loss": [mean loss per epoch], "settings"}``
-    with accuracies as fractions in ``[0, 1]``.
+    with accuracies as fractions in ``[0, 1]``. ``save_to``: also write the fine-tuned network there
+    (``{"backbone": state_dict, "head": state_dict, "settings"}``) and name the file as ``heads_path``.
     """
     device = torch.device(device)
     labels = dataset_labels(train_set)
@@ -235,22 +239,29 @@ def finetune(
         test_loader = DataLoader(test_set, batch_size=batch_size, shuffle=False, num_workers=num_workers)
         train_acc = _accuracy(model, eval_loader, device)
         test_acc = _accuracy(model, test_loader, device)
+    settings = {
+        "epochs": epochs,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "batch_size": batch_size,
+        "labels_per_class": labels_per_class,
+        "seed": seed,
+        "freeze": list(freeze),
+        "reestimate_bn": reestimate_bn,
+        "num_train": len(train_set),  # type: ignore[arg-type]
+        "num_classes": num_classes,
+        "bilevel": bilevel,
+    }
+    saved = {}
+    if save_to is not None:  # the fine-tuned network itself, not only its accuracy
+        state = {"backbone": model.backbone.state_dict(), "head": model.head.state_dict(), "settings": settings}
+        save_atomic(state, Path(save_to))
+        saved = {"heads_path": str(save_to)}
     return {
         "evaluation": "finetune",
         "train_acc": train_acc,
         "test_acc": test_acc,
         "epoch_loss": epoch_loss,
-        "settings": {
-            "epochs": epochs,
-            "lr": lr,
-            "weight_decay": weight_decay,
-            "batch_size": batch_size,
-            "labels_per_class": labels_per_class,
-            "seed": seed,
-            "freeze": list(freeze),
-            "reestimate_bn": reestimate_bn,
-            "num_train": len(train_set),  # type: ignore[arg-type]
-            "num_classes": num_classes,
-            "bilevel": bilevel,
-        },
+        "settings": settings,
+        **saved,
     }

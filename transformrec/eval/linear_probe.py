@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,6 +19,7 @@ import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
+from transformrec.atomic_save import save_atomic
 from transformrec.backbones.base import TappedBackbone
 from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
 from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options
@@ -118,7 +120,9 @@ def _accuracy(classifier: nn.Linear, features: torch.Tensor, labels: torch.Tenso
     return correct / max(1, features.shape[0])
 
 
-@register_evaluation("linear_probe", run_inputs=("labels_per_class", "device", "seed", "progress", "bilevel"))
+@register_evaluation(
+    "linear_probe", run_inputs=("labels_per_class", "device", "seed", "progress", "bilevel", "save_to")
+)
 def linear_probe(
     backbone: TappedBackbone,
     train_set: Dataset,
@@ -136,6 +140,7 @@ def linear_probe(
     augment_views: int = 0,
     bilevel: dict[str, Any] | None = None,
     progress: bool = False,
+    save_to: str | Path | None = None,
 ) -> dict[str, Any]:
     """Linear-probe accuracy of every tap of a frozen ``backbone`` (sec. 4.4, tables 3.4, 4.2/4.5/4.6).
 
@@ -150,7 +155,10 @@ def linear_probe(
     regression is trained per tap for ``epochs`` epochs.
 
     Returns ``{"per_tap": {tap: {"train_acc", "test_acc"}}, "best_tap", "best_test_acc",
-    "settings"}`` with accuracies as fractions in ``[0, 1]``. ``bilevel`` trains every probe with
+    "settings"}`` with accuracies as fractions in ``[0, 1]``. ``save_to``: also write the trained
+    probes there (per tap its ``weight``, ``bias`` and the standardisation ``mean`` / ``std`` of the
+    resized features, with the settings; ``torch.load(..., weights_only=True)`` reads it) and name
+    the file as ``heads_path``. ``bilevel`` trains every probe with
     the bilevel optimiser of chapter 8 (see :func:`fit_linear_classifier`).
     """
     taps = tuple(backbone.tap_names if taps is None else taps)
@@ -166,6 +174,7 @@ def linear_probe(
     num_classes = dataset_num_classes(num_classes_source, torch.cat([train_labels, test_labels]))
 
     per_tap: dict[str, dict[str, float]] = {}
+    heads: dict[str, dict[str, torch.Tensor]] = {}
     for tap in progress_display(taps, desc="linear probes", enabled=progress, leave=False):
         mean, std = standardization_stats(train_feats[tap])
         train_x = ((train_feats[tap] - mean) / std).to(device)
@@ -178,6 +187,8 @@ def linear_probe(
             "test_acc": _accuracy(classifier, test_x, test_labels),
             "feature_dim": int(train_x.shape[1]),
         }
+        heads[tap] = {"weight": classifier.weight.detach().cpu(), "bias": classifier.bias.detach().cpu()}
+        heads[tap].update(mean=mean.cpu(), std=std.cpu())
     settings = {
         "taps": list(taps),
         "labels_per_class": labels_per_class,
@@ -194,4 +205,8 @@ def linear_probe(
         "num_classes": num_classes,
         "bilevel": bilevel,
     }
-    return LinearProbeResult(per_tap=per_tap, settings=settings).to_dict()
+    result = LinearProbeResult(per_tap=per_tap, settings=settings).to_dict()
+    if save_to is not None:  # the probes themselves, so a result can be used and not only read
+        save_atomic({"heads": heads, "settings": settings}, Path(save_to))
+        result["heads_path"] = str(save_to)
+    return result
