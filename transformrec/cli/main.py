@@ -277,7 +277,8 @@ def _print_evaluation(results: dict) -> None:
             f"{100 * gain['pretrained'][best['pretrained_tap']]:.1f}% vs random {best['random_tap']} "
             f"{100 * gain['random'][best['random_tap']]:.1f}%); per layer: {per_layer}"
         )
-    saved = [results[label]["heads_path"] for label in ("pretrained", "random") if "heads_path" in results.get(label, {})]
+    labels = ("pretrained", "random")
+    saved = [results[label]["heads_path"] for label in labels if "heads_path" in results.get(label, {})]
     if saved:
         print(f"  trained heads: {', '.join(saved)}")
 
