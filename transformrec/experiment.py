@@ -11,6 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from transformrec.backbones.base import TappedBackbone
 from transformrec.config.build import build_backbone_for, build_data, build_trainer
 from transformrec.config.loading import dump_config
@@ -19,6 +21,7 @@ from transformrec.errors import CheckpointError, CheckpointMismatchError, Config
 from transformrec.eval.registry import EVALUATIONS, get_evaluation
 from transformrec.runtime.distributed import resolve_device
 from transformrec.training.checkpoint import load_checkpoint, state_dict_mismatch
+from transformrec.training.engine import CHECKPOINT_NAME
 from transformrec.training.trainer import BACKBONE_NAME
 
 log = logging.getLogger(__name__)
@@ -38,7 +41,33 @@ def pretrain(
         if trainer.context.is_main:  # under torchrun only rank 0 writes files
             dump_config(config, Path(config.output_dir) / "config.yaml")
 
-    return trainer.fit(before_training=record_config)
+    summary = trainer.fit(before_training=record_config)
+    if trainer.context.is_main and config.train.tensorboard:
+        log_transform_picture(config, int(summary.get("steps", 0)))
+    return summary
+
+
+def log_transform_picture(config: ExperimentConfig, step: int, num_images: int = 4) -> Path | None:
+    """The run's transforms on a few of its images (``transformrec show``'s figure, learned transforms
+    as trained) as ``transforms.png`` in the run folder and an image in its TensorBoard run, at the
+    last step. A picture must never fail a finished run: a problem is logged and skipped."""
+    from transformrec.transform_grid import render_transform_grid
+
+    folder = Path(config.output_dir)
+    checkpoint = folder / CHECKPOINT_NAME
+    try:
+        from PIL import Image
+        from torch.utils.tensorboard import SummaryWriter
+
+        figure = render_transform_grid(
+            config, folder / "transforms.png", num_images, checkpoint=checkpoint if checkpoint.exists() else None
+        )
+        with Image.open(figure.path) as picture, SummaryWriter(str(folder / "tensorboard")) as writer:
+            writer.add_image("transforms", np.asarray(picture.convert("RGB")), step, dataformats="HWC")
+        return figure.path
+    except Exception as error:  # noqa: BLE001 - a picture is a courtesy, the run is done
+        log.warning("could not draw the transforms into TensorBoard: %s: %s", type(error).__name__, error)
+        return None
 
 
 def load_backbone(config: ExperimentConfig, weights: str | Path | None, dataset) -> TappedBackbone:

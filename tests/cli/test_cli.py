@@ -42,6 +42,9 @@ def test_pretrain_then_eval_with_random_baseline(tiny_config, tmp_path, capsys):
     assert main(["pretrain", str(tiny_config), *TINY]) == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["steps"] == 4 and summary["heads"]["transform"][-1] == "warp"
+    board = EventAccumulator(str(tmp_path / "run" / "tensorboard")).Reload()
+    assert "transforms" in board.Tags()["images"] and board.Images("transforms")[-1].step == 4
+    assert (tmp_path / "run" / "transforms.png").is_file()
     assert main(["eval", str(tiny_config), *TINY]) == 0
     results = json.loads((tmp_path / "run" / "eval_knn.json").read_text())
     assert set(results) >= {"pretrained", "random", "gain"}
