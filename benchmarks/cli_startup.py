@@ -1,9 +1,9 @@
 """How long the command line takes to answer, beside ``python -c "import torch"`` (one run each, interleaved).
 
 Why: a user's first contact is ``transformrec --help``, ``list`` and the one-line error of a bad
-config. The first two import nothing heavy (``transformrec/cli/main.py`` and the package import
-lazily); validating a config still imports the registries, and with them torch. Targets (issue
-"A researcher's own images"): ``--help`` ≤ 1.5 s and a config error ≤ 2 s on an idle machine.
+config. None of them imports torch: the CLI and the packages import lazily, and a config is checked
+against the component index (``transformrec/component_index.py``), not the registries. Targets:
+``--help`` ≤ 1.5 s and a config error ≤ 2 s on an idle machine.
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ LAYERS = {  # a module's layer is that of the longest dotted prefix listed here
     "atomic_save": 0,
     "targets": 0,
     "registry": 0,
+    "strict_numbers": 0,
+    "lazy_exports": 0,
+    "component_index": 0,  # a generated index; it reads the registries only by name, when regenerated
+    "training.options": 1,  # pydantic only: the config schema (2) and the Trainer (3) share it
     "data": 1,
     "backbones": 1,
     "transforms": 1,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from transformrec.lazy_exports import lazy_exports
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -45,16 +47,14 @@ def register_all() -> None:
         importlib.import_module(f"transformrec.{package}")
 
 
+_get_export, _dir = lazy_exports(__name__, _EXPORTS, globals(), before=register_all)
+
+
 def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        register_all()  # a data set built by name may use a transform's or backbone's registry
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
     if name in _SUBPACKAGES:
         return importlib.import_module(f"transformrec.{name}")
-    raise AttributeError(f"module 'transformrec' has no attribute {name!r}")
+    return _get_export(name)  # a data set built by name may use a transform's or backbone's registry
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS, *_SUBPACKAGES])
+    return sorted({*_dir(), *_SUBPACKAGES})

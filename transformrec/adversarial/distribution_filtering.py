@@ -28,15 +28,14 @@ and fake examples"). Clean images reach D unchanged, so D still judges their abs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Literal
 
 import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 
+from transformrec.adversarial.noise_config import FilterMode, PenaltyReduction
 from transformrec.adversarial.objectives import GANObjective, gradient_penalty
 
-FilterMode = Literal["off", "clean_and_noisy", "half_noisy", "noisy_only"]
 FILTER_MODES: tuple[str, ...] = ("off", "clean_and_noisy", "half_noisy", "noisy_only")
 
 
@@ -84,9 +83,6 @@ class GaussianNoise(nn.Module):
     def penalty(self, noise: torch.Tensor) -> torch.Tensor:
         """Γ(σ) = σ²."""
         return self.sigma.pow(2)
-
-
-PenaltyReduction = Literal["sum", "mean"]
 
 
 class NetworkNoise(nn.Module):

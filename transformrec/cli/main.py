@@ -351,9 +351,11 @@ def _audit(config, args: argparse.Namespace) -> None:
 
 
 def _gan(args: argparse.Namespace) -> None:
-    from transformrec.config.gan_build import build_gan_trainer, load_gan_config
+    from transformrec.config.loading import load_config
 
-    config = load_gan_config(args.config, args.overrides)
+    config = load_config(args.config, args.overrides, kind="gan")  # checked before torch is imported
+    from transformrec.config.gan_build import build_gan_trainer
+
     _use_threads(config.threads)
     trainer = build_gan_trainer(config, progress=_progress(config), overwrite=args.overwrite)
     summary = trainer.fit(resume=args.resume)
@@ -427,12 +429,8 @@ def _run(args: argparse.Namespace) -> None:
         for kind, names in all_registries().items():
             print(f"{kind}: {', '.join(names)}")
         return
-    import transformrec
-    from transformrec import experiment
     from transformrec.config.loading import load_config
-    from transformrec.runtime.distributed import is_main_process
 
-    transformrec.register_all()
     if args.command == "export":
         _export(args)
         return
@@ -446,7 +444,12 @@ def _run(args: argparse.Namespace) -> None:
     if args.command == "gan":
         _gan(args)
         return
-    config = load_config(args.config, args.overrides)
+    config = load_config(args.config, args.overrides)  # checked (one line on error) before torch is imported
+    import transformrec
+    from transformrec import experiment
+    from transformrec.runtime.distributed import is_main_process
+
+    transformrec.register_all()
     _use_threads(config.threads)
     # Under torchrun every rank trains; only rank 0 evaluates, prints and writes.
     main_process = is_main_process()

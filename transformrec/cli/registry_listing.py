@@ -1,71 +1,11 @@
 """One view over every registry, for ``transformrec list`` and documentation.
 
-``transformrec list`` prints the built-in names from :data:`BUILT_IN`, a copy kept in this file so
-that listing them does not import torch (seconds on a busy machine); ``tests/cli`` checks it against
-the live registries, and ``python -m transformrec.cli.registry_listing`` rewrites it after a
-component is added. :func:`live_registries` reads the registries themselves (plugins included).
+``transformrec list`` prints the built-in names from the component index
+(``transformrec/component_index.py``), so that listing them does not import torch (seconds on a
+busy machine); :func:`live_registries` reads the registries themselves (plugins included).
 """
 
 from __future__ import annotations
-
-import pprint
-import re
-from pathlib import Path
-
-BUILT_IN: dict[str, list[str]] = {
-    # generated: python -m transformrec.cli.registry_listing
-    "transforms": [
-        "damage_repair",
-        "flip",
-        "identity",
-        "lci",
-        "periodic",
-        "random_order",
-        "rotation",
-        "speed",
-        "sync",
-        "temporal_warp",
-        "warp",
-    ],
-    "backbones": [
-        "alexnet_bn",
-        "c3d_small",
-        "cifarnet",
-        "preact_resnet18",
-        "r2plus1d_18",
-        "r3d_18",
-        "resnet18",
-        "resnet34",
-        "resnet50",
-        "siamese",
-        "small_inception",
-    ],
-    "datasets": [
-        "fashion_mnist",
-        "fashion_on_noise",
-        "image_folder",
-        "multiview_folder",
-        "multiview_poses",
-        "noisy_labels",
-        "pixel_permuted",
-        "procedural",
-        "torchvision",
-        "upright_objects",
-        "video_folder",
-    ],
-    "evaluations": [
-        "finetune",
-        "knn",
-        "linear_probe",
-        "pose3d",
-        "video_action",
-        "video_before_after",
-        "video_finetune",
-        "video_retrieval",
-        "video_sync",
-    ],
-    "gan objectives": ["hinge", "least_squares", "minimax", "non_saturating", "wgan_gp"],
-}
 
 
 def live_registries(built_in_only: bool = False) -> dict[str, list[str]]:
@@ -91,19 +31,9 @@ def live_registries(built_in_only: bool = False) -> dict[str, list[str]]:
 
 
 def all_registries() -> dict[str, list[str]]:
-    """The built-in names by kind, without importing any component."""
-    return BUILT_IN
+    """The built-in names by kind, from the component index (no component is imported)."""
+    from transformrec.component_index import INDEX
 
-
-def write_built_in(path: Path = Path(__file__)) -> None:
-    """Rewrite :data:`BUILT_IN` in this file from the live registries."""
-    text = path.read_text()
-    body = pprint.pformat(live_registries(built_in_only=True), width=100, sort_dicts=False)[1:-1]
-    lines = "\n".join(f"    {line.strip()}" for line in body.splitlines())
-    header = "BUILT_IN: dict[str, list[str]] = {\n    # generated: python -m transformrec.cli.registry_listing\n"
-    block = f"{header}{lines}\n}}"
-    path.write_text(re.sub(r"BUILT_IN: dict\[str, list\[str\]\] = \{.*?\n\}", lambda _: block, text, flags=re.S))
-
-
-if __name__ == "__main__":
-    write_built_in()
+    titles = {"transform": "transforms", "backbone": "backbones", "dataset": "datasets"}
+    titles.update({"evaluation": "evaluations", "gan objective": "gan objectives"})
+    return {titles[kind]: sorted(names) for kind, names in INDEX.items()}

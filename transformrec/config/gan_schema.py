@@ -13,10 +13,11 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from transformrec.adversarial.filter_config import NoiseConfig
-from transformrec.adversarial.objectives import list_gan_objectives
-from transformrec.config.schema import Component, RunConfig, Strict, check_registered
-from transformrec.data.registry import DATASETS
+from transformrec.adversarial.noise_config import NoiseConfig
+from transformrec.component_index import Components
+from transformrec.config.schema import DATASETS, Component, RunConfig, Strict, check_registered
+
+GAN_OBJECTIVES = Components("gan objective")
 
 
 class GANEvalConfig(Strict):
@@ -98,6 +99,6 @@ class GANConfig(RunConfig):
     @field_validator("objective")
     @classmethod
     def _known_objective(cls, name: str) -> str:
-        if name not in list_gan_objectives():
-            raise ValueError(f"objective {name!r} is not one of {', '.join(list_gan_objectives())}")
+        if name not in GAN_OBJECTIVES:
+            raise ValueError(f"objective {name!r} is not one of {', '.join(GAN_OBJECTIVES.names())}")
         return name

@@ -17,12 +17,14 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from transformrec.backbones.registry import BACKBONES
-from transformrec.data.registry import DATASETS
-from transformrec.eval.registry import EVALUATIONS
+from transformrec.component_index import Components
 from transformrec.strict_numbers import StrictNumbers
 from transformrec.training.options import TrainOptions
-from transformrec.transforms.registry import TRANSFORMS
+
+# The components a config may name, known without importing them (transformrec/component_index.py).
+BACKBONES, DATASETS, EVALUATIONS, TRANSFORMS = (
+    Components(k) for k in ("backbone", "dataset", "evaluation", "transform")
+)
 
 
 class Strict(StrictNumbers):

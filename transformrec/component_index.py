@@ -1,0 +1,488 @@
+"""Every built-in component's name and parameters, known without importing the components (or torch).
+
+Why: a config is checked (names, the parameters a component takes) before anything is built, and
+``transformrec list`` names what exists. Importing the registries for that means importing every
+component and torch, seconds before a one-line error. :data:`INDEX` is a generated copy of the
+built-in registrations (``python -m transformrec.component_index`` rewrites it; a test compares it
+with the live registries). A component registered by a user's module (``--import``) is not in it:
+its registry was imported by that module, and :class:`Components` asks the live registry then.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pprint
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+# The registry behind each kind: module, attribute.
+REGISTRIES = {
+    "transform": ("transformrec.transforms.registry", "TRANSFORMS"),
+    "backbone": ("transformrec.backbones.registry", "BACKBONES"),
+    "dataset": ("transformrec.data.registry", "DATASETS"),
+    "evaluation": ("transformrec.eval.registry", "EVALUATIONS"),
+    "gan objective": ("transformrec.adversarial.objectives", "OBJECTIVES"),
+}
+
+INDEX: dict[str, dict[str, dict[str, Any]]] = {
+    # generated: python -m transformrec.component_index
+    "transform": {
+        "damage_repair": {
+            "parameters": [
+                "channels",
+                "width",
+                "drop_rate",
+                "fill",
+                "average_kernel",
+                "encoder_kernel",
+                "repair",
+                "gating",
+                "autoencoded_real",
+                "mask_head",
+                "history",
+                "history_size",
+                "mask_tap",
+                "repair_loss",
+                "lambda_kept",
+                "mask_weight",
+                "mask_on_real",
+                "pretrain_steps",
+                "autoencoder",
+                "lr",
+                "final_lr",
+                "betas",
+                "lr_decay_steps",
+                "decoy_for",
+                "seed",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["channels", "seed"],
+        },
+        "flip": {"parameters": ["single_view"], "var_keyword": False, "run_inputs": []},
+        "identity": {"parameters": [], "var_keyword": False, "run_inputs": []},
+        "lci": {
+            "parameters": [
+                "channels",
+                "patch_size",
+                "border",
+                "width",
+                "inpainter_stages",
+                "lambda_border",
+                "lambda_ae",
+                "lr",
+                "betas",
+                "discriminator_lr_factor",
+                "discriminator_pack",
+                "noise_scale",
+                "fool_classifier",
+                "patch_autoencoding",
+                "frozen",
+                "pretrain_steps",
+                "warmup_steps",
+                "decoy_for",
+                "decoy_feedback",
+                "seed",
+                "objective",
+                "distribution_filter",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["channels", "seed"],
+        },
+        "periodic": {"parameters": ["clip_length"], "var_keyword": False, "run_inputs": []},
+        "random_order": {"parameters": ["clip_length"], "var_keyword": False, "run_inputs": []},
+        "rotation": {"parameters": ["angles"], "var_keyword": False, "run_inputs": []},
+        "speed": {"parameters": ["speeds", "speed_loss", "clip_length"], "var_keyword": False, "run_inputs": []},
+        "sync": {"parameters": ["d_min", "d_max", "single_view"], "var_keyword": False, "run_inputs": []},
+        "temporal_warp": {"parameters": ["max_skip", "clip_length"], "var_keyword": False, "run_inputs": []},
+        "warp": {
+            "parameters": ["grid_size", "max_offset", "order", "padding_mode"],
+            "var_keyword": False,
+            "run_inputs": [],
+        },
+    },
+    "backbone": {
+        "alexnet_bn": {
+            "parameters": [
+                "in_channels",
+                "width",
+                "fc_dim",
+                "groups",
+                "low_resolution",
+                "image_size",
+                "batch_norm",
+                "fc_layers",
+                "input_scale",
+                "init",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["image_size", "in_channels"],
+        },
+        "c3d_small": {"parameters": ["in_channels", "width"], "var_keyword": False, "run_inputs": ["in_channels"]},
+        "cifarnet": {
+            "parameters": ["in_channels", "image_size", "width", "dropout"],
+            "var_keyword": False,
+            "run_inputs": ["image_size", "in_channels"],
+        },
+        "preact_resnet18": {
+            "parameters": ["in_channels", "width"],
+            "var_keyword": False,
+            "run_inputs": ["in_channels"],
+        },
+        "r2plus1d_18": {"parameters": [], "var_keyword": False, "run_inputs": []},
+        "r3d_18": {"parameters": [], "var_keyword": False, "run_inputs": []},
+        "resnet18": {
+            "parameters": ["in_channels", "low_resolution"],
+            "var_keyword": False,
+            "run_inputs": ["in_channels"],
+        },
+        "resnet34": {
+            "parameters": ["in_channels", "low_resolution"],
+            "var_keyword": False,
+            "run_inputs": ["in_channels"],
+        },
+        "resnet50": {
+            "parameters": ["in_channels", "low_resolution"],
+            "var_keyword": False,
+            "run_inputs": ["in_channels"],
+        },
+        "siamese": {"parameters": ["trunk", "fusion"], "var_keyword": True, "run_inputs": []},
+        "small_inception": {
+            "parameters": ["in_channels", "width", "dropout"],
+            "var_keyword": False,
+            "run_inputs": ["in_channels"],
+        },
+    },
+    "dataset": {
+        "fashion_mnist": {
+            "parameters": ["root", "split", "image_size", "channels", "limit", "seed"],
+            "var_keyword": False,
+            "run_inputs": ["image_size", "split"],
+        },
+        "fashion_on_noise": {
+            "parameters": ["num_samples", "image_size", "seed", "split", "channels", "cache", "root"],
+            "var_keyword": False,
+            "run_inputs": ["image_size", "split"],
+        },
+        "image_folder": {
+            "parameters": ["root", "image_size", "channels"],
+            "var_keyword": False,
+            "run_inputs": ["image_size"],
+        },
+        "multiview_folder": {
+            "parameters": [
+                "root",
+                "split",
+                "subjects",
+                "actions",
+                "image_size",
+                "background",
+                "threshold",
+                "median_frames",
+                "cache",
+                "crop",
+                "crop_margin",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["image_size", "split"],
+        },
+        "multiview_poses": {
+            "parameters": [
+                "root",
+                "split",
+                "subjects",
+                "actions",
+                "image_size",
+                "background",
+                "threshold",
+                "stride",
+                "limit",
+                "cache",
+                "crop",
+                "crop_margin",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["image_size", "split"],
+        },
+        "noisy_labels": {"parameters": ["base", "fraction", "seed"], "var_keyword": False, "run_inputs": []},
+        "pixel_permuted": {"parameters": ["base", "per_image", "seed"], "var_keyword": False, "run_inputs": []},
+        "procedural": {
+            "parameters": ["num_samples", "image_size", "seed", "split", "channels", "cache"],
+            "var_keyword": False,
+            "run_inputs": ["image_size", "split"],
+        },
+        "torchvision": {
+            "parameters": ["dataset", "root", "split", "download", "image_size", "channels"],
+            "var_keyword": False,
+            "run_inputs": ["image_size", "split"],
+        },
+        "upright_objects": {
+            "parameters": ["num_samples", "image_size", "seed", "split", "channels", "cache"],
+            "var_keyword": False,
+            "run_inputs": ["image_size", "split"],
+        },
+        "video_folder": {
+            "parameters": [
+                "root",
+                "split",
+                "clip_length",
+                "speed",
+                "image_size",
+                "limit",
+                "decoder",
+                "frame_cache",
+                "cache_dir",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["image_size", "split"],
+        },
+    },
+    "evaluation": {
+        "finetune": {
+            "parameters": [
+                "backbone",
+                "train_set",
+                "test_set",
+                "epochs",
+                "lr",
+                "weight_decay",
+                "batch_size",
+                "labels_per_class",
+                "device",
+                "seed",
+                "freeze",
+                "reestimate_bn",
+                "num_workers",
+                "bilevel",
+                "progress",
+                "save_to",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["bilevel", "device", "labels_per_class", "progress", "save_to", "seed"],
+        },
+        "knn": {
+            "parameters": [
+                "backbone",
+                "train_set",
+                "test_set",
+                "taps",
+                "ks",
+                "batch_size",
+                "device",
+                "target_dim",
+                "chunk_size",
+                "loocv",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["device"],
+        },
+        "linear_probe": {
+            "parameters": [
+                "backbone",
+                "train_set",
+                "test_set",
+                "taps",
+                "labels_per_class",
+                "epochs",
+                "lr",
+                "weight_decay",
+                "batch_size",
+                "device",
+                "seed",
+                "target_dim",
+                "resize",
+                "augment_views",
+                "bilevel",
+                "progress",
+                "save_to",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["bilevel", "device", "labels_per_class", "progress", "save_to", "seed"],
+        },
+        "pose3d": {
+            "parameters": [
+                "backbone",
+                "train_set",
+                "test_set",
+                "epochs",
+                "batch_size",
+                "lr",
+                "final_lr",
+                "weight_decay",
+                "freeze",
+                "hflip",
+                "device",
+                "seed",
+                "num_workers",
+                "return_model",
+                "progress",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["device", "progress", "seed"],
+        },
+        "video_action": {
+            "parameters": [
+                "backbone",
+                "train_set",
+                "test_set",
+                "tap",
+                "grid",
+                "train_clips",
+                "test_clips",
+                "speed",
+                "epochs",
+                "lr",
+                "device",
+                "seed",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["device", "seed"],
+        },
+        "video_before_after": {
+            "parameters": [
+                "backbone",
+                "train_set",
+                "test_set",
+                "tap",
+                "grid",
+                "pairs_per_video",
+                "epochs",
+                "lr",
+                "device",
+                "seed",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["device", "seed"],
+        },
+        "video_finetune": {
+            "parameters": [
+                "backbone",
+                "train_set",
+                "test_set",
+                "epochs",
+                "lr",
+                "weight_decay",
+                "batch_size",
+                "speed",
+                "test_clips",
+                "freeze",
+                "device",
+                "seed",
+                "num_workers",
+                "return_backbone",
+                "progress",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["device", "progress", "seed"],
+        },
+        "video_retrieval": {
+            "parameters": ["backbone", "train_set", "test_set", "tap", "crops", "speed", "ks", "device", "seed"],
+            "var_keyword": False,
+            "run_inputs": ["device", "seed"],
+        },
+        "video_sync": {
+            "parameters": [
+                "backbone",
+                "train_set",
+                "test_set",
+                "tap",
+                "grid",
+                "pairs_per_video",
+                "epochs",
+                "lr",
+                "device",
+                "seed",
+            ],
+            "var_keyword": False,
+            "run_inputs": ["device", "seed"],
+        },
+    },
+    "gan objective": {
+        "hinge": {"parameters": [], "var_keyword": False, "run_inputs": []},
+        "least_squares": {"parameters": [], "var_keyword": False, "run_inputs": []},
+        "minimax": {"parameters": [], "var_keyword": False, "run_inputs": []},
+        "non_saturating": {"parameters": [], "var_keyword": False, "run_inputs": []},
+        "wgan_gp": {"parameters": [], "var_keyword": False, "run_inputs": []},
+    },
+}
+
+
+class Components:
+    """One kind of component, as a config sees it: the built-in index, plus what a user's code
+    registered (read from the live registry only when its module is already imported)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def _live(self):
+        module, attribute = REGISTRIES[self.kind]
+        loaded = sys.modules.get(module)
+        return getattr(loaded, attribute, None) if loaded is not None else None
+
+    def _plugin(self, name: str):
+        live = self._live()
+        return live if live is not None and name not in INDEX[self.kind] and name in live else None
+
+    def names(self) -> list[str]:
+        live = self._live()
+        return sorted(set(INDEX[self.kind]) | set(live.names() if live is not None else ()))
+
+    def __contains__(self, name: object) -> bool:
+        return name in INDEX[self.kind] or self._plugin(name) is not None  # type: ignore[arg-type]
+
+    def run_inputs(self, name: str) -> frozenset[str]:
+        plugin = self._plugin(name)
+        return plugin.run_inputs(name) if plugin is not None else frozenset(INDEX[self.kind][name]["run_inputs"])
+
+    def check_parameters(self, name: str, params, reserved=(), noun: str = "parameter") -> None:
+        """As :meth:`Registry.check_parameters`, from the index for a built-in component."""
+        plugin = self._plugin(name)
+        if plugin is not None:
+            plugin.check_parameters(name, params, reserved, noun)
+            return
+        entry, reserved = INDEX[self.kind][name], set(reserved)
+        given = set(params)
+        unknown = sorted((given & reserved) | (set() if entry["var_keyword"] else given - set(entry["parameters"])))
+        if unknown:
+            accepted = ", ".join(n for n in entry["parameters"] if n not in reserved)
+            raise ValueError(f"{self.kind} {name!r} has no {noun} {', '.join(unknown)}; accepted: {accepted}")
+
+
+def live_index() -> dict[str, dict[str, dict[str, Any]]]:
+    """The index as the live registries give it (imports every component): built-in components only."""
+    index: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind, (module, attribute) in REGISTRIES.items():
+        registry = getattr(importlib.import_module(module), attribute)
+        index[kind] = {}
+        for name in registry.names():
+            factory = registry.get(name)
+            if not factory.__module__.startswith("transformrec."):
+                continue  # registered by code outside the package (a plugin, a test)
+            try:
+                parameters = inspect.signature(factory).parameters
+            except (TypeError, ValueError):  # an object registered as it is (a GAN objective)
+                parameters = {}
+            index[kind][name] = {
+                "parameters": [n for n, p in parameters.items() if p.kind is not p.VAR_KEYWORD],
+                "var_keyword": any(p.kind is p.VAR_KEYWORD for p in parameters.values()),
+                "run_inputs": sorted(registry.run_inputs(name)) if hasattr(registry, "run_inputs") else [],
+            }
+    return index
+
+
+def write_index(path: Path = Path(__file__)) -> None:
+    """Rewrite :data:`INDEX` in this file from the live registries."""
+    body = pprint.pformat(live_index(), width=110, sort_dicts=False)[1:-1]
+    lines = "\n".join(f"    {line}" for line in body.splitlines())
+    header = "INDEX: dict[str, dict[str, dict[str, Any]]] = {\n"
+    header += "    # generated: python -m transformrec.component_index\n"
+    block = f"{header}{lines}\n}}"
+    text = path.read_text()
+    pattern = r"INDEX: dict\[str, dict\[str, dict\[str, Any\]\]\] = \{.*?\n\}"
+    path.write_text(re.sub(pattern, lambda _: block, text, flags=re.S))
+
+
+if __name__ == "__main__":
+    write_index()
