@@ -76,3 +76,35 @@ def test_writer_rejects_odd_sizes_and_wrong_types(tmp_path):
         write_video(tmp_path / "odd.mp4", torch.zeros(4, 31, 32, 3, dtype=torch.uint8))
     with pytest.raises(ValueError, match="uint8"):
         write_video(tmp_path / "float.mp4", torch.zeros(4, 32, 32, 3))
+
+
+def write_variable_rate(path, frames):
+    """An H.264 mp4 whose frames last 40 ms and 100 ms in turn (25 and 10 fps), as phones write them."""
+    from fractions import Fraction
+
+    import av
+
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.height, stream.width, stream.pix_fmt = frames.shape[1], frames.shape[2], "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        stream.options = {"crf": "18", "g": "8", "bf": "0"}
+        shown_at = 0
+        for index, array in enumerate(frames.numpy()):
+            frame = av.VideoFrame.from_ndarray(array, format="rgb24")
+            frame.pts, frame.time_base = shown_at, Fraction(1, 1000)
+            shown_at += 40 if index % 2 == 0 else 100
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_a_variable_frame_rate_video_decodes_by_presentation_order(tmp_path):
+    """Frame i is the i-th frame shown; pts / mean frame duration gave frame 58 for 59 (and 'missing' frames)."""
+    path = write_variable_rate(tmp_path / "vfr.mp4", binary_counter(60))
+    assert probe_video(path).num_frames == 60
+    wanted = [59, 0, 1, 2, 31, 30, 58]
+    assert read_counter(decode_frames(path, wanted)) == wanted
+    assert read_counter(decode_frames(path, list(range(60)))) == list(range(60))

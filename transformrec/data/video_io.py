@@ -11,6 +11,7 @@ measures both on the same files.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -79,6 +80,11 @@ def decode_frames(path: str | Path, indices: torch.Tensor | list[int], decoder: 
     first, last = min(needed), max(needed)
     found: dict[int, np.ndarray] = {}
     try:
+        times = presentation_times(path)
+        if last >= len(times):
+            short = sorted(i for i in needed if i >= len(times))
+            raise CorruptVideoError(f"{path}: frames {short[:5]} are missing (truncated file or wrong length)")
+        index_of = {pts: index for index, pts in enumerate(times)}
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             # One decoding thread: FFmpeg's default starts a pool of decoder threads at every open,
@@ -86,18 +92,12 @@ def decode_frames(path: str | Path, indices: torch.Tensor | list[int], decoder: 
             # (measured: about 3 ms vs 55–85 ms for 64 frames at 32 px); parallelism belongs to
             # loader workers, one clip each.
             stream.codec_context.thread_count = 1
-            rate = stream.average_rate or stream.guessed_rate
-            base = stream.time_base
-            start = stream.start_time or 0
-            ticks_per_frame = Fraction(1) / (Fraction(rate) * base)
-            container.seek(int(start + first * ticks_per_frame), stream=stream, backward=True, any_frame=False)
+            container.seek(times[first], stream=stream, backward=True, any_frame=False)
             for frame in container.decode(stream):
-                if frame.pts is None:
-                    continue
-                index = round((frame.pts - start) / ticks_per_frame)
+                index = index_of.get(frame.pts) if frame.pts is not None else None
                 if index in needed:
                     found[index] = _rgb(frame)
-                if index >= last:
+                if frame.pts is not None and frame.pts >= times[last]:
                     break
     except (av.error.FFmpegError, OSError) as error:
         raise CorruptVideoError(f"{path}: decoding failed ({error})") from error
@@ -105,6 +105,26 @@ def decode_frames(path: str | Path, indices: torch.Tensor | list[int], decoder: 
     if missing:
         raise CorruptVideoError(f"{path}: frames {missing[:5]} are missing (truncated file or wrong length)")
     return torch.from_numpy(np.stack([found[i] for i in wanted]))
+
+
+def presentation_times(path: str | Path) -> tuple[int, ...]:
+    """Every frame's timestamp (``pts``, in the stream's time base) in presentation order; frame
+    ``i`` of the video is the one shown at ``times[i]``.
+
+    Why not ``pts / frame duration``: in a variable-frame-rate video (phones, screen recordings,
+    many web videos) frame durations differ, so that division skips and repeats indices and a valid
+    file looked truncated. Read from the packets without decoding, once per file and process.
+    """
+    path = Path(path)
+    return _presentation_times(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _presentation_times(path: str, _modified: int) -> tuple[int, ...]:
+    av = _import_av()
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        return tuple(sorted(p.pts for p in container.demux(stream) if p.pts is not None and p.size))
 
 
 def _rgb(frame) -> np.ndarray:
