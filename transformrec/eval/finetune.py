@@ -15,16 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from transformrec.atomic_save import save_atomic
 from transformrec.backbones.base import TappedBackbone
-from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
-from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options
 from transformrec.eval.features import dataset_labels, dataset_num_classes
-from transformrec.eval.fitting import bilevel_cross_entropy_step, epochs_of, fit_epochs, gradient_step
+from transformrec.eval.fitting import CrossEntropyUpdate, epochs_of, fit_epochs
 from transformrec.eval.low_shot import low_shot_indices
 from transformrec.eval.registry import register_evaluation
 
@@ -120,24 +117,19 @@ def fit_classifier(
     model: nn.Module,
     batches: Callable[[int], Iterable[Any]],
     epochs: int,
-    optimizer: torch.optim.Optimizer,
+    step: CrossEntropyUpdate,
     scheduler: Any,
     device: torch.device,
     *,
     frozen: Sequence[nn.Module] = (),
-    bilevel_optimizer: BilevelOptimizer | None = None,
     progress: bool = False,
 ) -> list[float]:
-    """Fine-tune ``model`` with cross-entropy on ``(inputs, labels)`` batches; returns the mean loss per epoch.
-
-    With ``bilevel_optimizer`` each batch holds k equal mini-batches weighted by eq. 8.10 (ch. 8).
-    """
+    """Fine-tune ``model`` on ``(inputs, labels)`` batches with ``step`` (plain or bilevel, ch. 8);
+    returns the mean loss per epoch."""
 
     def update(batch: tuple[torch.Tensor, Any]) -> tuple[torch.Tensor, int]:
         inputs, targets = batch[0].to(device), torch.as_tensor(batch[1], dtype=torch.long, device=device)
-        if bilevel_optimizer is not None:
-            return bilevel_cross_entropy_step(bilevel_optimizer, inputs, targets), len(targets)
-        return gradient_step(optimizer, F.cross_entropy(model(inputs), targets)), len(targets)
+        return step(inputs, targets), len(targets)
 
     return fit_epochs(
         batches, update, epochs, scheduler=scheduler, model=model, frozen=frozen, progress=progress, desc="fine-tune"
@@ -213,27 +205,15 @@ def finetune(
             reestimate_batch_norm(model.backbone, in_order, device)
         trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
         optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=weight_decay)
-        bilevel_optimizer, sampler = None, None
-        if bilevel is not None:
-            options, balanced = split_bilevel_options(bilevel)
-            bilevel_optimizer = BilevelOptimizer(model, optimizer, **options)
-            sampler = BalancedBatchSampler(labels, batch_size, bilevel_optimizer.k, seed=seed, balanced=balanced)
+        step = CrossEntropyUpdate(model, optimizer, bilevel)
+        sampler = step.sampler(labels, batch_size, seed)
+        if sampler is not None:
             loader = DataLoader(train_set, batch_sampler=sampler, num_workers=num_workers)
         else:
             loader = shuffled_loader(train_set, batch_size, seed, num_workers)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs * len(loader)))
         batches = epochs_of(loader, sampler.set_epoch if sampler is not None else None)
-        epoch_loss = fit_classifier(
-            model,
-            batches,
-            epochs,
-            optimizer,
-            scheduler,
-            device,
-            frozen=frozen,
-            bilevel_optimizer=bilevel_optimizer,
-            progress=progress,
-        )
+        epoch_loss = fit_classifier(model, batches, epochs, step, scheduler, device, frozen=frozen, progress=progress)
 
         eval_loader = DataLoader(train_set, batch_size=batch_size, shuffle=False, num_workers=num_workers)
         test_loader = DataLoader(test_set, batch_size=batch_size, shuffle=False, num_workers=num_workers)

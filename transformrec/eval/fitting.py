@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 
-from transformrec.bilevel.optimizer import stack_minibatches
+from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
+from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options, stack_minibatches
 from transformrec.runtime.progress import progress as progress_display
 
 Update = Callable[[Any], "tuple[torch.Tensor, int] | None"]
@@ -112,3 +113,35 @@ def bilevel_cross_entropy_step(bilevel: Any, inputs: torch.Tensor, targets: torc
     bilevel.zero_grad(set_to_none=True)
     step = bilevel.step(F.cross_entropy, stack_minibatches(inputs, k), stack_minibatches(targets, k))
     return step.losses.mean().detach()
+
+
+class CrossEntropyUpdate:
+    """How a protocol's classifier learns from one batch: a cross-entropy step of its optimiser, or,
+    with ``bilevel`` (the options of ``evaluation.bilevel``), chapter 8's step around the same
+    optimiser on k mini-batches weighted by eq. 8.10, which then also chooses the batches
+    (:meth:`sampler`: k mini-batches with identical label counts, Remark 1).
+
+    One object for the linear probe and fine-tuning, so that neither protocol branches on bilevel:
+    it asks this object for its batch order and calls it on each batch.
+    """
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, bilevel: dict[str, Any] | None = None):
+        self.model, self.optimizer = model, optimizer
+        self.bilevel: BilevelOptimizer | None = None
+        self.balanced = True
+        if bilevel is not None:
+            options, self.balanced = split_bilevel_options(bilevel)
+            self.bilevel = BilevelOptimizer(model, optimizer, **options)
+
+    def sampler(self, labels: torch.Tensor, batch_size: int, seed: int) -> BalancedBatchSampler | None:
+        """The batch order the update needs (bilevel: k label-balanced mini-batches of ``batch_size``
+        per step, so an epoch still visits every sample once); ``None``: the protocol's own."""
+        if self.bilevel is None:
+            return None
+        return BalancedBatchSampler(labels, batch_size, self.bilevel.k, seed=seed, balanced=self.balanced)
+
+    def __call__(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """One update on a batch; returns its (mean mini-batch) loss, detached."""
+        if self.bilevel is not None:
+            return bilevel_cross_entropy_step(self.bilevel, inputs, targets)
+        return gradient_step(self.optimizer, F.cross_entropy(self.model(inputs), targets))

@@ -15,16 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F  # noqa: N812 - the conventional alias
 from torch import nn
 from torch.utils.data import Dataset, Subset
 
 from transformrec.atomic_save import save_atomic
 from transformrec.backbones.base import TappedBackbone
-from transformrec.bilevel.balanced_sampler import BalancedBatchSampler
-from transformrec.bilevel.optimizer import BilevelOptimizer, split_bilevel_options
 from transformrec.eval.features import dataset_labels, dataset_num_classes, extract_features, standardization_stats
-from transformrec.eval.fitting import bilevel_cross_entropy_step, fit_epochs, gradient_step, shuffled_index_batches
+from transformrec.eval.fitting import CrossEntropyUpdate, fit_epochs, shuffled_index_batches
 from transformrec.eval.low_shot import low_shot_indices
 from transformrec.eval.probe_augmentation import AugmentedViews
 from transformrec.eval.registry import register_evaluation
@@ -88,24 +85,19 @@ def fit_linear_classifier(
     nn.init.zeros_(classifier.weight)
     nn.init.zeros_(classifier.bias)
     optimizer = torch.optim.Adam(classifier.parameters(), lr=lr, weight_decay=weight_decay)
-    if bilevel is not None:
-        options, balanced = split_bilevel_options(bilevel)
-        wrapper = BilevelOptimizer(classifier, optimizer, **options)
-        sampler = BalancedBatchSampler(labels.cpu(), batch_size, wrapper.k, seed=seed, balanced=balanced)
+    step = CrossEntropyUpdate(classifier, optimizer, bilevel)
+    sampler = step.sampler(labels.cpu(), batch_size, seed)
+    if sampler is not None:
 
         def batches(epoch: int) -> Iterator[torch.Tensor]:
             sampler.set_epoch(epoch)
             return (torch.as_tensor(indices, device=device) for indices in sampler)
 
-        def update(batch: torch.Tensor) -> tuple[torch.Tensor, int]:
-            return bilevel_cross_entropy_step(wrapper, features[batch], labels[batch]), batch.numel()
-
     else:
         batches = shuffled_index_batches(features.shape[0], batch_size, torch.Generator().manual_seed(seed), device)
 
-        def update(batch: torch.Tensor) -> tuple[torch.Tensor, int]:
-            loss = F.cross_entropy(classifier(features[batch]), labels[batch])
-            return gradient_step(optimizer, loss), batch.numel()
+    def update(batch: torch.Tensor) -> tuple[torch.Tensor, int]:
+        return step(features[batch], labels[batch]), batch.numel()
 
     fit_epochs(batches, update, epochs, progress=progress, desc="linear probe")
     return classifier

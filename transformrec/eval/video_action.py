@@ -20,7 +20,7 @@ from transformrec.backbones.base import TappedBackbone
 from transformrec.data.item_seeding import item_seed
 from transformrec.eval.feature_mlp import standardize, train_feature_classifier, video_accuracy
 from transformrec.eval.finetune import _Classifier, fit_classifier, freeze_modules, shuffled_loader
-from transformrec.eval.fitting import epochs_of
+from transformrec.eval.fitting import CrossEntropyUpdate, epochs_of
 from transformrec.eval.registry import register_evaluation
 from transformrec.eval.video_features import spread_clip_indices, video_clip_features
 from transformrec.functional.frame_samplers import sample_speed
@@ -141,9 +141,8 @@ def finetune_action_classification(
         optimizer = torch.optim.AdamW(trainable, lr=lr, betas=(0.9, 0.99), weight_decay=weight_decay)
         scheduler = build_cosine_schedule(optimizer, max(1, epochs * len(loader)), lr, lr * 1e-3)
         batches = epochs_of(loader, lambda epoch: setattr(clips, "epoch", epoch))
-        epoch_loss = fit_classifier(
-            model, batches, epochs, optimizer, scheduler, device, frozen=frozen, progress=progress
-        )
+        step = CrossEntropyUpdate(model, optimizer)
+        epoch_loss = fit_classifier(model, batches, epochs, step, scheduler, device, frozen=frozen, progress=progress)
         train_acc, _ = _video_predictions(model, train_set, test_clips, speed, device)
         test_acc, test_clip_acc = _video_predictions(model, test_set, test_clips, speed, device)
     result = {
