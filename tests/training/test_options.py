@@ -84,3 +84,15 @@ def test_bad_values_are_one_line_errors_naming_the_option(values, message):
 def test_options_are_frozen():
     with pytest.raises(Exception, match="frozen"):
         TrainOptions().epochs = 3
+
+
+def test_python_and_yaml_runs_augment_alike():
+    """The Python default was no augmentation while YAML's was crop + flip (sec. 4.4)."""
+    from transformrec.config.schema import AugmentConfig
+    from transformrec.training.trainer import DEFAULT_AUGMENT
+
+    trainer = Trainer([Identity(), Rotation()], TinyNet(), TinyImages(), device="cpu", progress=False)
+    assert trainer.augment is DEFAULT_AUGMENT
+    yaml_default = AugmentConfig()
+    assert (DEFAULT_AUGMENT.padding, DEFAULT_AUGMENT.hflip) == (yaml_default.padding, yaml_default.hflip) == (4, True)
+    assert Trainer([Identity()], TinyNet(), TinyImages(), augment=None, device="cpu", progress=False).augment is None

@@ -47,6 +47,9 @@ from transformrec.transforms.transform_set import TransformSet
 __all__ = ["BACKBONE_NAME", "CHECKPOINT_NAME", "NonFiniteLossError", "Trainer"]
 
 BACKBONE_NAME = "backbone.pt"
+DEFAULT_AUGMENT = RandomCropFlip()
+"""Random crop (reflect padding 4) and horizontal flip: sec. 4.4's augmentation, and the YAML
+``train.augment`` default, so a Python run and a config run augment alike (``augment=None``: off)."""
 
 
 def _image_shape(data: Dataset) -> tuple[int, int, int] | None:
@@ -91,7 +94,8 @@ class Trainer(TrainingTask):
             batch size, AdamW + cosine schedule of sec. 4.4, checkpoint and log cadence, AMP, ...),
             with the same defaults as a YAML config's ``train:`` section, which is one. Options may
             also be given as keywords (``Trainer(..., epochs=5, lr=1e-3)``); they override ``options``.
-        augment: random crop + flip before transforming (sec. 4.4); ``None`` disables it.
+        augment: random crop + flip before transforming (sec. 4.4; by default padding 4 and a flip, as a
+            config's ``train.augment``); ``None`` disables it.
         output_dir: where checkpoints, logs, the summary and exported weights go (None: nowhere).
         seed: seeds the model's initialisation and every random draw of the run.
         device: ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N``.
@@ -126,7 +130,7 @@ class Trainer(TrainingTask):
         data: Dataset,
         options: TrainOptions | None = None,
         *,
-        augment: RandomCropFlip | None = None,
+        augment: RandomCropFlip | None = DEFAULT_AUGMENT,
         output_dir: str | Path | None = None,
         seed: int = 0,
         device: str = "auto",
