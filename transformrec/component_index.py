@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from transformrec.registry import refuse_unknown_keys
+
 # The registry behind each kind: module, attribute.
 REGISTRIES = {
     "transform": ("transformrec.transforms.registry", "TRANSFORMS"),
@@ -442,12 +444,13 @@ class Components:
         if plugin is not None:
             plugin.check_parameters(name, params, reserved, noun)
             return
-        entry, reserved = INDEX[self.kind][name], set(reserved)
-        given = set(params)
-        unknown = sorted((given & reserved) | (set() if entry["var_keyword"] else given - set(entry["parameters"])))
-        if unknown:
-            accepted = ", ".join(n for n in entry["parameters"] if n not in reserved)
-            raise ValueError(f"{self.kind} {name!r} has no {noun} {', '.join(unknown)}; accepted: {accepted}")
+        entry = INDEX[self.kind][name]
+        refuse_unknown_keys(f"{self.kind} {name!r}", entry["parameters"], entry["var_keyword"], params, reserved, noun)
+
+
+def is_built_in(factory: Any) -> bool:
+    """Whether a registered factory is this package's (not a plugin's or a test's)."""
+    return factory.__module__.startswith("transformrec.")
 
 
 def live_index() -> dict[str, dict[str, dict[str, Any]]]:
@@ -458,7 +461,7 @@ def live_index() -> dict[str, dict[str, dict[str, Any]]]:
         index[kind] = {}
         for name in registry.names():
             factory = registry.get(name)
-            if not factory.__module__.startswith("transformrec."):
+            if not is_built_in(factory):
                 continue  # registered by code outside the package (a plugin, a test)
             try:
                 parameters = inspect.signature(factory).parameters

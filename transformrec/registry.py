@@ -26,6 +26,24 @@ class UnknownNameError(KeyError):
         return str(self.args[0])
 
 
+def refuse_unknown_keys(
+    owner: str,
+    accepted: Iterable[str],
+    open_ended: bool,
+    params: Iterable[str],
+    reserved: Iterable[str] = (),
+    noun: str = "parameter",
+) -> None:
+    """Raise a ``ValueError`` naming the keys of ``params`` that ``owner`` does not take (``accepted``,
+    any key when ``open_ended``), or that a builder passes itself (``reserved``), and listing the
+    accepted ones: one message, whether the parameters come from a signature or the component index."""
+    accepted, reserved, given = list(accepted), set(reserved), set(params)
+    unknown = sorted((given & reserved) | (set() if open_ended else given - set(accepted)))
+    if unknown:
+        allowed = ", ".join(n for n in accepted if n not in reserved)
+        raise ValueError(f"{owner} has no {noun} {', '.join(unknown)}; accepted: {allowed}")
+
+
 class Registry(Generic[T]):
     """Maps names to factories (classes or functions) of one kind of object."""
 
@@ -67,13 +85,9 @@ class Registry(Generic[T]):
         *states*; what a builder *fills in* is declared by ``run_inputs``, never matched by name.
         """
         parameters = inspect.signature(self.get(name)).parameters
-        reserved = set(reserved)
-        open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-        given = set(params)
-        unknown = sorted((given & reserved) | (set() if open_ended else given - set(parameters)))
-        if unknown:
-            accepted = ", ".join(n for n, p in parameters.items() if n not in reserved and p.kind is not p.VAR_KEYWORD)
-            raise ValueError(f"{self.kind} {name!r} has no {noun} {', '.join(unknown)}; accepted: {accepted}")
+        accepted = [n for n, p in parameters.items() if p.kind is not p.VAR_KEYWORD]
+        open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+        refuse_unknown_keys(f"{self.kind} {name!r}", accepted, open_ended, params, reserved, noun)
 
     def get(self, name: str) -> Callable[..., T]:
         """Return the factory registered under ``name`` or raise with the known names."""

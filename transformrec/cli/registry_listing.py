@@ -13,12 +13,13 @@ def live_registries(built_in_only: bool = False) -> dict[str, list[str]]:
     ``built_in_only``: leave out components registered by code outside this package (plugins)."""
     from transformrec.adversarial.objectives import list_gan_objectives
     from transformrec.backbones.registry import BACKBONES
+    from transformrec.component_index import is_built_in
     from transformrec.data.registry import DATASETS
     from transformrec.eval.registry import EVALUATIONS
     from transformrec.transforms.registry import TRANSFORMS
 
     def names(registry) -> list[str]:
-        own = (n for n in registry.names() if registry.get(n).__module__.startswith("transformrec."))
+        own = (n for n in registry.names() if is_built_in(registry.get(n)))
         return list(own) if built_in_only else registry.names()
 
     return {

@@ -76,9 +76,9 @@ def options_from(options: TrainOptions | None, overrides: dict[str, Any]) -> Tra
     unknown = sorted(set(overrides) - set(TrainOptions.model_fields))
     if unknown:
         raise TypeError(f"Trainer() got unexpected keyword argument(s) {', '.join(unknown)}")
-    values = {name: getattr(options, name) for name in TrainOptions.model_fields} if options is not None else {}
     if options is not None and not overrides and type(options) is TrainOptions:
         return options
+    values = {name: getattr(options, name) for name in TrainOptions.model_fields} if options is not None else {}
     try:
         return TrainOptions(**{**values, **overrides})
     except ValidationError as error:
