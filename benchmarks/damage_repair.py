@@ -40,7 +40,7 @@ from typing import Any
 import torch
 
 from benchmarks.environment import threads_sentence
-from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines
+from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines, planned_runs
 from benchmarks.plots import image_grid
 from benchmarks.pretext_runs import fixed_step_config
 from benchmarks.probing import PROBE_COLUMNS, claim_lines, per_layer_cells
@@ -284,26 +284,19 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         config = load_config(CONFIG, cfg["overrides"])
         test_set = build_data(config.evaluation.test_data)
         test_images = torch.stack([test_set[i][0] for i in range(min(256, len(test_set)))])
-    rows: dict[str, list[dict]] = {}
-    random_fc: dict[int, float] = {}  # the Random row's frozen conv + FC accuracy by seed
-    run_threads: list[int | None] = []  # torch threads each finished run recorded
-    for row, seed in _run_order(cfg):
+
+    def one(row: str, seed: int, out: Path) -> dict:
+        if row == "Random init":  # the Random row's frozen conv + FC transfer; nothing is kept in ``out``
+            return _random_fc_run(seed, cfg)
         picture = suite == "full" and row == BASELINE and seed == 0
+        return _one_run(row, seed, cfg, autoencoder, test_images, picture, out)
 
-        def one(row=row, seed=seed, picture=picture) -> dict:
-            if row == "Random init":
-                return _random_fc_run(seed, cfg)
-            with partial.run_folder(f"{row}/{seed}") as out:
-                return _one_run(row, seed, cfg, autoencoder, test_images, picture, out)
+    def describe(out: dict) -> str:
+        return f"frozen conv + FC {100 * out['fc_transfer']['pretrained']:.1f} %"
 
-        out = partial.get_or_run(f"{row}/{seed}", one)
-        if out is None:
-            continue
-        run_threads.append(out.get("torch_threads"))
-        if row == "Random init":
-            random_fc[seed] = out["fc_transfer"]["pretrained"]
-        else:
-            rows.setdefault(row, []).append({**out, "seed": seed})
+    rows = planned_runs(partial, _run_order(cfg), one, describe)
+    run_threads = [run.get("torch_threads") for runs in rows.values() for run in runs]  # threads each run recorded
+    random_fc = {run["seed"]: run["fc_transfer"]["pretrained"] for run in rows.pop("Random init", [])}
     random_probes = [r for r in rows.get(BASELINE, []) if r.get("random")]
     if "Random init" in cfg["rows"] and random_probes:
         rows["Random init"] = [

@@ -28,7 +28,10 @@ widths 0.5 and 1 (the thesis width), where convolutions rather than per-operatio
 dominate the step.
 
 Finished runs are kept in ``results/dfgan.<suite>.partial.json``; ``run(..., parts=...)`` fills
-only some parts (so two processes can share the two cores), and a later full run reuses them.
+only some parts (so two processes can share the two cores), and a later full run reuses them. The
+runs of tables 7.1 and 7.4 go through the chapter tables' one run loop
+(:func:`benchmarks.partial_results.planned_runs`), seed by seed, each in its run folder, so a run
+cut off by the end of a session resumes from its last checkpoint.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from typing import Any
 import torch
 
 from benchmarks.environment import benchmark_threads
-from benchmarks.partial_results import PartialResults, missing_runs_lines
+from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines, planned_runs
 from benchmarks.plots import fid_curves, fid_per_seed
 from benchmarks.seed_statistics import format_mean_sd, format_ordering, mean_sd, paired_by_seed, sign_test_p
 from transformrec.adversarial.weight_average import WeightAverage
@@ -50,6 +53,7 @@ from transformrec.config.gan_build import GANConfig, GANTrainer, build_gan_image
 from transformrec.config.schema import Component
 from transformrec.eval.fid import score_samples
 from transformrec.eval.gan_features import classifier_extractor
+from transformrec.training.engine import CHECKPOINT_NAME
 
 NAME = "dfgan"
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,7 +171,7 @@ def _config(out: str, cfg: dict[str, Any], dataset: str, noise: dict[str, Any], 
         "lr": LR,
         "steps": steps,
         "train_images": cfg["train_images"],
-        "checkpoint_every": steps,
+        "checkpoint_every": min(steps, CHECKPOINT_EVERY),  # a run cut off resumes from its last checkpoint
         "sample_every": steps,
         "noise": noise,
         "eval": {"every": every, "start": every, "samples": cfg["eval_samples"]},
@@ -197,19 +201,45 @@ def _real_floor(cfg: dict[str, Any], dataset: str) -> dict[str, float]:
 
 
 def _train(config: GANConfig, extractor) -> dict[str, Any]:
+    """One run in ``config.output_dir``, resumed from the checkpoint a cut-off run left there.
+
+    ``wall_seconds`` is kept only for a run trained in one go (a resumed run's earlier part is not
+    timed); the table's seconds per run average those.
+    """
+    resumed = (Path(config.output_dir) / CHECKPOINT_NAME).exists()
     trainer = build_gan_trainer(config, extractor=extractor, progress=False, overwrite=True)
     start = time.perf_counter()
-    summary = trainer.fit()
+    summary = trainer.fit(resume=True)
     last = summary["history"][-5:]
     return {
         "fid": statistics.mean(r["fid"] for r in last),
         "is": statistics.mean(r["is"] for r in last),
         "evaluations": len(last),
-        "wall_seconds": time.perf_counter() - start,
+        "wall_seconds": None if resumed else time.perf_counter() - start,
         "final_sigma": summary.get("final_sigma"),
         "final_noise_rms": summary["final_losses"].get("noise_rms"),
         "history": summary["history"],
     }
+
+
+def _changes_74(key: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    """What table 7.4's setting ``key`` changes in the baseline config."""
+    changes = dict(TABLE_74[key][1])
+    if key == "f":
+        changes["train_images"] = cfg["train_images"] // 10
+    if changes.get("image_size", 32) == 64:
+        changes["steps"] = cfg["steps_64"]
+    return changes
+
+
+def _seconds_per_run(runs: list[dict[str, Any]]) -> str:
+    """Mean wall seconds of the runs trained in one go ("-" when every run was resumed)."""
+    timed = [r["wall_seconds"] for r in runs if r.get("wall_seconds") is not None]
+    return f"{statistics.mean(timed):.0f}" if timed else "-"
+
+
+def _describe(out: dict[str, Any]) -> str:
+    return f"FID {out['fid']:.1f} IS {out['is']:.2f}"
 
 
 class _AveragingTrainer(GANTrainer):
@@ -340,41 +370,42 @@ def _run(cfg: dict[str, Any], suite: str, root: str, parts: tuple[str, ...], fin
             extractor = None if finished_only else _extractor(cfg, dataset, 32)
             seeds = [seed for seed in cfg["seed_order"] if seed < spec.get("seeds", cfg["seeds"])]
             seeds += [seed for seed in range(spec.get("seeds", cfg["seeds"])) if seed not in seeds]
+            # Seed by seed: a table cut off by the end of a session holds both rows of every seed it reached.
+            plan = [(f"71/{setting}/{key}", seed) for seed in seeds for key in spec["rows"]]
+
+            def one_71(row: str, seed: int, out: Path, dataset=dataset, changes=changes, extractor=extractor) -> dict:
+                noise = TABLE_71[row.rsplit("/", 1)[1]][1]
+                return _train(_config(str(out), cfg, dataset, noise, seed, **changes), extractor)
+
+            finished = planned_runs(partial, plan, one_71, _describe)
             for key in spec["rows"]:
-                label, noise = TABLE_71[key]
-                runs = []
-                for seed in seeds:
-                    config = _config(f"{root}/71_{setting}_{key}_{seed}", cfg, dataset, noise, seed, **changes)
-                    out = partial.get_or_run(f"71/{setting}/{key}/{seed}", lambda c=config, e=extractor: _train(c, e))
-                    if out is not None:
-                        print(
-                            f"  7.1 {setting} {label} seed {seed}: FID {out['fid']:.1f} IS {out['is']:.2f}", flush=True
-                        )
-                        runs.append({**out, "seed": seed})
-                if runs:
+                if f"71/{setting}/{key}" in finished:
+                    label = TABLE_71[key][0]
+                    runs = finished[f"71/{setting}/{key}"]
                     result["table_71"].setdefault(setting, []).append({"key": key, "label": label, "runs": runs})
     if "74" in parts:
         result["table_74"] = []
         extractors = {size: None if finished_only else _extractor(cfg, "fashion_mnist", size) for size in (32, 64)}
-        for seed in cfg["seed_order"]:  # seed-major: a cut-off run has every setting at fewer seeds
-            for key in cfg["rows_74"]:
-                label, changes = TABLE_74[key]
-                changes = dict(changes)
-                if key == "f":
-                    changes["train_images"] = cfg["train_images"] // 10
-                size = changes.get("image_size", 32)
-                if size == 64:
-                    changes["steps"] = cfg["steps_64"]
-                for method, noise in METHODS_74.items():
-                    config = _config(f"{root}/74_{key}_{method}_{seed}", cfg, "fashion_mnist", noise, seed, **changes)
-                    out = partial.get_or_run(
-                        f"74/{key}/{method}/{seed}", lambda c=config, e=extractors[size]: _train(c, e)
-                    )
-                    if out is not None:
-                        print(
-                            f"  7.4 {label} {method} seed {seed}: FID {out['fid']:.1f} IS {out['is']:.2f}", flush=True
-                        )
-                        result["table_74"].append({"key": key, "label": label, "method": method, "seed": seed, **out})
+        # seed-major: a cut-off run has every setting at fewer seeds
+        plan = [
+            (f"74/{key}/{method}", seed)
+            for seed in cfg["seed_order"]
+            for key in cfg["rows_74"]
+            for method in METHODS_74
+        ]
+
+        def one_74(row: str, seed: int, out: Path) -> dict:
+            _, key, method = row.split("/")
+            changes = _changes_74(key, cfg)
+            config = _config(str(out), cfg, "fashion_mnist", METHODS_74[method], seed, **changes)
+            return _train(config, extractors[changes.get("image_size", 32)])
+
+        finished = planned_runs(partial, plan, one_74, _describe)
+        for row, seed in plan:
+            run = next((r for r in finished.get(row, []) if r["seed"] == seed), None)
+            if run is not None:
+                _, key, method = row.split("/")
+                result["table_74"].append({"key": key, "label": TABLE_74[key][0], "method": method, **run})
     if "timing" in parts:
         timings = [
             partial.get_or_run(f"timing/{w}", lambda w=w: _time_steps(root, cfg, w)) for w in cfg["timing_widths"]
@@ -514,7 +545,7 @@ def to_markdown(result: dict[str, Any]) -> str:
                 f"| {row['label']} | {len(runs)} | {format_mean_sd(_fids(row), scale=1)} | "
                 f"{format_mean_sd([r['is'] for r in runs], scale=1, digits=2)} | "
                 f"{format_mean_sd(rms, scale=1, digits=3) if rms else '-'} | {THESIS_71[row['key']]} | "
-                f"{statistics.mean(r['wall_seconds'] for r in runs):.0f} |"
+                f"{_seconds_per_run(runs)} |"
             )
         if "standard" in by_key:
             baselines[setting] = mean_sd(_fids(by_key["standard"]))["mean"]

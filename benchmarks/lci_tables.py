@@ -45,14 +45,15 @@ from __future__ import annotations
 import csv
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from benchmarks.environment import threads_sentence
-from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines
-from benchmarks.pretext_runs import fixed_step_config
+from benchmarks.partial_results import CHECKPOINT_EVERY, PartialResults, missing_runs_lines, planned_runs
+from benchmarks.pretext_runs import fixed_step_config, override
 from benchmarks.probing import claim_lines, per_layer_cells
 from benchmarks.seed_statistics import format_mean_sd
 from transformrec import experiment
@@ -74,46 +75,64 @@ DATASETS = {
     "upright_objects": {"config": "configs/quickstart.yaml", "needs_fashion_mnist": False},
     "fashion_mnist": {"config": "configs/fashion_mnist_rot_warp.yaml", "needs_fashion_mnist": True},
 }
-LCI = "{name: lci, width: 16, patch_size: 0.75, border: 2}"
+
+
+@dataclass(frozen=True)
+class SuiteSetting:
+    """A transform parameter whose value the suite sets (``SUITES[suite][key]``): step counts that
+    shrink in the smoke suite. Rows are data; this marks the one kind of value they cannot fix."""
+
+    key: str
+
+
+WARMUP, PRETRAIN = SuiteSetting("warmup"), SuiteSetting("pretrain")
+
+
+def lci(**changes: Any) -> dict[str, Any]:
+    """The LCI transform of these tables (width 16 for time, the thesis's 0.75 patch and 2 px border)."""
+    return {"name": "lci", "width": 16, "patch_size": 0.75, "border": 2, **changes}
+
+
+LCI = lci()
 # Decoys off, F's autoencoding term kept: does planting F's patches in identity and rotated images
 # (which can blur the object away, see lci_examples.png) cost Rot + LCI its features?
-LCI_NO_DECOYS = "{name: lci, width: 16, patch_size: 0.75, border: 2, decoy_for: []}"
+LCI_NO_DECOYS = lci(decoy_for=[])
 NO_DECOYS_ROW = "Rot + LCI, no decoys"
 # F and D trained alone first (autoencoding, border, D), so F's decoys are faithful before C learns
 # from them: measured with a decoy-free rotation CNN, F's decoys cost 17 points after 500 such steps,
 # 9.2 after 1500 and 6.3 after 3000 (seed 0, width 16), against 11.7 for F trained 1000 steps with C.
-LCI_WARM = "{name: lci, width: 16, patch_size: 0.75, border: 2, warmup_steps: WARMUP}"
+LCI_WARM = lci(warmup_steps=WARMUP)
 WARM_ROW = "Rot + Warp + LCI, F warmed up"
 # F with two stride-2 stages: a 6×6 bottleneck on the 24 px patches, as the authors' three stages
 # give on their 48 px ones (ours: 3×3). F and D alone, seed 0: its decoys cost a decoy-free rotation
 # CNN 8.8 / 6.6 points after 500 / 1000 steps, against 17.0 / 12.3 with three stages.
-LCI_6X6 = "{name: lci, width: 16, patch_size: 0.75, border: 2, inpainter_stages: 2}"
+LCI_6X6 = lci(inpainter_stages=2)
 BOTTLENECK_ROW = "Rot + Warp + LCI, 6×6 F bottleneck"
 # The authors' whole-batch −CE: C's loss reaches F through its decoys in the identity and rotated
 # images too, not only through the LCI images (eq. 4.1 names only the LCI class).
-LCI_FEEDBACK = "{name: lci, width: 16, patch_size: 0.75, border: 2, decoy_feedback: true}"
+LCI_FEEDBACK = lci(decoy_feedback=True)
 FEEDBACK_ROW = "Rot + Warp + LCI, decoy feedback"
 # F and D at the authors' width 64 (ours 16 elsewhere, for time): a wider F may autoencode faithfully
 # enough that its decoys keep the object.
-LCI_WIDE = "{name: lci, width: 64, patch_size: 0.75, border: 2}"
+LCI_WIDE = lci(width=64)
 WIDE_ROW = "Rot + Warp + LCI, F and D width 64"
 # The authors' code against local shortcuts (table 4.1 row (g)): half of the identity, warp and LCI
 # images rotated by up to ±12.6°.
-JITTER = "train.rotation_jitter={degrees: 12.6, share: 0.5}"
+JITTER = {"train.rotation_jitter": {"degrees": 12.6, "share": 0.5}}
 TABLE_4_2 = {
     "Random": None,
-    "Rot": "[identity, rotation]",
-    "Warp": "[identity, warp]",
-    "LCI": f"[identity, {LCI}]",
-    "Warp + LCI": f"[identity, warp, {LCI}]",
-    "Rot + Warp": "[identity, rotation, warp]",
-    "Rot + LCI": f"[identity, rotation, {LCI}]",
-    "Rot + Warp + LCI": f"[identity, rotation, warp, {LCI}]",
-    NO_DECOYS_ROW: f"[identity, rotation, {LCI_NO_DECOYS}]",
-    WARM_ROW: f"[identity, rotation, warp, {LCI_WARM}]",
-    BOTTLENECK_ROW: f"[identity, rotation, warp, {LCI_6X6}]",
-    FEEDBACK_ROW: f"[identity, rotation, warp, {LCI_FEEDBACK}]",
-    WIDE_ROW: f"[identity, rotation, warp, {LCI_WIDE}]",
+    "Rot": ["identity", "rotation"],
+    "Warp": ["identity", "warp"],
+    "LCI": ["identity", LCI],
+    "Warp + LCI": ["identity", "warp", LCI],
+    "Rot + Warp": ["identity", "rotation", "warp"],
+    "Rot + LCI": ["identity", "rotation", LCI],
+    "Rot + Warp + LCI": ["identity", "rotation", "warp", LCI],
+    NO_DECOYS_ROW: ["identity", "rotation", LCI_NO_DECOYS],
+    WARM_ROW: ["identity", "rotation", "warp", LCI_WARM],
+    BOTTLENECK_ROW: ["identity", "rotation", "warp", LCI_6X6],
+    FEEDBACK_ROW: ["identity", "rotation", "warp", LCI_FEEDBACK],
+    WIDE_ROW: ["identity", "rotation", "warp", LCI_WIDE],
 }
 SINGLE_SEED_FIRST = (
     NO_DECOYS_ROW,
@@ -133,18 +152,18 @@ PICTURES = {  # seed 0 of these rows on upright_objects (full suite) is drawn wi
     "Rot + Warp + LCI": RESULTS / "lci_examples.png",
 }
 TABLE_4_1 = {  # identity vs LCI only; the thesis's 32/40/56 px patches of 64 as fractions
-    "(a) patch 0.5": "[identity, {name: lci, width: 16, patch_size: 0.5}]",
-    "(b) patch 0.625": "[identity, {name: lci, width: 16, patch_size: 0.625}]",
-    "(c) patch 0.875": "[identity, {name: lci, width: 16, patch_size: 0.875}]",
-    "(d) pre-trained and frozen F": "[identity, {name: lci, width: 16, frozen: true, pretrain_steps: PRETRAIN}]",
-    "(e) no adversarial loss w.r.t. C": "[identity, {name: lci, width: 16, fool_classifier: false}]",
-    "(f) no patch autoencoding": "[identity, {name: lci, width: 16, patch_autoencoding: false}]",
+    "(a) patch 0.5": ["identity", lci(patch_size=0.5)],
+    "(b) patch 0.625": ["identity", lci(patch_size=0.625)],
+    "(c) patch 0.875": ["identity", lci(patch_size=0.875)],
+    "(d) pre-trained and frozen F": ["identity", lci(frozen=True, pretrain_steps=PRETRAIN)],
+    "(e) no adversarial loss w.r.t. C": ["identity", lci(fool_classifier=False)],
+    "(f) no patch autoencoding": ["identity", lci(patch_autoencoding=False)],
     # Not in the thesis: what the authors' code does against local shortcuts (issue: LCI told from 8×8
     # patches), offered as options; their gates beside the baseline's say whether they help.
-    "(g) rotation jitter (authors' code)": "[identity, {name: lci, width: 16}]",
+    "(g) rotation jitter (authors' code)": ["identity", LCI],
 }
-EXTRA_OVERRIDES = {  # rows that change more than the transforms
-    "(g) rotation jitter (authors' code)": [JITTER],
+EXTRA_OVERRIDES: dict[str, dict[str, Any]] = {  # rows that change more than the transforms (config path: value)
+    "(g) rotation jitter (authors' code)": JITTER,
 }
 # Run last among table 4.1's rows: the thesis's own ablations come first.
 SHORTCUT_ROW = "(g) rotation jitter (authors' code)"
@@ -292,7 +311,7 @@ def _reference_decoy_cost(lci, config, cfg: dict, test_images: torch.Tensor, see
 
 def _one_run(
     dataset: str,
-    transforms: str,
+    transforms: list,
     seed: int,
     cfg: dict,
     with_random: bool,
@@ -302,7 +321,7 @@ def _one_run(
 ) -> dict:
     """One row and seed, trained in ``out`` (resumed from its checkpoint if a cut-off run left one)."""
     spec = DATASETS[dataset]
-    overrides = [*cfg["overrides"].get(dataset, []), f"seed={seed}", f"transforms={transforms}", *extra]
+    overrides = [*cfg["overrides"].get(dataset, []), f"seed={seed}", override("transforms", transforms), *extra]
     started = time.perf_counter()
     run_settings = [f"output_dir={out}", f"train.checkpoint_every={CHECKPOINT_EVERY}"]
     config = fixed_step_config(ROOT / spec["config"], [*overrides, *run_settings], cfg["steps"])
@@ -348,31 +367,35 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
             result["skipped"].append(f"{dataset}: dataset-fashion-mnist is not installed")
         else:
             datasets.append(dataset)
-    tables = {dataset: {"4.2": {}, "4.1": {}} for dataset in datasets}
-    for dataset, table, row in _run_order(cfg, datasets):
-        if row == "Random":
-            continue  # the random-init probe of each seed comes with that seed's Rot run
-        transforms = (TABLE_4_2 if table == "4.2" else TABLE_4_1)[row]
-        transforms = transforms.replace("PRETRAIN", str(cfg["pretrain"])).replace("WARMUP", str(cfg["warmup"]))
-        seeds_of_row = range(cfg["seeds"]) if row in ALL_SEEDED else range(1)
-        for seed in seeds_of_row:
-            drawn = suite == "full" and dataset == "upright_objects" and seed == 0 and row in PICTURES
-            picture = (PICTURES[row], f"upright_objects, {row}, seed 0: trained inpainter") if drawn else None
+    tables: dict[str, dict[str, dict[str, list[dict]]]] = {dataset: {"4.2": {}, "4.1": {}} for dataset in datasets}
+    # The random-init probe of each seed comes with that seed's Rot run, so Random is not a run of its own.
+    order = {f"{dataset}/{table}/{row}": (dataset, table, row) for dataset, table, row in _run_order(cfg, datasets)}
+    plan = [
+        (key, seed)
+        for key, (_, _, row) in order.items()
+        if row != "Random"
+        for seed in (range(cfg["seeds"]) if row in ALL_SEEDED else range(1))
+    ]
 
-            key = f"{dataset}/{table}/{row}/{seed}"
+    def one(key: str, seed: int, out: Path) -> dict:
+        dataset, table, row = order[key]
+        transforms = _with_suite_settings((TABLE_4_2 if table == "4.2" else TABLE_4_1)[row], cfg)
+        drawn = suite == "full" and dataset == "upright_objects" and seed == 0 and row in PICTURES
+        picture = (PICTURES[row], f"upright_objects, {row}, seed 0: trained inpainter") if drawn else None
+        extra = [override(path, value) for path, value in EXTRA_OVERRIDES.get(row, {}).items()]
+        return _one_run(dataset, transforms, seed, cfg, row == "Rot", picture, extra, out)
 
-            def one(dataset=dataset, transforms=transforms, seed=seed, row=row, picture=picture, key=key) -> dict:
-                extra = EXTRA_OVERRIDES.get(row, [])
-                with partial.run_folder(key) as out:
-                    return _one_run(dataset, transforms, seed, cfg, row == "Rot", picture, extra, out)
-
-            out = partial.get_or_run(key, one)
-            if out is None:
-                continue
-            tables[dataset][table].setdefault(row, []).append({**out, "seed": seed})
-            if row == "Rot" and "Random" in cfg["rows"] and out["random"] is not None:
-                random_row = {"pretrained": out["random"], "seed": seed, "gates": {}, "steps": 0}
-                tables[dataset]["4.2"].setdefault("Random", []).append(random_row)
+    for key, runs in planned_runs(partial, plan, one, _describe).items():
+        dataset, table, row = order[key]
+        tables[dataset][table][row] = runs
+        if row == "Rot" and "Random" in cfg["rows"]:
+            random_runs = [
+                {"pretrained": r["random"], "seed": r["seed"], "gates": {}, "steps": 0}
+                for r in runs
+                if r["random"] is not None
+            ]
+            if random_runs:
+                tables[dataset]["4.2"]["Random"] = random_runs
     for dataset in datasets:
         by_table = tables[dataset]
         by_table["4.2"] = {row: by_table["4.2"][row] for row in TABLE_4_2 if row in by_table["4.2"]}
@@ -385,6 +408,25 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         row: str(path.relative_to(ROOT)) for row, path in PICTURES.items() if suite == "full" and path.exists()
     }
     return result
+
+
+def _with_suite_settings(value: Any, cfg: dict) -> Any:
+    """``value`` with every :class:`SuiteSetting` replaced by the suite's number."""
+    if isinstance(value, SuiteSetting):
+        return cfg[value.key]
+    if isinstance(value, dict):
+        return {key: _with_suite_settings(item, cfg) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_suite_settings(item, cfg) for item in value]
+    return value
+
+
+def _describe(out: dict) -> str:
+    """One line per finished run: its conv5 probe and pretext accuracy (%)."""
+    conv5, pretext = out["pretrained"].get("conv5"), out.get("pretext_accuracy")
+    parts = [f"conv5 {100 * conv5:.1f} %" if conv5 is not None else None]
+    parts.append(f"pretext {100 * pretext:.1f} %" if pretext is not None else None)
+    return ", ".join(part for part in parts if part) or "finished"
 
 
 def _run_order(cfg: dict, datasets: list[str]) -> list[tuple[str, str, str]]:

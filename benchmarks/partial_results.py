@@ -19,13 +19,13 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CHECKPOINT_EVERY = 200
-"""Pretext steps between checkpoints of a run in a :meth:`PartialResults.run_folder` (minutes here)."""
+"""Training steps between checkpoints of a run in a :meth:`PartialResults.run_folder` (a minute or two here)."""
 
 
 def resumable_trainer_options(folder: Path) -> dict[str, Any]:
@@ -160,6 +160,41 @@ class PartialResults:
             os.replace(temporary, self.path)
 
 
+def seeded_plan(rows: Sequence[str], seeded: Sequence[str], seeds: int) -> list[tuple[str, int]]:
+    """(row, seed) row by row: ``seeds`` seeds on the rows in ``seeded``, seed 0 on the others."""
+    return [(row, seed) for row in rows for seed in (range(seeds) if row in seeded else range(1))]
+
+
+def planned_runs(
+    partial: PartialResults,
+    plan: Iterable[tuple[str, int]],
+    run: Callable[[str, int, Path], dict],
+    describe: Callable[[dict], str],
+) -> dict[str, list[dict]]:
+    """The run loop of every chapter table: each (row, seed) of ``plan``, in its order.
+
+    Each run is stored under ``row/seed`` (so rows of one seed pair up) and trained by
+    ``run(row, seed, folder)`` in ``folder``, its :meth:`PartialResults.run_folder` (resumed from the
+    checkpoint a cut-off run left there); finished runs are returned by row in the plan's order,
+    carrying their ``seed``, and each is printed with ``describe(result)``. Runs another process
+    holds are left out (``partial.missing``). Why one loop: the tables differ in what a row is and in
+    which order their claims' runs should finish (``plan``), not in how a run is stored or resumed.
+    """
+    runs: dict[str, list[dict]] = {}
+    for row, seed in plan:
+
+        def one(row: str = row, seed: int = seed) -> dict:
+            with partial.run_folder(f"{row}/{seed}") as folder:
+                return run(row, seed, folder)
+
+        out = partial.get_or_run(f"{row}/{seed}", one)
+        if out is None:
+            continue
+        runs.setdefault(row, []).append({**out, "seed": seed})
+        print(f"  {row} seed {seed}: {describe(out)}", flush=True)
+    return runs
+
+
 def seeded_runs(
     partial: PartialResults,
     rows: Sequence[str],
@@ -168,23 +203,5 @@ def seeded_runs(
     run: Callable[[str, int, Path], dict],
     describe: Callable[[dict], str],
 ) -> dict[str, list[dict]]:
-    """Every row's runs, ``seeds`` of them on the rows in ``seeded`` and seed 0 on the others, each
-    stored under ``row/seed`` (so rows of one seed pair up); finished runs carry their ``seed``, and
-    each is printed with ``describe(result)``. Runs another process holds are left out (``partial.missing``).
-
-    ``run(row, seed, folder)`` trains in ``folder``, its :meth:`PartialResults.run_folder`.
-    """
-    runs: dict[str, list[dict]] = {}
-    for row in rows:
-        for seed in range(seeds) if row in seeded else range(1):
-
-            def one(row: str = row, seed: int = seed) -> dict:
-                with partial.run_folder(f"{row}/{seed}") as folder:
-                    return run(row, seed, folder)
-
-            out = partial.get_or_run(f"{row}/{seed}", one)
-            if out is None:
-                continue
-            runs.setdefault(row, []).append({**out, "seed": seed})
-            print(f"  {row} seed {seed}: {describe(out)}", flush=True)
-    return runs
+    """:func:`planned_runs` row by row (:func:`seeded_plan`): ``seeds`` seeds on the rows in ``seeded``."""
+    return planned_runs(partial, seeded_plan(rows, seeded, seeds), run, describe)

@@ -7,8 +7,10 @@ are chosen so that ``epochs × steps per epoch`` just covers the steps.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
+from typing import Any
 
 from transformrec.config.build import build_data
 from transformrec.config.loading import load_config
@@ -22,3 +24,12 @@ def fixed_step_config(path: Path, overrides: list[str], steps: int) -> Experimen
     steps_per_epoch = max(1, len(build_data(config.data)) // per_step)
     epochs = math.ceil(steps / steps_per_epoch)
     return load_config(path, [*overrides, f"train.max_steps={steps}", f"train.epochs={epochs}"])
+
+
+def override(path: str, value: Any) -> str:
+    """``path=value`` as ``--set`` takes it, the value written as JSON (which YAML reads unchanged).
+
+    Why: benchmark rows declare their transforms and settings as Python data; this is the one place
+    they become config overrides, so no row is a hand-written YAML string.
+    """
+    return f"{path}={json.dumps(value)}"

@@ -88,6 +88,25 @@ def test_a_cut_off_run_finds_its_folder_again_and_a_finished_one_leaves_none(tmp
     assert not folder.exists()  # a finished run's folder is removed; its result is in the JSON
 
 
+def test_a_plan_runs_in_its_own_order_and_a_stored_run_is_not_trained_again(tmp_path):
+    from benchmarks.partial_results import planned_runs
+
+    path = tmp_path / "table.full.partial.json"
+    trained = []
+
+    def run(row, seed, folder):
+        trained.append((row, seed))
+        return {"value": f"{row}{seed}"}
+
+    plan = [("b", 0), ("a", 0), ("b", 1), ("a", 1)]  # seed by seed, rows out of alphabetical order
+    planned_runs(PartialResults(path), plan[:2], run, str)  # a session that ended after two runs
+    runs = planned_runs(PartialResults(path), plan, run, str)
+    assert trained == [("b", 0), ("a", 0), ("b", 1), ("a", 1)]  # the stored two were not trained again
+    assert list(runs) == ["b", "a"]
+    assert runs["b"] == [{"value": "b0", "seed": 0}, {"value": "b1", "seed": 1}]
+    assert sorted(json.loads(path.read_text())) == ["a/0", "a/1", "b/0", "b/1"]
+
+
 def test_results_kept_nowhere_train_in_a_temporary_folder(tmp_path):
     partial = PartialResults(tmp_path / "smoke.partial.json", enabled=False)
     with partial.run_folder("row/0") as folder:
