@@ -18,6 +18,7 @@ from transformrec.config.build import build_backbone_for, build_data, build_trai
 from transformrec.config.loading import dump_config
 from transformrec.config.schema import ExperimentConfig
 from transformrec.errors import CheckpointError, CheckpointMismatchError, ConfigError
+from transformrec.eval.pose_metrics import POSE_ERRORS, format_pose_errors
 from transformrec.eval.registry import EVALUATIONS, get_evaluation
 from transformrec.runtime.distributed import resolve_device
 from transformrec.training.checkpoint import load_checkpoint, state_dict_mismatch
@@ -97,6 +98,21 @@ def tap_accuracies(outcome: Any, k: int | None = None) -> dict[str, float]:
         if isinstance(accuracy, float):
             accuracies[tap] = accuracy
     return accuracies
+
+
+def outcome_line(outcome: dict[str, Any], k: int | None = None) -> str:
+    """One protocol result as the line ``transformrec eval`` prints: pose errors (mm) for a pose
+    transfer, else the best test accuracy and the accuracy per tap (a kNN's at ``k``).
+
+    Why here: the command line prints every protocol's result the same way without knowing any
+    protocol's result keys."""
+    test = outcome.get("test")
+    if isinstance(test, dict) and all(name in test for name in POSE_ERRORS):  # 3D pose (ch. 6)
+        return format_pose_errors(test)
+    cells = "  ".join(f"{tap}={accuracy:.3f}" for tap, accuracy in tap_accuracies(outcome, k).items())
+    best = outcome.get("best_test_acc", outcome.get("test_acc"))
+    best_text = f"{best:.4f}" if isinstance(best, float) else str(best)
+    return f"best test accuracy {best_text}  {cells}"
 
 
 def accuracy_gain(results: dict[str, Any]) -> dict[str, Any] | None:

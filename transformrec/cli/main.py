@@ -249,25 +249,13 @@ def _make_multiview(args: argparse.Namespace) -> None:
 
 
 def _print_evaluation(results: dict) -> None:
-    from transformrec.experiment import tap_accuracies
+    from transformrec.experiment import outcome_line
 
     print(f"\n{results['protocol']} results ({results['path']}):")
+    best_k = results.get("pretrained", {}).get("best_k")
     for label in ("pretrained", "random"):
-        if label not in results:
-            continue
-        outcome = results[label]
-        if isinstance(outcome.get("test"), dict) and "mpjpe" in outcome["test"]:  # 3D pose (ch. 6), in mm
-            errors = outcome["test"]
-            cells = "  ".join(f"{name.upper()} {errors[name]:.1f}" for name in ("mpjpe", "nmpjpe", "pmpjpe"))
-            print(f"  {label:>10}: {cells}")
-            continue
-        cells = "  ".join(
-            f"{tap}={accuracy:.3f}"
-            for tap, accuracy in tap_accuracies(outcome, results.get("pretrained", {}).get("best_k")).items()
-        )
-        best = outcome.get("best_test_acc", outcome.get("test_acc"))
-        best_text = f"{best:.4f}" if isinstance(best, float) else str(best)
-        print(f"  {label:>10}: best test accuracy {best_text}  {cells}")
+        if label in results:
+            print(f"  {label:>10}: {outcome_line(results[label], best_k)}")
     gain = results.get("gain")
     if gain:
         best, at_k = gain["best"], f" (k = {gain['k']})" if "k" in gain else ""

@@ -65,6 +65,10 @@ def pmpjpe(predicted: torch.Tensor, target: torch.Tensor, root_fixed: bool = Tru
     return mpjpe(procrustes_align(predicted, target), target, root_fixed)
 
 
+POSE_ERRORS = ("mpjpe", "nmpjpe", "pmpjpe")
+"""The keys of :func:`pose_errors`, in the order tables 6.1 and 6.2 print them."""
+
+
 def pose_errors(predicted: torch.Tensor, target: torch.Tensor, root_fixed: bool = True) -> dict[str, float]:
     """The three metrics of tables 6.1 and 6.2, in the poses' unit (mm)."""
     return {
@@ -72,6 +76,11 @@ def pose_errors(predicted: torch.Tensor, target: torch.Tensor, root_fixed: bool 
         "nmpjpe": nmpjpe(predicted, target, root_fixed),
         "pmpjpe": pmpjpe(predicted, target, root_fixed),
     }
+
+
+def format_pose_errors(errors: dict[str, float]) -> str:
+    """``MPJPE 85.6  NMPJPE 69.9  PMPJPE 60.1``: one result line of a pose-transfer evaluation."""
+    return "  ".join(f"{name.upper()} {errors[name]:.1f}" for name in POSE_ERRORS)
 
 
 def yaw_aligned_distance(first: torch.Tensor, second: torch.Tensor, up_axis: int = 2) -> torch.Tensor:

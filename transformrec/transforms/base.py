@@ -1,4 +1,4 @@
-"""The Transform contract shared by every pretext task (see DESIGN: "Transform").
+"""The Transform contract shared by every pretext task (the docs' concepts page "Transforms and the label space").
 
 A transform contributes one or more *classes* to a classification head and maps a batch to a
 transformed batch. Which class each sample gets (its *variant*) is decided by the
