@@ -287,3 +287,29 @@ def test_a_briefly_trained_inpainter_fills_the_centre_instead_of_passing_its_noi
     assert quality["noise_correlation"] < NOISE_CORRELATION_GATE
     assert ENERGY_RATIO_RANGE[0] <= quality["energy_ratio"] <= ENERGY_RATIO_RANGE[1]
     assert before["energy_ratio"] > ENERGY_RATIO_RANGE[1]  # untrained, F paints a high-frequency pattern
+
+
+def test_a_joint_batch_runs_the_inpainter_once_so_its_batch_norm_sees_noisy_and_real_patches_together():
+    images, classifier = _images(), DictClassifier(5)
+    separate, joint = _lci(), _lci(joint_batch=True)
+    for lci in (separate, joint):
+        TransformSet([Identity(), Rotation(), lci])
+    separate_eval, joint_eval = copy.deepcopy(separate).eval(), copy.deepcopy(joint).eval()
+    batches = {"separate": [], "joint": []}
+
+    def count(name):
+        return lambda module, inputs, output: batches[name].append(len(inputs[0]))
+
+    separate.inpainter.register_forward_hook(count("separate"))
+    joint.inpainter.register_forward_hook(count("joint"))
+    separate_terms, joint_terms = separate.losses(images, classifier), joint.losses(images, classifier)
+    assert batches == {"separate": [8, 8], "joint": [16]}  # noisy patches, then real ones; or both at once
+    # Same weights, same draws: the autoencoding term differs only through F's batch statistics ...
+    assert not torch.isclose(separate_terms["autoencoding"], joint_terms["autoencoding"])
+    # ... so with stored statistics (eval mode) the two are the same computation.
+    separate_ae = separate_eval.losses(images, classifier)["autoencoding"]
+    assert torch.isclose(separate_ae, joint_eval.losses(images, classifier)["autoencoding"])
+
+
+def test_a_joint_batch_needs_the_autoencoding_term_it_shares_a_forward_with():
+    assert _lci(joint_batch=True, patch_autoencoding=False).joint_batch is False

@@ -107,6 +107,10 @@ class LimitedContextInpainting(LearnedTransform):
             1000 steps): F then paints decoys that fool C rather than keep the object — they cost a
             decoy-free rotation CNN 39 points (against 15–18 without) and the conv5 probe fell from
             60.6 to 57.0 % — so it stays off.
+        joint_batch: F's training step runs F once on the noisy patches and the real patches
+            together (the authors' code: one F batch, so F's batch normalisation sees both), instead
+            of once on each (the default: each gets its own batch statistics). Only F's step
+            changes; T₅ ∘ x for C and the decoys are made as before.
         seed: seeds the generator used by :meth:`update` (patch locations and noise).
         objective: D's GAN objective (``hinge`` as in sec. 4.2.1, or any of table 7.3).
         distribution_filter: a ch. 7 noise block (``kind``, ``mode``, ``sigma``, ``penalty``,
@@ -136,6 +140,7 @@ class LimitedContextInpainting(LearnedTransform):
         warmup_steps: int = 0,
         decoy_for: tuple[str, ...] | list[str] = ("identity", "rotation"),
         decoy_feedback: bool = False,
+        joint_batch: bool = False,
         seed: int = 0,
         objective: str = "hinge",
         distribution_filter: dict[str, Any] | None = None,
@@ -165,6 +170,7 @@ class LimitedContextInpainting(LearnedTransform):
         self.decoy_for = tuple(decoy_for) if patch_autoencoding else ()
         self.decoy_share = 0.5
         self.decoy_feedback = decoy_feedback and bool(self.decoy_for)
+        self.joint_batch = joint_batch and patch_autoencoding
         self.inpainter = Inpainter(channels, width, inpainter_stages)
         self.discriminator = PatchDiscriminator(channels, width, discriminator_pack)
         self.inpainter_optimizer = torch.optim.Adam(self.inpainter.parameters(), lr=lr, betas=tuple(betas))
@@ -243,11 +249,19 @@ class LimitedContextInpainting(LearnedTransform):
 
     # ------------------------------------------------------------------ learning
     def _inpaint_for_training(self, real_batch: torch.Tensor):
+        """(side, T₅ ∘ x, r, e, noise, F(e) or None) of one training step; with ``joint_batch`` F
+        runs once on the noisy and the real patches together and F(e) (the autoencoding) comes
+        from that same forward."""
         side, corners, noise = self._random_inputs(real_batch, self.generator)
-        transformed, inpainted, original = limited_context_inpaint(
-            real_batch, self.inpainter, corners, side, self.border, noise
-        )
-        return side, transformed, inpainted, original, noise
+        if not self.joint_batch:
+            transformed, inpainted, original = limited_context_inpaint(
+                real_batch, self.inpainter, corners, side, self.border, noise
+            )
+            return side, transformed, inpainted, original, noise, None
+        original = extract_patches(real_batch, corners, side)
+        hidden = hide_centre(original, centre_mask(side, self.border, real_batch.device), noise.to(original))
+        inpainted, autoencoded = self.inpainter(torch.cat([hidden, original])).split(original.shape[0])
+        return side, paste_patches(real_batch, inpainted, corners), inpainted, original, noise, autoencoded
 
     def _quality(self, inpainted: torch.Tensor, original: torch.Tensor, noise: torch.Tensor) -> dict[str, float]:
         """:func:`inpainting_quality` of one batch plus D's accuracy (real patches > 0, inpainted < 0)."""
@@ -291,11 +305,12 @@ class LimitedContextInpainting(LearnedTransform):
         original: torch.Tensor,
         classifier: nn.Module | None,
         real_batch: torch.Tensor | None = None,
+        autoencoded: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """L_inp,AE (sec. 4.2.1, 4.2.4): ``inpainter`` (the total) and its parts.
 
         ``real_batch``: the images T₅ ∘ x was made from, from which ``decoy_feedback`` rebuilds the
-        decoyed classes.
+        decoyed classes. ``autoencoded``: F(e) when the step already computed it (``joint_batch``).
 
         Parts: ``adversarial`` (hinge ℓ_GAN), ``border`` (mean squared border error, weighted by
         λ_border), ``ssl`` (C's cross-entropy on T₅ ∘ x, *subtracted*) and ``autoencoding``
@@ -315,7 +330,8 @@ class LimitedContextInpainting(LearnedTransform):
             terms["ssl"] = self._classifier_term(classifier, transformed, real_batch)
             total = total - terms["ssl"]
         if self.patch_autoencoding:
-            terms["autoencoding"] = F.mse_loss(self.inpainter(original), original)
+            reconstruction = self.inpainter(original) if autoencoded is None else autoencoded
+            terms["autoencoding"] = F.mse_loss(reconstruction, original)
             total = total + self.lambda_ae * terms["autoencoding"]
         terms["inpainter"] = total
         return terms
@@ -339,8 +355,8 @@ class LimitedContextInpainting(LearnedTransform):
 
     def losses(self, real_batch: torch.Tensor, classifier: nn.Module | None) -> dict[str, torch.Tensor]:
         """Every loss of one LCI step on ``real_batch``: ``discriminator`` plus :meth:`inpainter_losses`."""
-        side, transformed, inpainted, original, _ = self._inpaint_for_training(real_batch)
-        terms = self.inpainter_losses(side, transformed, inpainted, original, classifier, real_batch)
+        side, transformed, inpainted, original, _, autoencoded = self._inpaint_for_training(real_batch)
+        terms = self.inpainter_losses(side, transformed, inpainted, original, classifier, real_batch, autoencoded)
         terms["discriminator"], penalty = self.discriminator_losses(inpainted, original)
         if penalty is not None:
             terms["noise_penalty"] = penalty
@@ -353,10 +369,10 @@ class LimitedContextInpainting(LearnedTransform):
         the statistics of :func:`inpainting_quality` and D's accuracy), so the metrics log shows
         during training whether F inpaints or copies its noise.
         """
-        side, transformed, inpainted, original, noise = self._inpaint_for_training(real_batch)
+        side, transformed, inpainted, original, noise, autoencoded = self._inpaint_for_training(real_batch)
         discriminator_loss, penalty = self.discriminator_losses(inpainted, original)
         self._discriminator_step(discriminator_loss, penalty)
-        terms = self.inpainter_losses(side, transformed, inpainted, original, classifier, real_batch)
+        terms = self.inpainter_losses(side, transformed, inpainted, original, classifier, real_batch, autoencoded)
         step_own_parameters(terms["inpainter"], self.inpainter.parameters(), self.inpainter_optimizer)
         self.filter.step()
         terms["discriminator"] = discriminator_loss
@@ -411,7 +427,13 @@ class LimitedContextInpainting(LearnedTransform):
         self.generator.set_state(state["generator"])
 
     def __repr__(self) -> str:
-        defaults = {"fool_classifier": True, "patch_autoencoding": True, "frozen": False, "decoy_feedback": False}
+        defaults = {
+            "fool_classifier": True,
+            "patch_autoencoding": True,
+            "frozen": False,
+            "decoy_feedback": False,
+            "joint_batch": False,
+        }
         flags = "".join(
             f", {name}={getattr(self, name)}" for name, default in defaults.items() if getattr(self, name) != default
         )
