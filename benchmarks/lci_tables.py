@@ -60,9 +60,11 @@ from transformrec import experiment
 from transformrec.audit import audit_transform_set
 from transformrec.audit.report import SHORTCUT_THRESHOLD
 from transformrec.config.build import build_data, build_trainer, build_transform_set
+from transformrec.config.loading import load_config
 from transformrec.data.fashion_mnist import DEBIAN_DIR
 from transformrec.eval.decoy_cost import DECOY_COST_GATE, decoy_cost, reference_decoy_cost
-from transformrec.functional.inpainting_quality import quality_gates
+from transformrec.functional.inpainting_quality import nearest_border_real_mse, quality_gates
+from transformrec.functional.patches import extract_patches, patch_side, sample_patch_corners
 from transformrec.training.checkpoint import load_checkpoint, load_learned_transforms
 from transformrec.training.engine import CHECKPOINT_NAME
 from transformrec.transform_grid import render_transform_grid
@@ -88,9 +90,12 @@ class SuiteSetting:
 WARMUP, PRETRAIN = SuiteSetting("warmup"), SuiteSetting("pretrain")
 
 
+BORDER = 2  # the thesis's border on STL-10, every LCI row's
+
+
 def lci(**changes: Any) -> dict[str, Any]:
     """The LCI transform of these tables (width 16 for time, the thesis's 0.75 patch and 2 px border)."""
-    return {"name": "lci", "width": 16, "patch_size": 0.75, "border": 2, **changes}
+    return {"name": "lci", "width": 16, "patch_size": 0.75, "border": BORDER, **changes}
 
 
 LCI = lci()
@@ -207,6 +212,7 @@ SUITES = {
         "audit_steps": 5,
         "reference_images": 64,
         "reference_steps": 3,
+        "bank_images": 64,
         "overrides": {
             "upright_objects": [
                 "data.num_samples=128",
@@ -229,6 +235,7 @@ SUITES = {
         "quality_images": 256,
         "reference_images": 2000,
         "reference_steps": 200,
+        "bank_images": 2000,
         "overrides": {},
     },
     "full": {
@@ -244,6 +251,7 @@ SUITES = {
         "quality_images": 256,
         "reference_images": 4000,
         "reference_steps": 400,
+        "bank_images": 8000,
         "overrides": {},
     },
 }
@@ -409,11 +417,49 @@ def run(suite: str = "quick", seeds: int | None = None, finished_only: bool = Fa
         if "LCI" in by_table["4.2"] and by_table["4.1"]:
             by_table["4.1"][LCI_BASELINE_4_1] = by_table["4.2"]["LCI"]
         result["datasets"][dataset] = {"config": DATASETS[dataset]["config"], "tables": by_table}
+    result["references"] = {}
+    for dataset in datasets:
+        sizes = {_row_patch_size(row) for d, _, row in order.values() if d == dataset} - {None}
+        for size in sorted(sizes):
+            reference = partial.get_or_run(
+                f"reference/{dataset}/patch {size}", lambda d=dataset, p=size: _border_reference(d, p, cfg)
+            )
+            if reference is not None:
+                result["references"].setdefault(dataset, {})[str(size)] = reference["nearest_border_real_mse"]
     result["missing"] = partial.missing
     result["pictures"] = {
         row: str(path.relative_to(ROOT)) for row, path in PICTURES.items() if suite == "full" and path.exists()
     }
     return result
+
+
+def _row_patch_size(row: str) -> float | None:
+    """The LCI patch size of ``row`` (None without LCI)."""
+    spec = TABLE_4_2.get(row) or TABLE_4_1.get(row) or (TABLE_4_2["LCI"] if row == LCI_BASELINE_4_1 else None)
+    return next((t["patch_size"] for t in spec or [] if isinstance(t, dict) and t.get("name") == "lci"), None)
+
+
+def _border_reference(dataset: str, patch_size: float, cfg: dict) -> dict[str, float]:
+    """The centre MSE of a sampler of real centres that reads the border, on the gates' held-out images.
+
+    Patches of the first ``quality_images`` test images (the inpainting gates' images; seeded
+    locations) each get the real centre, among patches of the first ``bank_images`` training images,
+    whose 2 px border is nearest (:func:`~transformrec.functional.inpainting_quality.nearest_border_real_mse`).
+    A property of the data and the patch size, not of a run: what a faithful sampler scores
+    against the gate ``centre MSE < fill``.
+    """
+    config = load_config(ROOT / DATASETS[dataset]["config"], cfg["overrides"].get(dataset, []))
+    train, test = build_data(config.data), build_data(config.evaluation.test_data, "evaluation.test_data")
+
+    def patches(data, count: int, generator: torch.Generator) -> torch.Tensor:
+        images = torch.stack([data[i][0] for i in range(min(count, len(data)))])
+        height, width = images.shape[-2:]
+        side = patch_side(min(height, width), patch_size)
+        return extract_patches(images, sample_patch_corners(len(images), height, width, side, generator), side)
+
+    generator = torch.Generator().manual_seed(0)
+    queries, bank = patches(test, cfg["quality_images"], generator), patches(train, cfg["bank_images"], generator)
+    return {"nearest_border_real_mse": nearest_border_real_mse(queries, bank, BORDER), "bank": len(bank)}
 
 
 def _with_suite_settings(value: Any, cfg: dict) -> Any:
@@ -497,8 +543,9 @@ def _mark(passed: bool) -> str:
     return "" if passed else " ✗"
 
 
-def _learned_gate_parts(runs: list[dict]) -> list[str]:
-    """The inpainting and decoy-cost gates over a row's seeds (mean; ✗ when any seed fails)."""
+def _learned_gate_parts(runs: list[dict], reference: float | None = None) -> list[str]:
+    """The inpainting and decoy-cost gates over a row's seeds (mean; ✗ when any seed fails);
+    ``reference``: the nearest-border real centre's MSE for the row's patch size."""
     parts = []
     quality = [r["gates"]["inpainting"] for r in runs if "inpainting" in r.get("gates", {})]
     if quality:
@@ -510,11 +557,7 @@ def _learned_gate_parts(runs: list[dict]) -> list[str]:
         parts += [
             f"centre MSE {mean('centre_mse'):.3f} vs fill {mean('mean_fill_mse'):.3f}"
             + _mark(all(p["centre_mse_below_mean_fill"] for p in passed))
-            + (
-                f" (shuffled real {mean('shuffled_real_mse'):.3f})"
-                if all("shuffled_real_mse" in q for q in quality)
-                else ""
-            ),
+            + _references(quality, reference),
             f"noise corr {mean('noise_correlation'):.3f}" + _mark(all(p["noise_correlation"] for p in passed)),
             f"HF energy ×{mean('energy_ratio'):.2f}" + _mark(all(p["energy_ratio"] for p in passed)),
             f"fixed pattern {mean('fixed_pattern_share'):.3f} vs real {mean('fixed_pattern_share_real'):.3f}"
@@ -537,7 +580,17 @@ def _learned_gate_parts(runs: list[dict]) -> list[str]:
     return parts
 
 
-def _gate_cell(runs: list[dict]) -> str:
+def _references(quality: list[dict], nearest_border: float | None) -> str:
+    """`` (shuffled real 0.127; nearest-border real 0.079)``: the centre MSE of two samplers of real centres."""
+    parts = []
+    if all("shuffled_real_mse" in q for q in quality):
+        parts.append(f"shuffled real {sum(q['shuffled_real_mse'] for q in quality) / len(quality):.3f}")
+    if nearest_border is not None:
+        parts.append(f"nearest-border real {nearest_border:.3f}")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _gate_cell(runs: list[dict], reference: float | None = None) -> str:
     """Patch separability per transform (seed 0), the accuracy after a tenth of the steps and, with LCI,
     the inpainting and decoy-cost gates, with verdicts."""
     gates = runs[0].get("gates", {})
@@ -548,11 +601,12 @@ def _gate_cell(runs: list[dict]) -> str:
     if tenth:
         worst = max(tenth)
         parts.append(f"acc@10% {worst:.2f}" + _mark(worst < SATURATION_GATE))
-    parts += _learned_gate_parts(runs)
+    parts += _learned_gate_parts(runs, reference)
     return "; ".join(parts) or "-"
 
 
-def _table(rows: dict[str, list[dict]], thesis: dict[str, float]) -> list[str]:
+def _table(rows: dict[str, list[dict]], thesis: dict[str, float], references: dict[str, float]) -> list[str]:
+    """One table of rows; ``references``: the nearest-border real centre's MSE per LCI patch size."""
     taps = list(next(iter(rows.values()))[0]["pretrained"])
     lines = [
         "| row | seeds | " + " | ".join(taps) + f" | best layer | pretext acc | gates (8×8 patch sep. ≤ {PATCH_GATE}; "
@@ -564,7 +618,8 @@ def _table(rows: dict[str, list[dict]], thesis: dict[str, float]) -> list[str]:
         pretext = [r["pretext_accuracy"] for r in runs if r.get("pretext_accuracy") is not None]
         lines.append(
             f"| {row} | {len(runs)} | " + " | ".join(per_layer_cells(runs, taps)) + " | "
-            f"{format_mean_sd(pretext) if pretext else '-'} | {_gate_cell(runs)} | {thesis.get(row, '–')} |"
+            f"{format_mean_sd(pretext) if pretext else '-'} | "
+            f"{_gate_cell(runs, references.get(str(_row_patch_size(row))))} | {thesis.get(row, '–')} |"
         )
     return lines
 
@@ -615,8 +670,11 @@ def to_markdown(result: dict) -> str:
         "tenth of the steps; with LCI, the trained inpainter's quality on held-out patches (its centre's MSE "
         "against the border-mean fill's, |correlation| with its input noise, high-frequency energy over the real "
         "centres', the share of centre energy common to all patches against the real patches', D's accuracy; "
-        "means over seeds; the centre MSE of another patch's real centre, a sampler that ignores the border, in "
-        "brackets) and the decoy cost (the trained C's accuracy on identity and rotated held-out images without → "
+        "means over seeds; in brackets the centre MSE of two samplers of real centres: another patch's, which "
+        "ignores the border, and the one whose border is nearest among patches of "
+        f"{s['bank_images']} training images, which reads it: a sampler that reads the border well scores above "
+        "the fill, which is the conditional mean) and the decoy cost (the trained C's accuracy on identity and "
+        "rotated held-out images without → "
         "with a decoy in every image, and that of a small rotation CNN trained without decoys, which reads what a "
         "decoy erases where the run's C has learned to discount it); ✗ marks a gate that a seed fails. "
         f"{_threads_sentence(result)}",
@@ -625,12 +683,13 @@ def to_markdown(result: dict) -> str:
         lines += ["", f"Skipped: {skipped}."]
     for dataset, entry in result["datasets"].items():
         tables = entry["tables"]
+        references = result.get("references", {}).get(dataset, {})
         if tables["4.2"]:
             lines += [
                 "",
                 f"### Table 4.2 on {dataset} (`{entry['config']}`)",
                 "",
-                *_table(tables["4.2"], THESIS_4_2_CONV5),
+                *_table(tables["4.2"], THESIS_4_2_CONV5, references),
             ]
             lines += claim_lines(tables["4.2"], CLAIMS)
             lines += _decomposition_lines(tables["4.2"])
@@ -651,7 +710,7 @@ def to_markdown(result: dict) -> str:
                 "",
                 f"### Table 4.1 on {dataset}: LCI ablations (identity vs LCI)",
                 "",
-                *_table(tables["4.1"], THESIS_4_1_CONV5),
+                *_table(tables["4.1"], THESIS_4_1_CONV5, references),
             ]
             lines += claim_lines({**tables["4.2"], **tables["4.1"]}, CLAIMS_4_1)
     lines += missing_runs_lines(result.get("missing", []))

@@ -68,3 +68,18 @@ def test_the_shuffled_real_error_is_twice_the_variance_for_independent_centres()
     original = torch.rand(400, 1, 12, 12, generator=generator)
     quality = inpainting_quality(original, original, torch.zeros_like(original), BORDER)
     assert quality["shuffled_real_mse"] == pytest.approx(2 / 12, rel=0.03)  # 25 600 pixel pairs
+
+
+def test_the_nearest_border_real_centre_is_the_bank_centre_whose_border_is_closest():
+    from transformrec.functional.inpainting_quality import nearest_border_real_mse
+
+    def patch(border_value, centre_value):
+        p = torch.full((1, 6, 6), border_value)
+        p[:, 2:4, 2:4] = centre_value  # a 2 px border around a 2×2 centre
+        return p
+
+    bank = torch.stack([patch(0.0, 0.2), patch(1.0, 0.8)])
+    queries = torch.stack([patch(0.1, 0.3), patch(0.7, 0.5)])  # nearest borders: 0.0, then 1.0
+    expected = ((0.2 - 0.3) ** 2 + (0.8 - 0.5) ** 2) / 2
+    assert abs(nearest_border_real_mse(queries, bank, border=2, chunk=1) - expected) < 1e-6
+    assert nearest_border_real_mse(bank, bank, border=2) == 0.0  # each patch finds itself
