@@ -16,10 +16,11 @@ import pprint
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from transformrec.registry import refuse_unknown_keys
+from transformrec.registry import refuse_unknown_keys, refuse_wrong_types, scalar_types
 
 # The registry behind each kind: module, attribute.
 REGISTRIES = {
@@ -63,9 +64,39 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["channels", "seed"],
+            "types": {
+                "channels": "int",
+                "width": "int",
+                "drop_rate": "float",
+                "fill": "str",
+                "average_kernel": "int",
+                "encoder_kernel": "int",
+                "repair": "str",
+                "gating": "bool",
+                "autoencoded_real": "bool",
+                "mask_head": "bool",
+                "history": "bool",
+                "history_size": "int",
+                "mask_tap": "str",
+                "repair_loss": "str",
+                "lambda_kept": "float",
+                "mask_weight": "float",
+                "mask_on_real": "bool",
+                "pretrain_steps": "int",
+                "autoencoder": "str | None",
+                "lr": "float",
+                "final_lr": "float",
+                "lr_decay_steps": "int | None",
+                "seed": "int",
+            },
         },
-        "flip": {"parameters": ["single_view"], "var_keyword": False, "run_inputs": []},
-        "identity": {"parameters": [], "var_keyword": False, "run_inputs": []},
+        "flip": {
+            "parameters": ["single_view"],
+            "var_keyword": False,
+            "run_inputs": [],
+            "types": {"single_view": "bool"},
+        },
+        "identity": {"parameters": [], "var_keyword": False, "run_inputs": [], "types": {}},
         "lci": {
             "parameters": [
                 "channels",
@@ -94,17 +125,65 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["channels", "seed"],
+            "types": {
+                "channels": "int",
+                "patch_size": "float",
+                "border": "int",
+                "width": "int",
+                "inpainter_stages": "int",
+                "lambda_border": "float",
+                "lambda_ae": "float",
+                "lr": "float",
+                "discriminator_lr_factor": "float",
+                "discriminator_pack": "int",
+                "noise_scale": "float",
+                "fool_classifier": "bool",
+                "patch_autoencoding": "bool",
+                "frozen": "bool",
+                "pretrain_steps": "int",
+                "warmup_steps": "int",
+                "decoy_feedback": "bool",
+                "joint_batch": "bool",
+                "seed": "int",
+                "objective": "str",
+            },
         },
-        "periodic": {"parameters": ["clip_length"], "var_keyword": False, "run_inputs": []},
-        "random_order": {"parameters": ["clip_length"], "var_keyword": False, "run_inputs": []},
-        "rotation": {"parameters": ["angles"], "var_keyword": False, "run_inputs": []},
-        "speed": {"parameters": ["speeds", "speed_loss", "clip_length"], "var_keyword": False, "run_inputs": []},
-        "sync": {"parameters": ["d_min", "d_max", "single_view"], "var_keyword": False, "run_inputs": []},
-        "temporal_warp": {"parameters": ["max_skip", "clip_length"], "var_keyword": False, "run_inputs": []},
+        "periodic": {
+            "parameters": ["clip_length"],
+            "var_keyword": False,
+            "run_inputs": [],
+            "types": {"clip_length": "int"},
+        },
+        "random_order": {
+            "parameters": ["clip_length"],
+            "var_keyword": False,
+            "run_inputs": [],
+            "types": {"clip_length": "int"},
+        },
+        "rotation": {"parameters": ["angles"], "var_keyword": False, "run_inputs": [], "types": {}},
+        "speed": {
+            "parameters": ["speeds", "speed_loss", "clip_length"],
+            "var_keyword": False,
+            "run_inputs": [],
+            "types": {"speed_loss": "bool", "clip_length": "int"},
+        },
+        "sync": {
+            "parameters": ["d_min", "d_max", "single_view"],
+            "var_keyword": False,
+            "run_inputs": [],
+            "types": {"d_min": "int", "d_max": "int", "single_view": "bool"},
+        },
+        "temporal_warp": {
+            "parameters": ["max_skip", "clip_length"],
+            "var_keyword": False,
+            "run_inputs": [],
+            "types": {"max_skip": "int", "clip_length": "int"},
+        },
         "warp": {
             "parameters": ["grid_size", "max_offset", "order", "padding_mode"],
             "var_keyword": False,
             "run_inputs": [],
+            "types": {"grid_size": "int", "max_offset": "float", "order": "int", "padding_mode": "str"},
         },
     },
     "backbone": {
@@ -123,40 +202,68 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["image_size", "in_channels"],
+            "types": {
+                "in_channels": "int",
+                "width": "float",
+                "fc_dim": "int",
+                "groups": "int",
+                "low_resolution": "bool",
+                "image_size": "int",
+                "batch_norm": "str",
+                "fc_layers": "int",
+                "input_scale": "float | None",
+                "init": "str",
+            },
         },
-        "c3d_small": {"parameters": ["in_channels", "width"], "var_keyword": False, "run_inputs": ["in_channels"]},
+        "c3d_small": {
+            "parameters": ["in_channels", "width"],
+            "var_keyword": False,
+            "run_inputs": ["in_channels"],
+            "types": {"in_channels": "int", "width": "float"},
+        },
         "cifarnet": {
             "parameters": ["in_channels", "image_size", "width", "dropout"],
             "var_keyword": False,
             "run_inputs": ["image_size", "in_channels"],
+            "types": {"in_channels": "int", "image_size": "int", "width": "float", "dropout": "float"},
         },
         "preact_resnet18": {
             "parameters": ["in_channels", "width"],
             "var_keyword": False,
             "run_inputs": ["in_channels"],
+            "types": {"in_channels": "int", "width": "float"},
         },
-        "r2plus1d_18": {"parameters": [], "var_keyword": False, "run_inputs": []},
-        "r3d_18": {"parameters": [], "var_keyword": False, "run_inputs": []},
+        "r2plus1d_18": {"parameters": [], "var_keyword": False, "run_inputs": [], "types": {}},
+        "r3d_18": {"parameters": [], "var_keyword": False, "run_inputs": [], "types": {}},
         "resnet18": {
             "parameters": ["in_channels", "low_resolution"],
             "var_keyword": False,
             "run_inputs": ["in_channels"],
+            "types": {"in_channels": "int", "low_resolution": "bool"},
         },
         "resnet34": {
             "parameters": ["in_channels", "low_resolution"],
             "var_keyword": False,
             "run_inputs": ["in_channels"],
+            "types": {"in_channels": "int", "low_resolution": "bool"},
         },
         "resnet50": {
             "parameters": ["in_channels", "low_resolution"],
             "var_keyword": False,
             "run_inputs": ["in_channels"],
+            "types": {"in_channels": "int", "low_resolution": "bool"},
         },
-        "siamese": {"parameters": ["trunk", "fusion"], "var_keyword": True, "run_inputs": []},
+        "siamese": {
+            "parameters": ["trunk", "fusion"],
+            "var_keyword": True,
+            "run_inputs": [],
+            "types": {"trunk": "str", "fusion": "str"},
+        },
         "small_inception": {
             "parameters": ["in_channels", "width", "dropout"],
             "var_keyword": False,
             "run_inputs": ["in_channels"],
+            "types": {"in_channels": "int", "width": "float", "dropout": "float"},
         },
     },
     "dataset": {
@@ -164,16 +271,34 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             "parameters": ["root", "split", "image_size", "channels", "limit", "seed"],
             "var_keyword": False,
             "run_inputs": ["image_size", "split"],
+            "types": {
+                "root": "str | None",
+                "split": "str",
+                "image_size": "int",
+                "channels": "int",
+                "limit": "int | None",
+                "seed": "int",
+            },
         },
         "fashion_on_noise": {
             "parameters": ["num_samples", "image_size", "seed", "split", "channels", "cache", "root"],
             "var_keyword": False,
             "run_inputs": ["image_size", "split"],
+            "types": {
+                "num_samples": "int | None",
+                "image_size": "int",
+                "seed": "int",
+                "split": "str",
+                "channels": "int",
+                "cache": "bool",
+                "root": "str | None",
+            },
         },
         "image_folder": {
             "parameters": ["root", "image_size", "channels"],
             "var_keyword": False,
             "run_inputs": ["image_size"],
+            "types": {"root": "str", "image_size": "int", "channels": "int"},
         },
         "multiview_folder": {
             "parameters": [
@@ -191,6 +316,16 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["image_size", "split"],
+            "types": {
+                "split": "str | None",
+                "image_size": "int | None",
+                "background": "str",
+                "threshold": "float",
+                "median_frames": "int",
+                "cache": "bool",
+                "crop": "str",
+                "crop_margin": "float",
+            },
         },
         "multiview_poses": {
             "parameters": [
@@ -209,23 +344,68 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["image_size", "split"],
+            "types": {
+                "split": "str | None",
+                "image_size": "int | None",
+                "background": "str",
+                "threshold": "float",
+                "stride": "int",
+                "limit": "int | None",
+                "cache": "bool",
+                "crop": "str",
+                "crop_margin": "float",
+            },
         },
-        "noisy_labels": {"parameters": ["base", "fraction", "seed"], "var_keyword": False, "run_inputs": []},
-        "pixel_permuted": {"parameters": ["base", "per_image", "seed"], "var_keyword": False, "run_inputs": []},
+        "noisy_labels": {
+            "parameters": ["base", "fraction", "seed"],
+            "var_keyword": False,
+            "run_inputs": [],
+            "types": {"fraction": "float", "seed": "int"},
+        },
+        "pixel_permuted": {
+            "parameters": ["base", "per_image", "seed"],
+            "var_keyword": False,
+            "run_inputs": [],
+            "types": {"per_image": "bool", "seed": "int"},
+        },
         "procedural": {
             "parameters": ["num_samples", "image_size", "seed", "split", "channels", "cache"],
             "var_keyword": False,
             "run_inputs": ["image_size", "split"],
+            "types": {
+                "num_samples": "int",
+                "image_size": "int",
+                "seed": "int",
+                "split": "str",
+                "channels": "int",
+                "cache": "bool",
+            },
         },
         "torchvision": {
             "parameters": ["dataset", "root", "split", "download", "image_size", "channels"],
             "var_keyword": False,
             "run_inputs": ["image_size", "split"],
+            "types": {
+                "dataset": "str",
+                "root": "str",
+                "split": "str",
+                "download": "bool",
+                "image_size": "int",
+                "channels": "int",
+            },
         },
         "upright_objects": {
             "parameters": ["num_samples", "image_size", "seed", "split", "channels", "cache"],
             "var_keyword": False,
             "run_inputs": ["image_size", "split"],
+            "types": {
+                "num_samples": "int",
+                "image_size": "int",
+                "seed": "int",
+                "split": "str",
+                "channels": "int",
+                "cache": "bool",
+            },
         },
         "video_folder": {
             "parameters": [
@@ -241,6 +421,15 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["image_size", "split"],
+            "types": {
+                "split": "str | None",
+                "clip_length": "int",
+                "speed": "int",
+                "image_size": "int | None",
+                "limit": "int | None",
+                "decoder": "str",
+                "frame_cache": "str",
+            },
         },
     },
     "evaluation": {
@@ -265,6 +454,17 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["bilevel", "device", "labels_per_class", "progress", "save_to", "seed"],
+            "types": {
+                "epochs": "int",
+                "lr": "float",
+                "weight_decay": "float",
+                "batch_size": "int",
+                "labels_per_class": "int | None",
+                "seed": "int",
+                "reestimate_bn": "bool",
+                "num_workers": "int",
+                "progress": "bool",
+            },
         },
         "knn": {
             "parameters": [
@@ -281,6 +481,7 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["device"],
+            "types": {"batch_size": "int", "target_dim": "int", "chunk_size": "int", "loocv": "bool"},
         },
         "linear_probe": {
             "parameters": [
@@ -304,6 +505,18 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["bilevel", "device", "labels_per_class", "progress", "save_to", "seed"],
+            "types": {
+                "labels_per_class": "int | None",
+                "epochs": "int",
+                "lr": "float",
+                "weight_decay": "float",
+                "batch_size": "int",
+                "seed": "int",
+                "target_dim": "int",
+                "resize": "str",
+                "augment_views": "int",
+                "progress": "bool",
+            },
         },
         "pose3d": {
             "parameters": [
@@ -325,6 +538,18 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["device", "progress", "seed"],
+            "types": {
+                "epochs": "int",
+                "batch_size": "int",
+                "lr": "float",
+                "final_lr": "float",
+                "weight_decay": "float",
+                "hflip": "bool",
+                "seed": "int",
+                "num_workers": "int",
+                "return_model": "bool",
+                "progress": "bool",
+            },
         },
         "video_action": {
             "parameters": [
@@ -343,6 +568,15 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["device", "seed"],
+            "types": {
+                "tap": "str",
+                "train_clips": "int",
+                "test_clips": "int",
+                "speed": "int",
+                "epochs": "int",
+                "lr": "float",
+                "seed": "int",
+            },
         },
         "video_before_after": {
             "parameters": [
@@ -359,6 +593,7 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["device", "seed"],
+            "types": {"tap": "str", "pairs_per_video": "int", "epochs": "int", "lr": "float", "seed": "int"},
         },
         "video_finetune": {
             "parameters": [
@@ -380,11 +615,24 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["device", "progress", "seed"],
+            "types": {
+                "epochs": "int",
+                "lr": "float",
+                "weight_decay": "float",
+                "batch_size": "int",
+                "speed": "int",
+                "test_clips": "int",
+                "seed": "int",
+                "num_workers": "int",
+                "return_backbone": "bool",
+                "progress": "bool",
+            },
         },
         "video_retrieval": {
             "parameters": ["backbone", "train_set", "test_set", "tap", "crops", "speed", "ks", "device", "seed"],
             "var_keyword": False,
             "run_inputs": ["device", "seed"],
+            "types": {"tap": "str", "crops": "int", "speed": "int", "seed": "int"},
         },
         "video_sync": {
             "parameters": [
@@ -401,14 +649,15 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             ],
             "var_keyword": False,
             "run_inputs": ["device", "seed"],
+            "types": {"tap": "str", "pairs_per_video": "int", "epochs": "int", "lr": "float", "seed": "int"},
         },
     },
     "gan objective": {
-        "hinge": {"parameters": [], "var_keyword": False, "run_inputs": []},
-        "least_squares": {"parameters": [], "var_keyword": False, "run_inputs": []},
-        "minimax": {"parameters": [], "var_keyword": False, "run_inputs": []},
-        "non_saturating": {"parameters": [], "var_keyword": False, "run_inputs": []},
-        "wgan_gp": {"parameters": [], "var_keyword": False, "run_inputs": []},
+        "hinge": {"parameters": [], "var_keyword": False, "run_inputs": [], "types": {}},
+        "least_squares": {"parameters": [], "var_keyword": False, "run_inputs": [], "types": {}},
+        "minimax": {"parameters": [], "var_keyword": False, "run_inputs": [], "types": {}},
+        "non_saturating": {"parameters": [], "var_keyword": False, "run_inputs": [], "types": {}},
+        "wgan_gp": {"parameters": [], "var_keyword": False, "run_inputs": [], "types": {}},
     },
 }
 
@@ -448,6 +697,8 @@ class Components:
             return
         entry = INDEX[self.kind][name]
         refuse_unknown_keys(f"{self.kind} {name!r}", entry["parameters"], entry["var_keyword"], params, reserved, noun)
+        if isinstance(params, Mapping):
+            refuse_wrong_types(f"{self.kind} {name!r}", entry["types"], params)
 
 
 def is_built_in(factory: Any) -> bool:
@@ -473,6 +724,7 @@ def live_index() -> dict[str, dict[str, dict[str, Any]]]:
                 "parameters": [n for n, p in parameters.items() if p.kind is not p.VAR_KEYWORD],
                 "var_keyword": any(p.kind is p.VAR_KEYWORD for p in parameters.values()),
                 "run_inputs": sorted(registry.run_inputs(name)) if hasattr(registry, "run_inputs") else [],
+                "types": scalar_types(factory) if parameters else {},
             }
     return index
 

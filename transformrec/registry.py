@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from collections.abc import Callable, Iterable
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -42,6 +44,62 @@ def refuse_unknown_keys(
     if unknown:
         allowed = ", ".join(n for n in accepted if n not in reserved)
         raise ValueError(f"{owner} has no {noun} {', '.join(unknown)}; accepted: {allowed}")
+
+
+_SCALARS = {int: "int", float: "float", bool: "bool", str: "str"}
+
+
+def scalar_types(factory: Callable[..., Any]) -> dict[str, str]:
+    """The parameters of ``factory`` annotated with a plain scalar (``int``, ``float``, ``bool``,
+    ``str``, optionally ``| None``), as ``{"width": "int", "lr": "float | None"}``; the others
+    (tuples, mappings, unions of several kinds) are left out, since they are checked where used."""
+    target = factory.__init__ if inspect.isclass(factory) else factory
+    try:
+        hints = typing.get_type_hints(target)
+    except Exception:  # noqa: BLE001 - an annotation that does not resolve leaves the parameter unchecked
+        return {}
+    found = {}
+    for name, hint in hints.items():
+        if name == "return":
+            continue
+        members = (
+            typing.get_args(hint)
+            if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+            else (hint,)
+        )
+        scalars = [m for m in members if m is not type(None)]
+        if len(scalars) == 1 and scalars[0] in _SCALARS:
+            found[name] = _SCALARS[scalars[0]] + (" | None" if len(scalars) < len(members) else "")
+    return found
+
+
+def _has_type(value: Any, expected: str) -> bool:
+    """Whether a config value is of a :func:`scalar_types` type, strictly: no bool for a number,
+    no float for an int, no string for either (YAML already gave them their types)."""
+    kind, _, optional = expected.partition(" | ")
+    if value is None:
+        return bool(optional)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "int":
+        return isinstance(value, int)
+    if kind == "float":
+        return isinstance(value, int | float)
+    return isinstance(value, str)
+
+
+def refuse_wrong_types(owner: str, expected: Mapping[str, str], params: Mapping[str, Any]) -> None:
+    """Raise a ``ValueError`` naming the first parameter of ``params`` whose value is not of its
+    declared scalar type (``expected``, from :func:`scalar_types`), before anything is built.
+
+    Why: component parameters are a free mapping in the config schema, so ``num_samples: 0.0`` or
+    ``width: '16'`` would otherwise reach the factory and fail somewhere inside it (or worse, work
+    as a float where an int was meant)."""
+    for key, value in params.items():
+        if key in expected and not _has_type(value, expected[key]):
+            raise ValueError(f"{owner} parameter {key} must be {expected[key]}, got {value!r}")
 
 
 class Registry(Generic[T]):
@@ -84,10 +142,13 @@ class Registry(Generic[T]):
         This is the one place a factory's signature is read, and only to check what a config
         *states*; what a builder *fills in* is declared by ``run_inputs``, never matched by name.
         """
-        parameters = inspect.signature(self.get(name)).parameters
+        factory = self.get(name)
+        parameters = inspect.signature(factory).parameters
         accepted = [n for n, p in parameters.items() if p.kind is not p.VAR_KEYWORD]
         open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
         refuse_unknown_keys(f"{self.kind} {name!r}", accepted, open_ended, params, reserved, noun)
+        if isinstance(params, Mapping):
+            refuse_wrong_types(f"{self.kind} {name!r}", scalar_types(factory), params)
 
     def get(self, name: str) -> Callable[..., T]:
         """Return the factory registered under ``name`` or raise with the known names."""

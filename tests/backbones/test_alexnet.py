@@ -181,7 +181,7 @@ def test_the_chapter_3_classifier_sees_its_input_with_the_authors_scale_and_init
         with torch.no_grad():
             net(images)
         handle.remove()
-        return float(seen[0].std(0).mean() / conv.bias.abs().mean())
+        return float((seen[0].std(0).mean() / conv.bias.abs().mean()).detach())
 
     assert spread_over_bias() < 1
     assert spread_over_bias(input_scale=255.0, init="authors") > 5

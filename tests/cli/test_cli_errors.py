@@ -179,7 +179,8 @@ def test_import_of_a_python_file_path_and_its_failures_are_one_line(config, tmp_
     ("overrides", "names"),
     [
         (["transforms=[identity, {name: warp, order: 0}]"], "transforms[1] (warp): warp order must be >= 1"),
-        (["data.image_size=-4"], "data (upright_objects): image_size must be >= 8"),
+        (["data.image_size=-4"], "data (upright_objects): image_size must be in [8, 512], got -4"),
+        (["data.image_size=100000"], "data (upright_objects): image_size must be in [8, 512], got 100000"),
         (["backbone.width=0"], "backbone (alexnet_bn): width must be positive"),
         (["data.num_samples=0"], "data (upright_objects): the data set is empty"),
         (["transforms.5.name=rotation"], "transforms is a list of 3 items; 5 is not an index of it"),

@@ -1,7 +1,8 @@
 """A careless or hostile user's configs: every shipped config with random ``--set`` overrides.
 
-Each case loads the config and builds its transform set, as ``transformrec pretrain`` does before
-any compute; anything but the project's own error (one line at the CLI) is a failure: a raw
+Each case loads the config and, for the embedded data set (nothing read from disk), builds the
+data set, renders one image, and builds the transform set and the backbone, as ``transformrec
+pretrain`` does before any compute; anything but the project's own error (one line at the CLI) is a failure: a raw
 TypeError, KeyError, OverflowError or a hang is a traceback or a stuck run for the user. The number
 of cases is ``TRANSFORMREC_FUZZ_CASES`` (300 by default, about a minute on 2 cores).
 """
@@ -19,7 +20,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from transformrec.config.build import build_backbone_for, build_transform_set  # noqa: E402
+from transformrec.config.build import build_backbone_for, build_data, build_transform_set  # noqa: E402
 from transformrec.config.loading import load_config, read_config_tree  # noqa: E402
 from transformrec.errors import TransformrecError  # noqa: E402
 
@@ -87,16 +88,6 @@ VALUES = st.one_of(
 OVERRIDES = st.lists(st.tuples(st.sampled_from(KEYS + EXTRA_KEYS), VALUES), min_size=1, max_size=3)
 
 
-class _ImagesOf:
-    """What a backbone builder reads of a data set (channels, image size), without building it."""
-
-    channels = 3
-
-    def __init__(self, params: dict) -> None:
-        size = params.get("image_size", 32)
-        self.image_size = size if isinstance(size, int) and 8 <= size <= 256 else 32
-
-
 class _CaseTimeoutError(Exception):
     pass
 
@@ -118,9 +109,11 @@ def test_any_config_and_overrides_load_and_build_or_fail_with_the_projects_own_e
     signal.alarm(SECONDS_PER_CASE)
     try:
         loaded = load_config(config, assignments)
-        if loaded.data.name == "upright_objects":  # nothing read from disk: the transforms and the backbone
-            build_transform_set(loaded, None)
-            build_backbone_for(loaded.backbone, _ImagesOf(loaded.data.params), loaded.seed)
+        if loaded.data.name == "upright_objects":  # nothing read from disk: data, transforms, backbone
+            data = build_data(loaded.data)
+            data[len(data) - 1]  # one scene rendered at the configured size (lazily built otherwise)
+            build_transform_set(loaded, data)
+            build_backbone_for(loaded.backbone, data, loaded.seed)
     except TransformrecError:
         pass  # the project's own error: one line at the command line
     finally:

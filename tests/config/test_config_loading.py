@@ -181,3 +181,15 @@ def test_a_length_in_steps_reaches_the_trainer_and_must_be_positive(tmp_path):
 def test_values_that_failed_only_during_training_are_refused_at_load(override, message):
     with pytest.raises(ConfigError, match=message):
         load_config(None, [override])
+
+
+def test_a_key_set_inside_a_component_given_by_name_turns_the_name_into_a_mapping():
+    tree = {"transforms": ["identity", "rotation", "warp"]}
+    apply_override(tree, "transforms.2.order=3")
+    assert tree["transforms"] == ["identity", "rotation", {"name": "warp", "order": 3}]
+
+
+def test_a_key_set_inside_a_list_item_that_is_a_number_is_one_line_naming_the_item():
+    tree = {"transforms": [1, 2]}
+    with pytest.raises(ConfigError, match=r"transforms\.0 is 1, not a mapping or a list to set a key in"):
+        apply_override(tree, "transforms.0.autoencoded_real=0")

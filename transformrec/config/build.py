@@ -43,13 +43,47 @@ def build_backbone_for(component: Component, dataset: Dataset, seed: int = 0) ->
     for key, attribute in (("in_channels", "channels"), ("image_size", "image_size")):
         if key in accepted and key not in params and hasattr(dataset, attribute):
             params[key] = getattr(dataset, attribute)
-    torch.manual_seed(seed)
     try:
+        _refuse_weights_beyond_memory(component.name, params)
+        torch.manual_seed(seed)
         return build_backbone(component.name, **params)
     except (ValueError, TypeError, OverflowError, MemoryError) as error:  # e.g. a width no memory can hold
         raise ConfigError(f"backbone ({component.name}): {error}") from None
     except RuntimeError as error:  # torch's allocator: "can't allocate memory", a negative dimension
         raise ConfigError(f"backbone ({component.name}): {' '.join(str(error).split())[:300]}") from None
+
+
+def _physical_memory_bytes() -> int | None:
+    """This machine's RAM (None where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _refuse_weights_beyond_memory(name: str, params: dict) -> None:
+    """Count the backbone's parameters on the meta device (no memory) and refuse weights larger than
+    half of this machine's RAM, in one line naming the count.
+
+    Why: a width or ``fc_dim`` a few times too large asks for tens of GB; Linux grants it, then the
+    weights' initialisation swaps for minutes or is killed, instead of an error. Training needs
+    about four times the weights (gradients, Adam's two moments), so half the RAM is already
+    beyond any run. A backbone that cannot be built on the meta device is left to the real build.
+    """
+    memory = _physical_memory_bytes()
+    if memory is None:
+        return
+    try:
+        with torch.device("meta"):
+            probe = build_backbone(name, **params)
+    except (ValueError, TypeError, OverflowError, RuntimeError, NotImplementedError):
+        return  # the real build below raises the same error, or does not need the meta device
+    count = sum(parameter.numel() for parameter in probe.parameters())
+    if 4 * count > memory // 2:
+        raise ValueError(
+            f"{count:.3g} parameters ({4 * count / 1e9:.3g} GB of float32 weights) exceed half of this machine's "
+            f"{memory / 1e9:.3g} GB of memory; lower width, fc_dim or image_size"
+        )
 
 
 def build_monitor(config: ExperimentConfig, backbone: TappedBackbone) -> OnlineMonitor | None:

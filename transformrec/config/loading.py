@@ -63,9 +63,15 @@ def apply_override(tree: dict[str, Any], assignment: str) -> None:
     node = tree
     for depth, part in enumerate(parts[:-1]):
         if isinstance(node, list):
-            node = node[_list_index(node, part, ".".join(parts[:depth]) or key, assignment)]
+            index = _list_index(node, part, ".".join(parts[:depth]) or key, assignment)
+            if isinstance(node[index], str):  # a component given by name: transforms.2.order=3 sets warp's order
+                node[index] = {"name": node[index]}
+            node = node[index]
+            if not isinstance(node, dict | list):
+                where = ".".join(parts[: depth + 1])
+                raise ConfigError(f"--set {assignment}: {where} is {node!r}, not a mapping or a list to set a key in")
             continue
-        child = node.get(part) if isinstance(node, dict) else None
+        child = node.get(part)
         if not isinstance(child, dict | list):
             child = {}
             node[part] = child

@@ -26,16 +26,21 @@ class RenderedImageSet(Dataset):
     """
 
     min_image_size = 8
+    max_image_size = 512
+    """Scenes are drawn for small-image pretext tasks; one 1024 px scene takes about 9 s to draw and a
+    larger side would hang the first batch (or exhaust memory), so it is refused when the set is built."""
+    max_samples = 10**8
+    """More scenes than any run could draw; a larger count would only allocate its label table."""
 
     def __init__(self, num_samples: int, image_size: int, seed: int, split: str, channels: int, cache: bool) -> None:
         if split not in SPLITS:
             raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
-        if num_samples < 0:
-            raise ValueError(f"num_samples must be >= 0, got {num_samples}")
-        if image_size < self.min_image_size:
-            raise ValueError(f"image_size must be >= {self.min_image_size}, got {image_size}")
+        if not 0 <= num_samples <= self.max_samples:
+            raise ValueError(f"num_samples must be in [0, {self.max_samples}], got {num_samples}")
+        if not self.min_image_size <= image_size <= self.max_image_size:
+            raise ValueError(f"image_size must be in [{self.min_image_size}, {self.max_image_size}], got {image_size}")
         self.num_samples = num_samples
         self.image_size = image_size
         self.seed = seed
