@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import torch
 import yaml
 from conftest import TinyImages, TinyNet
 
@@ -96,3 +97,30 @@ def test_python_and_yaml_runs_augment_alike():
     yaml_default = AugmentConfig()
     assert (DEFAULT_AUGMENT.padding, DEFAULT_AUGMENT.hflip) == (yaml_default.padding, yaml_default.hflip) == (4, True)
     assert Trainer([Identity()], TinyNet(), TinyImages(), augment=None, device="cpu", progress=False).augment is None
+
+
+def test_compile_runs_the_steps_compiled_with_the_eager_runs_numbers_and_plain_checkpoints(tmp_path):
+    """``train.compile``, one field of TrainOptions and two lines of the Trainer, is a YAML option too."""
+    runs = {}
+    for compiled in (False, True):
+        torch.manual_seed(0)  # the same initial weights
+        trainer = Trainer(
+            [Identity(), Rotation()],
+            TinyNet(),
+            TinyImages(),
+            batch_size=16,
+            steps=2,
+            log_every=1,
+            compile=compiled,
+            device="cpu",
+            seed=0,
+            output_dir=tmp_path / str(compiled),
+            progress=False,
+            tensorboard=False,
+        )
+        runs[compiled] = trainer.fit()
+        assert type(trainer._network).__name__ == ("OptimizedModule" if compiled else type(trainer.model).__name__)
+    assert runs[True]["final_metrics"]["loss"] == pytest.approx(runs[False]["final_metrics"]["loss"], rel=1e-4)
+    saved = torch.load(tmp_path / "True" / "checkpoint.pt", weights_only=True)
+    assert not any(key.startswith("_orig_mod") for key in saved["model"])  # the plain model's weights
+    assert TrainConfig(compile=True).compile

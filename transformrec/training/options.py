@@ -57,6 +57,11 @@ class TrainOptions(StrictNumbers):
         False, description="under torchrun, BatchNorm statistics over the global batch (SyncBatchNorm, CUDA only)"
     )
     tensorboard: bool = Field(True, description="write TensorBoard events beside metrics.csv (when installed)")
+    compile: bool = Field(
+        False,
+        description="torch.compile the network the steps run (compiled at the first step: tens of seconds; "
+        "checkpoints keep the plain model's weights)",
+    )
 
     @field_validator("betas")
     @classmethod

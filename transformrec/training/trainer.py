@@ -169,6 +169,7 @@ class Trainer(TrainingTask):
         self.output_dir = Path(output_dir) if output_dir is not None else None
         self.resume = resume
         self.amp = opts.amp and self.device.type == "cuda" and self.strategy.allows_amp
+        self.compile = opts.compile
         # NHWC lets cuDNN (and oneDNN on CPU) pick faster conv kernels; image batches only, same numbers.
         self.channels_last = opts.channels_last and not path.prepared
         if self.channels_last:
@@ -295,6 +296,8 @@ class Trainer(TrainingTask):
         if self.context.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self._network = DistributedDataParallel(self.model, device_ids=ids)
+        if self.compile:  # the steps run the compiled network; checkpoints and evaluation use self.model
+            self._network = torch.compile(self._network)
         self.model.train()
 
     def steps(self) -> Iterator[StepOutcome]:
