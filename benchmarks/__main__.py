@@ -25,6 +25,7 @@ from benchmarks import (
     autoencoder_fidelity,
     bilevel_noise,
     cli_startup,
+    compile_speed,
     damage_repair,
     dfgan,
     gan_objectives,
@@ -47,6 +48,7 @@ BENCHMARKS = {
         trainer_overhead,
         monitor_overhead,
         cli_startup,
+        compile_speed,
         rot_warp_probe,
         damage_repair,
         autoencoder_fidelity,
@@ -66,6 +68,7 @@ TITLES = {
     "pre-training run at the demo's settings",
     "cli_startup": "Speed: how long the command line takes to answer (--help, list, a config error) beside "
     "importing torch",
+    "compile_speed": "Speed: train.compile (torch.compile) against eager Trainer steps, compile time apart",
     "rot_warp_probe": "Quality: rotation + warp pretraining vs random init vs raw pixels, linear probe per layer, "
     "over seeds (upright_objects, fashion_on_noise, Fashion-MNIST)",
     "damage_repair": "Quality: table 3.1 at small scale (damage & repair ablations), renderings at several drop rates",
