@@ -30,6 +30,7 @@ from benchmarks import (
     dfgan,
     gan_objectives,
     lci_tables,
+    learned_transform_cost,
     monitor_overhead,
     multiview_tables,
     rot_warp_probe,
@@ -49,6 +50,7 @@ BENCHMARKS = {
         monitor_overhead,
         cli_startup,
         compile_speed,
+        learned_transform_cost,
         rot_warp_probe,
         damage_repair,
         autoencoder_fidelity,
@@ -69,6 +71,8 @@ TITLES = {
     "cli_startup": "Speed: how long the command line takes to answer (--help, list, a config error) beside "
     "importing torch",
     "compile_speed": "Speed: train.compile (torch.compile) against eager Trainer steps, compile time apart",
+    "learned_transform_cost": "Speed: what a learned transform costs, an LCI or damage & repair Trainer step "
+    "against a rotation step",
     "rot_warp_probe": "Quality: rotation + warp pretraining vs random init vs raw pixels, linear probe per layer, "
     "over seeds (upright_objects, fashion_on_noise, Fashion-MNIST)",
     "damage_repair": "Quality: table 3.1 at small scale (damage & repair ablations), renderings at several drop rates",

@@ -10,11 +10,11 @@ this measurement.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import torch
 
+from benchmarks.step_timing import interleaved_step_times
 from transformrec.backbones.registry import build_backbone
 from transformrec.data.procedural import ProceduralShapes
 from transformrec.training.trainer import Trainer
@@ -41,35 +41,13 @@ def _trainer(data, compiled: bool, steps: int, device: str) -> Trainer:
     )
 
 
-def _sync(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
-def _timed_steps(steps, count: int, device: str) -> float:
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(count):
-        next(steps)
-    _sync(device)
-    return time.perf_counter() - start
-
-
 def run(suite: str = "quick") -> dict[str, Any]:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     per_round, rounds, warm_up = SETTINGS[suite]
     total = warm_up + per_round * rounds
     data = ProceduralShapes(num_samples=64 * total, image_size=32)
     trainers = {name: _trainer(data, name == "compiled", total, device) for name in ("eager", "compiled")}
-    streams = {}
-    for name, trainer in trainers.items():
-        trainer.start(resumed=False)
-        streams[name] = trainer.steps()
-    warm = {name: _timed_steps(streams[name], warm_up, device) for name in trainers}  # compiles on its first step
-    best = dict.fromkeys(trainers, float("inf"))
-    for _ in range(rounds):
-        for name in trainers:
-            best[name] = min(best[name], _timed_steps(streams[name], per_round, device) / per_round)
+    best, warm = interleaved_step_times(trainers, warm_up, per_round, rounds, device)  # compiles in its warm-up
     return {
         "device": device,
         "torch": torch.__version__,
