@@ -110,7 +110,11 @@ class LimitedContextInpainting(LearnedTransform):
         joint_batch: F's training step runs F once on the noisy patches and the real patches
             together (the authors' code: one F batch, so F's batch normalisation sees both), instead
             of once on each (the default: each gets its own batch statistics). Only F's step
-            changes; T₅ ∘ x for C and the decoys are made as before.
+            changes; T₅ ∘ x for C and the decoys are made as before. Measured (upright_objects,
+            identity vs LCI, seed 0, 1000 steps): the joint batch made F paint one pattern in
+            every patch (fixed-pattern share 0.19 against 0.07, real patches 0.025), C told LCI
+            apart more easily (pretext accuracy 0.88 against 0.70) and the conv5 probe fell from
+            39.8 to 36.9 %, so it stays off.
         seed: seeds the generator used by :meth:`update` (patch locations and noise).
         objective: D's GAN objective (``hinge`` as in sec. 4.2.1, or any of table 7.3).
         distribution_filter: a ch. 7 noise block (``kind``, ``mode``, ``sigma``, ``penalty``,
