@@ -14,31 +14,12 @@ from typing import Any
 
 import torch
 
-from benchmarks.step_timing import interleaved_step_times
-from transformrec.backbones.registry import build_backbone
+from benchmarks.step_timing import interleaved_step_times, quiet_trainer
 from transformrec.data.procedural import ProceduralShapes
-from transformrec.training.trainer import Trainer
 from transformrec.transforms import Identity, Rotation, TransformSet
 
 NAME = "compile_speed"
 SETTINGS = {"smoke": (2, 1, 2), "quick": (5, 3, 3), "full": (10, 5, 3)}  # steps per round, rounds, warm-up steps
-
-
-def _trainer(data, compiled: bool, steps: int, device: str) -> Trainer:
-    torch.manual_seed(0)
-    backbone = build_backbone("alexnet_bn", width=0.5, fc_dim=1024, image_size=32)
-    return Trainer(
-        transforms=TransformSet([Identity(), Rotation()]),
-        backbone=backbone,
-        data=data,
-        batch_size=64,
-        steps=steps,
-        augment=None,
-        compile=compiled,
-        device=device,
-        progress=False,
-        tensorboard=False,
-    )
 
 
 def run(suite: str = "quick") -> dict[str, Any]:
@@ -46,7 +27,18 @@ def run(suite: str = "quick") -> dict[str, Any]:
     per_round, rounds, warm_up = SETTINGS[suite]
     total = warm_up + per_round * rounds
     data = ProceduralShapes(num_samples=64 * total, image_size=32)
-    trainers = {name: _trainer(data, name == "compiled", total, device) for name in ("eager", "compiled")}
+    trainers = {
+        name: quiet_trainer(
+            TransformSet([Identity(), Rotation()]),
+            data,
+            32,
+            batch_size=64,
+            steps=total,
+            compile=name == "compiled",
+            device=device,
+        )
+        for name in ("eager", "compiled")
+    }
     best, warm = interleaved_step_times(trainers, warm_up, per_round, rounds, device)  # compiles in its warm-up
     return {
         "device": device,

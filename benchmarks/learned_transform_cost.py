@@ -17,8 +17,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.step_timing import interleaved_step_times
-from transformrec.backbones.registry import build_backbone
+from benchmarks.step_timing import interleaved_step_times, quiet_trainer
 from transformrec.data.procedural import ProceduralShapes
 from transformrec.training.trainer import Trainer
 from transformrec.transforms import DamageRepair, Identity, LimitedContextInpainting, Rotation, TransformSet
@@ -37,22 +36,6 @@ def _transform_sets(channels: int) -> dict[str, TransformSet]:
         ),
         "damage & repair (width 32)": TransformSet([DamageRepair(channels=channels, pretrain_steps=1)]),
     }
-
-
-def _trainer(transform_set: TransformSet, data, batch: int, steps: int, device: str) -> Trainer:
-    torch.manual_seed(0)
-    backbone = build_backbone("alexnet_bn", width=0.5, fc_dim=1024, image_size=IMAGE_SIZE)
-    return Trainer(
-        transforms=transform_set,
-        backbone=backbone,
-        data=data,
-        batch_size=batch,
-        steps=steps,
-        augment=None,
-        device=device,
-        progress=False,
-        tensorboard=False,
-    )
 
 
 def _profile_lci(trainer: Trainer) -> list[dict[str, Any]]:
@@ -76,7 +59,10 @@ def run(suite: str = "quick") -> dict[str, Any]:
     per_round, rounds, warm_up, batch = SETTINGS[suite]
     total = warm_up + per_round * rounds + 2  # two more for the profile
     data = ProceduralShapes(num_samples=batch * total, image_size=IMAGE_SIZE)
-    trainers = {name: _trainer(ts, data, batch, total, device) for name, ts in _transform_sets(3).items()}
+    trainers = {
+        name: quiet_trainer(ts, data, IMAGE_SIZE, batch_size=batch, steps=total, device=device)
+        for name, ts in _transform_sets(3).items()
+    }
     best, _ = interleaved_step_times(trainers, warm_up, per_round, rounds, device)
     reference = "Rot (identity + 3 rotations)"
     rows = [

@@ -9,23 +9,46 @@ alike, so their ratio means something. Steps come from :meth:`Trainer.steps` aft
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import torch
 
+from transformrec.backbones.registry import build_backbone
 from transformrec.training.trainer import Trainer
 
 
-def _sync(device: str) -> None:
+def sync(device: str) -> None:
+    """Wait for queued CUDA work, so a timer reads the work done, not the work launched."""
     if device == "cuda":
         torch.cuda.synchronize()
 
 
+def timing_backbone(image_size: int) -> torch.nn.Module:
+    """The speed benchmarks' backbone: AlexNet-BN (width 0.5, fc 1024), the same seeded weights every time."""
+    torch.manual_seed(0)
+    return build_backbone("alexnet_bn", width=0.5, fc_dim=1024, image_size=image_size)
+
+
+def quiet_trainer(transforms: Any, data: Any, image_size: int, **options: Any) -> Trainer:
+    """A Trainer on :func:`timing_backbone` without augmentation, progress or TensorBoard, so the
+    timed steps hold the training alone; ``options`` are the Trainer's (batch size, steps, ...)."""
+    return Trainer(
+        transforms=transforms,
+        backbone=timing_backbone(image_size),
+        data=data,
+        augment=None,
+        progress=False,
+        tensorboard=False,
+        **options,
+    )
+
+
 def _timed(steps, count: int, device: str) -> float:
-    _sync(device)
+    sync(device)
     start = time.perf_counter()
     for _ in range(count):
         next(steps)
-    _sync(device)
+    sync(device)
     return time.perf_counter() - start
 
 

@@ -26,61 +26,47 @@ from pathlib import Path
 
 import torch
 
-from transformrec.backbones.registry import build_backbone
+from benchmarks.step_timing import quiet_trainer, sync, timing_backbone
 from transformrec.config.loading import ConfigError, load_config
 from transformrec.data.procedural import ProceduralShapes
 from transformrec.runtime.schedule import build_optimizer
 from transformrec.training.model import PretextModel
-from transformrec.training.trainer import Trainer
 from transformrec.transforms import Identity, Rotation, TransformSet
 
 NAME = "trainer_overhead"
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _backbone() -> torch.nn.Module:
-    torch.manual_seed(0)
-    return build_backbone("alexnet_bn", width=0.5, fc_dim=1024, image_size=32)
-
-
 def _time_trainer(data, steps: int, batch_size: int, device: str) -> float:
-    trainer = Trainer(
-        transforms=TransformSet([Identity(), Rotation()]),
-        backbone=_backbone(),
-        data=data,
+    trainer = quiet_trainer(
+        TransformSet([Identity(), Rotation()]),
+        data,
+        32,
         epochs=1,
         batch_size=batch_size,
-        augment=None,
         device=device,
         max_steps=steps,
-        progress=False,
-        tensorboard=False,
     )
-    _sync(device)
+    sync(device)
     start = time.perf_counter()
     trainer.fit()
-    _sync(device)
+    sync(device)
     return time.perf_counter() - start
 
 
 def _time_hand_loop(batches: list[tuple[torch.Tensor, dict[str, torch.Tensor]]], device: str) -> float:
-    model = PretextModel(_backbone(), {"transform": 4}).to(device)
+    model = PretextModel(timing_backbone(32), {"transform": 4}).to(device)
     optimizer = build_optimizer(model.parameters(), lr=3e-4, betas=(0.5, 0.99), weight_decay=1e-4)
     model.train()
-    _sync(device)
+    sync(device)
     start = time.perf_counter()
     for inputs, targets in batches:
         loss = torch.nn.functional.cross_entropy(model(inputs)["transform"], targets["transform"])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    _sync(device)
+    sync(device)
     return time.perf_counter() - start
-
-
-def _sync(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
 
 
 def measure_overhead(suite: str = "quick") -> dict:
