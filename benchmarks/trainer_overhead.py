@@ -101,7 +101,7 @@ def measure_overhead(suite: str = "quick") -> dict:
 
 
 PEAK_MEMORY_CHILD = """
-import json, sys
+import json, sys, time
 from pathlib import Path
 import torch
 import transformrec
@@ -112,7 +112,7 @@ def status(key):  # Linux /proc: VmRSS is the current resident set, VmHWM its pe
     line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key + ":"))
     return int(line.split()[1]) / 1024
 
-overrides = [f"train.max_steps={sys.argv[2]}", "train.num_workers=0", f"output_dir={sys.argv[3]}"]
+overrides = [f"train.max_steps={sys.argv[2]}", "train.num_workers=0", f"output_dir={sys.argv[3]}", *sys.argv[4:]]
 config = load_config(sys.argv[1], overrides)
 substituted = False
 try:
@@ -141,9 +141,12 @@ for learned in trainer.transform_set.learned_transforms:  # a few steps: pre-tra
         learned.pretrain_steps = min(learned.pretrain_steps, int(sys.argv[2]))
 before = status("VmRSS")
 Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM: the peak of training alone
+started = time.perf_counter()
 trainer.fit()
+seconds_per_step = (time.perf_counter() - started) / int(sys.argv[2])
 cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
 print(json.dumps({"rss_before_training_mb": before, "peak_rss_mb": status("VmHWM"), "cuda_peak_mb": cuda,
+                  "seconds_per_step": seconds_per_step,
                   "device": str(trainer.device), "batch_size": config.train.batch_size,
                   "data": config.data.name, "substituted_data": substituted}))
 """
@@ -169,10 +172,22 @@ def measure_peak_memory(suite: str = "quick", workdir: Path | None = None) -> li
                 rows.append({"config": config.name, "skipped": "not a pretext-training config"})
                 continue
             env = dict(os.environ, PYTHONPATH=str(REPO))
-            command = [sys.executable, "-c", PEAK_MEMORY_CHILD, str(config), str(steps), f"{scratch}/{config.stem}"]
-            done = subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=REPO)
-            rows.append({"config": config.name, "steps": steps, **json.loads(done.stdout.strip().splitlines()[-1])})
+            for variant, overrides in _variants(config):
+                out = f"{scratch}/{config.stem}{len(rows)}"
+                command = [sys.executable, "-c", PEAK_MEMORY_CHILD, str(config), str(steps), out, *overrides]
+                done = subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=REPO)
+                measured = json.loads(done.stdout.strip().splitlines()[-1])
+                rows.append({"config": config.name, "variant": variant, "steps": steps, **measured})
     return rows
+
+
+def _variants(config: Path) -> list[tuple[str, list[str]]]:
+    """The config as shipped, and for C3D-small also with its blocks run as plain modules: the
+    memory-lean blocks' saving and their cost, measured side by side in one run."""
+    variants = [("", [])]
+    if load_config(config).backbone.name == "c3d_small":
+        variants.append(("C3D blocks as plain modules", ["backbone.lean_blocks=false"]))
+    return variants
 
 
 def run(suite: str = "quick") -> dict:
@@ -192,17 +207,20 @@ def to_markdown(result: dict) -> str:
         "Peak memory of a few training steps per shipped config (fresh process each, Linux VmHWM reset "
         "after the model and data are built; RSS includes the interpreter and torch):",
         "",
-        "| config | device | batch | data | steps | RSS before training (MB) | peak RSS (MB) | CUDA peak (MB) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| config | device | batch | data | steps | RSS before training (MB) | peak RSS (MB) | CUDA peak (MB) "
+        "| s/step |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["peak_memory"]:
         if "skipped" in row:
-            lines.append(f"| {row['config']} | – | – | {row['skipped']} | – | – | – | – |")
+            lines.append(f"| {row['config']} | – | – | {row['skipped']} | – | – | – | – | – |")
             continue
         data = row["data"] + (" (substituted: data not on disk)" if row["substituted_data"] else "")
         cuda = "-" if row["cuda_peak_mb"] is None else f"{row['cuda_peak_mb']:.0f}"
+        name = row["config"] + (f" ({row['variant']})" if row.get("variant") else "")
+        step = f"{row['seconds_per_step']:.2f}" if "seconds_per_step" in row else "–"
         lines.append(
-            f"| {row['config']} | {row['device']} | {row['batch_size']} | {data} | {row['steps']} | "
-            f"{row['rss_before_training_mb']:.0f} | {row['peak_rss_mb']:.0f} | {cuda} |"
+            f"| {name} | {row['device']} | {row['batch_size']} | {data} | {row['steps']} | "
+            f"{row['rss_before_training_mb']:.0f} | {row['peak_rss_mb']:.0f} | {cuda} | {step} |"
         )
     return "\n".join(lines)

@@ -216,10 +216,10 @@ INDEX: dict[str, dict[str, dict[str, Any]]] = {
             },
         },
         "c3d_small": {
-            "parameters": ["in_channels", "width"],
+            "parameters": ["in_channels", "width", "lean_blocks"],
             "var_keyword": False,
             "run_inputs": ["in_channels"],
-            "types": {"in_channels": "int", "width": "float"},
+            "types": {"in_channels": "int", "width": "float", "lean_blocks": "bool"},
         },
         "cifarnet": {
             "parameters": ["in_channels", "image_size", "width", "dropout"],

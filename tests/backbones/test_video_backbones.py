@@ -29,3 +29,24 @@ def test_video_resnets_load_into_plain_torchvision_models():
         features = net(clip)
         reference.fc = torch.nn.Identity()
         assert torch.allclose(features, reference(clip), atol=1e-5)
+
+
+def test_c3d_small_trains_as_its_plain_modules_would():
+    """A training step through the memory-lean blocks gives the gradients and running statistics of
+    the same weights run as plain ``nn.Sequential`` modules (float64, so only rounding differs)."""
+    torch.manual_seed(0)
+    lean = build_backbone("c3d_small", width=0.125).double().train()
+    plain = build_backbone("c3d_small", width=0.125).double().train()
+    plain.load_state_dict(lean.state_dict())
+    clip = torch.randn(2, 3, 8, 32, 32, dtype=torch.float64)
+    lean(clip).square().sum().backward()
+    features = clip
+    for name in plain.tap_names[:-1]:
+        features = torch.nn.Sequential(*getattr(plain, name))(features)  # the modules one by one
+    features.mean(dim=(2, 3, 4)).square().sum().backward()
+    for (name, a), (_, b) in zip(lean.named_parameters(), plain.named_parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, atol=1e-9, rtol=1e-7, msg=name)
+    for (name, a), (_, b) in zip(lean.named_buffers(), plain.named_buffers(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=0, msg=name)
+    lean.eval(), plain.eval()
+    torch.testing.assert_close(lean(clip), plain(clip), atol=1e-12, rtol=0)

@@ -18,17 +18,47 @@ from torch import nn
 
 from transformrec.backbones.base import TappedBackbone
 from transformrec.backbones.registry import register_backbone
+from transformrec.functional.lean_conv_block import conv_bn_relu_pool
 
 
-def _block(in_ch: int, out_ch: int, pool: tuple[int, int, int] | None) -> nn.Sequential:
-    layers: list[nn.Module] = [
-        nn.Conv3d(in_ch, out_ch, 3, padding=1, bias=False),
-        nn.BatchNorm3d(out_ch),
-        nn.ReLU(inplace=True),
-    ]
-    if pool is not None:
-        layers.append(nn.MaxPool3d(pool, stride=pool))
-    return nn.Sequential(*layers)
+class ConvBlock(nn.Sequential):
+    """Conv3d → BatchNorm3d → ReLU (→ MaxPool3d), trained through :func:`conv_bn_relu_pool`.
+
+    Why: as four autograd modules the block keeps its convolution's output, its ReLU's output and
+    the pool's int64 indices for the backward pass; in C3D-small's first block at 16×112×112 that
+    is most of a chapter 5 step's memory. In training (plain BatchNorm3d, no autocast) the block
+    runs as one function that keeps far less for the same gradients; in evaluation, under
+    SyncBatchNorm or AMP, or with ``lean=False``, it runs its modules as they are. ``recompute``:
+    recompute the convolution in the backward pass instead of keeping its output (the first block,
+    whose output is the largest and whose three input channels make the convolution cheap). The
+    submodules keep their names (``0``, ``1``, ``3``), so state dicts are the plain
+    ``nn.Sequential``'s.
+    """
+
+    def __init__(
+        self, in_ch: int, out_ch: int, pool: tuple[int, int, int] | None, recompute: bool = False, lean: bool = True
+    ) -> None:
+        layers: list[nn.Module] = [
+            nn.Conv3d(in_ch, out_ch, 3, padding=1, bias=False),
+            nn.BatchNorm3d(out_ch),
+            nn.ReLU(inplace=True),
+        ]
+        if pool is not None:
+            layers.append(nn.MaxPool3d(pool, stride=pool))
+        super().__init__(*layers)
+        self.pool, self.recompute, self.lean = pool, recompute, lean
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        lean = (
+            self.lean
+            and self.training
+            and torch.is_grad_enabled()
+            and type(self[1]) is nn.BatchNorm3d
+            and not torch.is_autocast_enabled(x.device.type)
+        )
+        if not lean:
+            return super().forward(x)
+        return conv_bn_relu_pool(x, self[0], self[1], self.pool, recompute=self.recompute)
 
 
 class StagedVideoBackbone(TappedBackbone):
@@ -53,17 +83,20 @@ class C3DSmall(StagedVideoBackbone):
 
     ``width`` scales the channels (64, 128, 256, 256, 256). Taps ``conv1`` … ``conv5`` (feature
     maps ``B×C×T×H×W``) and ``pool`` (``B×C``), which feeds the motion and speed heads.
+    ``lean_blocks``: train each block through :class:`ConvBlock`'s memory-lean function (same
+    gradients; ``False`` runs the plain modules, e.g. to compare memory).
     """
 
     tap_names = ("conv1", "conv2", "conv3", "conv4", "conv5", "pool")
 
-    def __init__(self, in_channels: int = 3, width: float = 1.0) -> None:
+    def __init__(self, in_channels: int = 3, width: float = 1.0, lean_blocks: bool = True) -> None:
         super().__init__()
         widths = [max(8, round(c * width)) for c in (64, 128, 256, 256, 256)]
         pools = [(1, 2, 2), (2, 2, 2), (2, 2, 2), (2, 2, 2), None]
         channels = [in_channels, *widths]
         for index, pool in enumerate(pools):
-            self.add_module(f"conv{index + 1}", _block(channels[index], channels[index + 1], pool))
+            block = ConvBlock(channels[index], channels[index + 1], pool, recompute=index == 0, lean=lean_blocks)
+            self.add_module(f"conv{index + 1}", block)
         self.feature_dim = widths[-1]
 
 
@@ -90,9 +123,9 @@ class TorchvisionVideoResNet(StagedVideoBackbone):
 
 
 @register_backbone("c3d_small", run_inputs=("in_channels",))
-def c3d_small(in_channels: int = 3, width: float = 1.0) -> C3DSmall:
-    """C3D-small, the default 3D-CNN of chapter 5 (tables 5.1, 5.3)."""
-    return C3DSmall(in_channels=in_channels, width=width)
+def c3d_small(in_channels: int = 3, width: float = 1.0, lean_blocks: bool = True) -> C3DSmall:
+    """C3D-small, the default 3D-CNN of chapter 5 (tables 5.1, 5.3); ``lean_blocks`` as in :class:`C3DSmall`."""
+    return C3DSmall(in_channels=in_channels, width=width, lean_blocks=lean_blocks)
 
 
 @register_backbone("r3d_18")
