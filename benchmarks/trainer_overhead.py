@@ -223,4 +223,12 @@ def to_markdown(result: dict) -> str:
             f"| {name} | {row['device']} | {row['batch_size']} | {data} | {row['steps']} | "
             f"{row['rss_before_training_mb']:.0f} | {row['peak_rss_mb']:.0f} | {cuda} | {step} |"
         )
+    if any(row.get("variant") for row in result["peak_memory"]):
+        lines += [
+            "",
+            "A row marked (C3D blocks as plain modules) is the config above it with `backbone.lean_blocks=false`, "
+            "measured in the same run: the difference is what C3D-small's memory-lean blocks save in peak RSS and "
+            "what they cost per step (s/step: wall time of the steps over their number, data loading included). "
+            "Target for ch5_temporal.yaml: peak RSS ≤ 4 GB without a slower step.",
+        ]
     return "\n".join(lines)
