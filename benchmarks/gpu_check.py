@@ -12,6 +12,9 @@ Stages, each timed and each allowed to fail on its own (the error is recorded, t
   * ``sync_batchnorm``: SyncBatchNorm's CUDA kernels in a one-process NCCL group give the same
     outputs and gradients as BatchNorm (one GPU cannot hold a two-rank NCCL group);
   * ``video``: procedural H.264 videos, then C3D-small pretext steps (AMP) with loader workers;
+  * ``lean_video_blocks``: C3D-small's memory-lean blocks on the device in fp32 against the same
+    weights as plain modules (28 clips of 16×112×112, chapter 5's batch): largest gradient
+    difference, ms per step and peak memory of each;
   * ``gan``: standard vs DFGAN vs alternative-batch step times at widths 0.5 and 1.0 (needs
     Fashion-MNIST: Debian's package, or a copy under ``data/fashion-mnist`` that the shell
     wrapper links into place);
@@ -180,6 +183,41 @@ def stage_video(device: torch.device, tiny: bool) -> dict:
     }
 
 
+def stage_lean_video_blocks(device: torch.device, tiny: bool) -> dict:
+    """C3D-small's memory-lean blocks against its plain modules: same gradients, time and peak memory."""
+    from transformrec.backbones.video import c3d_small
+
+    clips, frames, size, repeats = (2, 8, 32, 1) if tiny else (28, 16, 112, 3)
+    generator = torch.Generator().manual_seed(0)
+    batch = torch.rand(clips, 3, frames, size, size, generator=generator).to(device)
+    lean = c3d_small(width=0.125 if tiny else 1.0).to(device).train()
+    plain = c3d_small(width=0.125 if tiny else 1.0, lean_blocks=False).to(device).train()
+    plain.load_state_dict(lean.state_dict())
+    outcome: dict[str, object] = {"clips": clips, "frames": frames, "size": size}
+    grads = {}
+    for name, net in (("lean", lean), ("plain", plain)):
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats(device)
+        times = []
+        for _ in range(repeats):
+            net.zero_grad(set_to_none=True)
+            _sync(device)
+            started = time.perf_counter()
+            net(batch).square().mean().backward()
+            _sync(device)
+            times.append(time.perf_counter() - started)
+        grads[name] = [p.grad.detach().clone() for p in net.parameters()]
+        outcome[f"{name}_ms_per_step"] = 1e3 * min(times)
+        if device.type == "cuda":
+            outcome[f"{name}_peak_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+    outcome["max_relative_gradient_difference"] = max(
+        float((a - b).abs().max() / b.abs().max().clamp(min=1e-12))
+        for a, b in zip(grads["lean"], grads["plain"], strict=True)
+    )
+    return outcome
+
+
 def stage_gan(device: torch.device, tiny: bool) -> dict:
     """Seconds per generator step of the standard GAN, DFGAN and the alternative mini-batch (table 7.1)."""
     from transformrec.config.gan_build import build_gan_trainer, load_gan_config
@@ -284,6 +322,7 @@ STAGES: dict[str, Callable[[torch.device, bool], dict]] = {
     "demo": stage_demo,
     "sync_batchnorm": stage_sync_batchnorm,
     "video": stage_video,
+    "lean_video_blocks": stage_lean_video_blocks,
     "gan": stage_gan,
     "learned_transforms": stage_learned_transforms,
     "bilevel_grads": stage_bilevel_grads,

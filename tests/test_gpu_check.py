@@ -13,7 +13,15 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_gpu_check_dry_run_on_cpu_records_every_stage_it_ran(tmp_path):
     out = tmp_path / "gpu_check.json"
-    stages = ["pretext_step", "sync_batchnorm", "video", "gan", "learned_transforms", "bilevel_grads"]
+    stages = [
+        "pretext_step",
+        "sync_batchnorm",
+        "video",
+        "lean_video_blocks",
+        "gan",
+        "learned_transforms",
+        "bilevel_grads",
+    ]
     command = [sys.executable, "-m", "benchmarks.gpu_check", "--device", "cpu", "--tiny", "--out", str(out)]
     for stage in stages:
         command += ["--only", stage]
@@ -25,6 +33,8 @@ def test_gpu_check_dry_run_on_cpu_records_every_stage_it_ran(tmp_path):
     assert record["stages"]["pretext_step"]["32px_width0.5"]["amp_channels_last"]["channels_last_active"]
     video = record["stages"]["video"]
     assert video["steps"] >= 1 and video["clips_per_second"] > 0
+    lean = record["stages"]["lean_video_blocks"]
+    assert lean["max_relative_gradient_difference"] < 1e-4 and lean["lean_ms_per_step"] > 0
     gan = record["stages"]["gan"]
     assert "skipped" in gan or gan["width0.125"]["ratio_dfgan_vs_standard"] > 0
     learned = record["stages"]["learned_transforms"]
