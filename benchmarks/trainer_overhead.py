@@ -136,9 +136,10 @@ except (FileNotFoundError, OSError):
     substituted = True
 trainer = build_trainer(config, progress=False)
 trainer.tensorboard = False
-for learned in trainer.transform_set.learned_transforms:  # a few steps: pre-training phases too (ch. 3's L_auto)
-    if hasattr(learned, "pretrain_steps"):
-        learned.pretrain_steps = min(learned.pretrain_steps, int(sys.argv[2]))
+for learned in trainer.transform_set.learned_transforms:  # a few steps: pre-training phases too (ch. 3's L_auto,
+    for phase in ("pretrain_steps", "warmup_steps"):  # ch. 4's warm-up of F and D)
+        if hasattr(learned, phase):
+            setattr(learned, phase, min(getattr(learned, phase), int(sys.argv[2])))
 before = status("VmRSS")
 Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM: the peak of training alone
 started = time.perf_counter()
