@@ -168,12 +168,12 @@ def measure_peak_memory(suite: str = "quick", workdir: Path | None = None) -> li
     with tempfile.TemporaryDirectory() as scratch:
         for config in configs:
             try:
-                load_config(config)
+                loaded = load_config(config)
             except ConfigError:  # not a pretext experiment (the GAN config of ch. 7 has its own trainer)
                 rows.append({"config": config.name, "skipped": "not a pretext-training config"})
                 continue
             env = dict(os.environ, PYTHONPATH=str(REPO))
-            for variant, overrides in _variants(config):
+            for variant, overrides in _variants(loaded.backbone.name):
                 out = f"{scratch}/{config.stem}{len(rows)}"
                 command = [sys.executable, "-c", PEAK_MEMORY_CHILD, str(config), str(steps), out, *overrides]
                 done = subprocess.run(command, env=env, capture_output=True, text=True, check=True, cwd=REPO)
@@ -182,11 +182,11 @@ def measure_peak_memory(suite: str = "quick", workdir: Path | None = None) -> li
     return rows
 
 
-def _variants(config: Path) -> list[tuple[str, list[str]]]:
+def _variants(backbone: str) -> list[tuple[str, list[str]]]:
     """The config as shipped, and for C3D-small also with its blocks run as plain modules: the
     memory-lean blocks' saving and their cost, measured side by side in one run."""
     variants = [("", [])]
-    if load_config(config).backbone.name == "c3d_small":
+    if backbone == "c3d_small":
         variants.append(("C3D blocks as plain modules", ["backbone.lean_blocks=false"]))
     return variants
 

@@ -10,19 +10,24 @@ less if the block is one autograd function:
   passed the ReLU exactly when the pooled value is positive), which the next convolution keeps
   anyway;
 - the pool's choice is kept as the maximum's position inside its window (one byte, not eight);
+- BatchNorm's two batch sums for the backward pass are read from the pooled output too (where a
+  window's maximum passed the ReLU, out = xhat·gamma + beta), so no pass at full resolution is
+  needed before the gradient is formed;
 - BatchNorm's input is either kept (``recompute=False``) or recomputed from the block's input in
-  the backward pass (``recompute=True``: worth it where the convolution is cheap and its output
-  large, as in a first block with three input channels), and its backward runs in place.
+  the backward pass (``recompute=True``, with BatchNorm then applied in place in the forward pass:
+  for a block whose output is the largest);
+- the backward pass runs a few clips at a time (``_CHUNK_BYTES``), so its full-resolution
+  temporaries exist for those clips only.
 
-Forward values and running statistics are those of :func:`torch.nn.functional.batch_norm` (the
-same kernel); gradients agree with the four modules' to float rounding (ties inside a pooling window
-go to the first maximum, as in ``max_pool3d``).
+Forward values and running statistics are those of torch's BatchNorm (its own kernel when the
+input is kept, the same formula in place when it is recomputed); gradients agree with the four
+modules' to float rounding (ties inside a pooling window go to the first maximum, as in
+``max_pool3d``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F  # noqa: N812 (torch convention)
@@ -96,8 +101,7 @@ class _ConvBatchNormReluPool(torch.autograd.Function):
         out.clamp_(min=0)
         local = None
         if pool is not None:
-            out = _pool_keeping_positions(out, pool)
-            local, out = out
+            local, out = _pool_keeping_positions(out, pool)
         ctx.padding, ctx.pool, ctx.plane = padding, pool, tuple(x.shape[2:])
         ctx.save_for_backward(x, weight, gamma, beta, kept, mean, invstd, local, out)
         return out
@@ -107,22 +111,28 @@ class _ConvBatchNormReluPool(torch.autograd.Function):
         x, weight, gamma, beta, kept, mean, invstd, local, out = ctx.saved_tensors
         grad_pooled = grad_out * (out > 0)  # the ReLU's mask, read at each window's maximum
         count = out.shape[0] * math.prod(ctx.plane)  # values per channel in the batch statistics
-        sums = _Sums(grad_beta=grad_pooled.sum(dim=(0, 2, 3, 4)))
         chunks = _row_chunks(out.shape[0], out.shape[1] * math.prod(ctx.plane) * out.element_size())
+        windows = None
+        if ctx.pool is not None:  # each window's first flat index and the offsets inside a window
+            windows = (
+                _window_starts(ctx.plane, tuple(out.shape[2:]), ctx.pool, out.device),
+                _window_offsets(ctx.plane, ctx.pool, out.device),
+            )
+        grad_beta = grad_pooled.sum(dim=(0, 2, 3, 4))
         if bool((gamma.abs() > _SMALLEST_GAMMA).all()):
             # Where a window's maximum passed the ReLU, out = xhat·gamma + beta, so the sum over the
             # batch of grad·xhat is read from the pooled output alone: no pass over full resolution.
-            sums.grad_gamma = (grad_pooled * (out - beta[_CHANNEL])).sum(dim=(0, 2, 3, 4)) / gamma
+            grad_gamma = (grad_pooled * (out - beta[_CHANNEL])).sum(dim=(0, 2, 3, 4)) / gamma
         else:  # gamma ~ 0 in some channel: sum grad·xhat over the batch first, chunk by chunk
-            sums.grad_gamma = torch.zeros_like(gamma)
+            grad_gamma = torch.zeros_like(gamma)
             for rows in chunks:
-                dy = _unpool(grad_pooled[rows], local, rows, ctx)
-                sums.grad_gamma += (dy * _normalised(ctx, x, weight, kept, mean, invstd, rows)).sum(dim=(0, 2, 3, 4))
-        scale, shift, slope = gamma * invstd, sums.grad_beta / count, sums.grad_gamma / count
+                dy = _unpool(grad_pooled[rows], local, rows, ctx.plane, windows)
+                grad_gamma += (dy * _normalised(ctx, x, weight, kept, mean, invstd, rows)).sum(dim=(0, 2, 3, 4))
+        scale, shift, slope = gamma * invstd, grad_beta / count, grad_gamma / count
         grad_x = torch.empty_like(x) if ctx.needs_input_grad[0] else None
         grad_weight = torch.zeros_like(weight)
         for rows in chunks:  # BatchNorm's and the convolution's backward, a few clips at a time
-            dy = _unpool(grad_pooled[rows], local, rows, ctx)
+            dy = _unpool(grad_pooled[rows], local, rows, ctx.plane, windows)
             xhat = _normalised(ctx, x, weight, kept, mean, invstd, rows)
             # dL/dx of BatchNorm: gamma·invstd·(g − mean(g) − xhat·mean(g·xhat)), written into g
             dy.sub_(shift[_CHANNEL]).addcmul_(xhat, slope[_CHANNEL], value=-1).mul_(scale[_CHANNEL])
@@ -143,16 +153,7 @@ class _ConvBatchNormReluPool(torch.autograd.Function):
             grad_weight += chunk_grad_weight
             if grad_x is not None:
                 grad_x[rows] = chunk_grad_x
-        return grad_x, grad_weight, sums.grad_gamma, sums.grad_beta, None, None, None, None, None, None, None
-
-
-@dataclass
-class _Sums:
-    """Per-channel sums over the batch that BatchNorm's backward needs: of the gradient (= dL/dbeta)
-    and of the gradient times the normalised input (= dL/dgamma)."""
-
-    grad_beta: torch.Tensor
-    grad_gamma: torch.Tensor | None = None
+        return grad_x, grad_weight, grad_gamma, grad_beta, None, None, None, None, None, None, None
 
 
 def _row_chunks(batch: int, bytes_per_row: int) -> list[slice]:
@@ -161,14 +162,15 @@ def _row_chunks(batch: int, bytes_per_row: int) -> list[slice]:
     return [slice(start, min(start + rows, batch)) for start in range(0, batch, rows)]
 
 
-def _unpool(grad_pooled: torch.Tensor, local, rows: slice, ctx) -> torch.Tensor:
-    """The gradient at full resolution: each window's gradient at its maximum, zero elsewhere."""
-    if ctx.pool is None:
+def _unpool(grad_pooled: torch.Tensor, local, rows: slice, plane, windows) -> torch.Tensor:
+    """The gradient at full resolution: each window's gradient at its maximum, zero elsewhere
+    (``windows``: the window starts and offsets, None without pooling)."""
+    if windows is None:
         return grad_pooled.clone()
+    starts, offsets = windows
     batch, channels = grad_pooled.shape[:2]
-    starts = _window_starts(ctx.plane, tuple(grad_pooled.shape[2:]), ctx.pool, grad_pooled.device)
-    indices = starts + _window_offsets(ctx.plane, ctx.pool, grad_pooled.device)[local[rows].long()]
-    full = torch.zeros(batch, channels, *ctx.plane, dtype=grad_pooled.dtype, device=grad_pooled.device)
+    indices = starts + offsets[local[rows].long()]
+    full = torch.zeros(batch, channels, *plane, dtype=grad_pooled.dtype, device=grad_pooled.device)
     full.view(batch, channels, -1).scatter_(
         2, indices.view(batch, channels, -1), grad_pooled.reshape(batch, channels, -1)
     )
