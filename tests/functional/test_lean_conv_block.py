@@ -21,12 +21,14 @@ def _modules(in_ch: int, out_ch: int, momentum: float | None = 0.1):
 @pytest.mark.parametrize("pool", [(1, 2, 2), (2, 2, 2), None])
 @pytest.mark.parametrize("recompute", [False, True])
 @pytest.mark.parametrize("shape", [(4, 8, 8), (5, 7, 9)])  # the second leaves rows outside every window
-@pytest.mark.parametrize("chunk_bytes", [1 << 25, 1])  # the whole batch at once, or clip by clip
+@pytest.mark.parametrize("clips_per_chunk", [3, 1, 2])  # in both passes: the whole batch, one clip, 2 + 1 clips
 @pytest.mark.parametrize("zero_gamma", [False, True])  # a channel with gamma = 0: sums read another way
 def test_values_running_statistics_and_gradients_match_the_modules(
-    pool, recompute, shape, chunk_bytes, zero_gamma, monkeypatch
+    pool, recompute, shape, clips_per_chunk, zero_gamma, monkeypatch
 ):
+    chunk_bytes = clips_per_chunk * 5 * shape[0] * shape[1] * shape[2] * 8  # 5 float64 channels per clip
     monkeypatch.setattr(lean_conv_block, "_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(lean_conv_block, "_FORWARD_CHUNK_BYTES", chunk_bytes)
     conv, norm = _modules(3, 5)
     reference_conv, reference_norm = _modules(3, 5)
     if zero_gamma:
@@ -91,3 +93,9 @@ def test_convolutions_it_does_not_cover_are_refused():
     norm = nn.BatchNorm3d(4)
     with pytest.raises(ValueError, match="stride-1, bias-free"):
         conv_bn_relu_pool(torch.rand(1, 2, 2, 4, 4), nn.Conv3d(2, 4, 3, padding=1), norm, None)
+
+
+def test_padding_named_by_a_string_is_refused():
+    conv = nn.Conv3d(2, 4, 3, padding="same", bias=False)
+    with pytest.raises(ValueError, match="padding in pixels"):
+        conv_bn_relu_pool(torch.rand(1, 2, 2, 4, 4), conv, nn.BatchNorm3d(4), None)

@@ -17,7 +17,9 @@ less if the block is one autograd function:
   the backward pass (``recompute=True``, with BatchNorm then applied in place in the forward pass:
   for a block whose output is the largest);
 - the backward pass runs a few clips at a time (``_CHUNK_BYTES``), so its full-resolution
-  temporaries exist for those clips only.
+  temporaries exist for those clips only;
+- a large convolution output is computed in chunks (``_FORWARD_CHUNK_BYTES``), so oneDNN's copy of
+  it in its own layout exists for one chunk only.
 
 Forward values and running statistics are those of torch's BatchNorm (its own kernel when the
 input is kept, the same formula in place when it is recomputed); gradients agree with the four
@@ -36,6 +38,9 @@ _CHANNEL = (slice(None), None, None, None)  # a per-channel vector broadcast ove
 _CHUNK_BYTES = 1 << 25
 """Size of the full-resolution tensors the backward pass makes at once (32 MiB: one 64-channel clip
 of 16×112×112 frames is 51 MiB, so C3D-small's first block goes clip by clip)."""
+_FORWARD_CHUNK_BYTES = 1 << 28
+"""Largest convolution output the forward pass computes in one call (256 MiB: five 64-channel clips
+of 16×112×112 frames); see :func:`_chunked_conv3d`."""
 _SMALLEST_GAMMA = 1e-6
 
 
@@ -72,6 +77,27 @@ def _pool_keeping_positions(out: torch.Tensor, pool: tuple[int, int, int]) -> tu
     return local, pooled
 
 
+def _chunked_conv3d(x: torch.Tensor, weight: torch.Tensor, padding: tuple[int, int, int]) -> torch.Tensor:
+    """``conv3d(x, weight)`` (stride 1), written a few clips at a time into one output tensor when
+    that output is large.
+
+    Why: on the CPU, oneDNN computes a whole-batch convolution in its own blocked layout and then
+    reorders it into torch's, so the first block briefly held its 1.4 GB output twice: ch5_temporal's
+    step peaked inside that convolution (3.9 GB; measured with an RSS sampler per block). In chunks of
+    ``_FORWARD_CHUNK_BYTES`` the second copy is one chunk. Chunks much smaller than that made the
+    convolution slower (clip by clip, 5.0 → 7.5 s for C3D-small's first block on one thread), so
+    smaller outputs are computed whole.
+    """
+    plane = [size + 2 * pad - k + 1 for size, pad, k in zip(x.shape[2:], padding, weight.shape[2:], strict=True)]
+    bytes_per_row = weight.shape[0] * math.prod(plane) * x.element_size()
+    if x.shape[0] * bytes_per_row <= _FORWARD_CHUNK_BYTES:
+        return F.conv3d(x, weight, None, 1, padding)
+    out = x.new_empty(x.shape[0], weight.shape[0], *plane)
+    for rows in _row_chunks(x.shape[0], bytes_per_row, _FORWARD_CHUNK_BYTES):
+        out[rows] = F.conv3d(x[rows], weight, None, 1, padding)
+    return out
+
+
 def _batch_norm_in_place(conv, gamma, beta, running_mean, running_var, momentum: float, eps: float):
     """Training-mode BatchNorm written into ``conv``; running statistics updated as torch's BatchNorm
     updates them (the unbiased variance); returns (output, batch mean, 1/std)."""
@@ -88,7 +114,7 @@ def _batch_norm_in_place(conv, gamma, beta, running_mean, running_var, momentum:
 class _ConvBatchNormReluPool(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, gamma, beta, running_mean, running_var, momentum, eps, padding, pool, recompute):
-        conv = F.conv3d(x, weight, None, 1, padding)
+        conv = _chunked_conv3d(x, weight, padding)
         if recompute:  # normalised in place: its input is recomputed in the backward pass
             out, mean, invstd = _batch_norm_in_place(conv, gamma, beta, running_mean, running_var, momentum, eps)
             kept = None
@@ -156,9 +182,10 @@ class _ConvBatchNormReluPool(torch.autograd.Function):
         return grad_x, grad_weight, grad_gamma, grad_beta, None, None, None, None, None, None, None
 
 
-def _row_chunks(batch: int, bytes_per_row: int) -> list[slice]:
-    """Slices of the batch whose full-resolution tensors hold about ``_CHUNK_BYTES`` (at least one clip)."""
-    rows = max(1, _CHUNK_BYTES // max(bytes_per_row, 1))
+def _row_chunks(batch: int, bytes_per_row: int, chunk_bytes: int | None = None) -> list[slice]:
+    """Slices of the batch whose full-resolution tensors hold about ``chunk_bytes`` (default
+    ``_CHUNK_BYTES``; at least one clip)."""
+    rows = max(1, (chunk_bytes or _CHUNK_BYTES) // max(bytes_per_row, 1))
     return [slice(start, min(start + rows, batch)) for start in range(0, batch, rows)]
 
 
@@ -194,12 +221,14 @@ def conv_bn_relu_pool(
     """``max_pool3d(relu(norm(conv(x))), pool)`` in training mode (batch statistics, running
     statistics updated as ``norm`` would), keeping little for the backward pass (module docstring).
 
-    ``conv``: stride 1, no bias, no groups or dilation; ``norm``: affine; ``pool``: kernel = stride,
+    ``conv``: stride 1, no bias, no groups or dilation, padding in pixels; ``norm``: affine; ``pool``: kernel = stride,
     or None for no pooling. ``recompute``: recompute the convolution in the backward pass instead
     of keeping its output.
     """
     if conv.bias is not None or conv.stride != (1, 1, 1) or conv.groups != 1 or conv.dilation != (1, 1, 1):
         raise ValueError("conv_bn_relu_pool needs a stride-1, bias-free, ungrouped, undilated convolution")
+    if isinstance(conv.padding, str):
+        raise ValueError(f"conv_bn_relu_pool needs the convolution's padding in pixels, got '{conv.padding}'")
     if not norm.affine:
         raise ValueError("conv_bn_relu_pool needs an affine BatchNorm")
     momentum = 0.0 if norm.momentum is None else norm.momentum
