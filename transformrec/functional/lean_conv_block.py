@@ -221,9 +221,9 @@ def conv_bn_relu_pool(
     """``max_pool3d(relu(norm(conv(x))), pool)`` in training mode (batch statistics, running
     statistics updated as ``norm`` would), keeping little for the backward pass (module docstring).
 
-    ``conv``: stride 1, no bias, no groups or dilation, padding in pixels; ``norm``: affine; ``pool``: kernel = stride,
-    or None for no pooling. ``recompute``: recompute the convolution in the backward pass instead
-    of keeping its output.
+    ``conv``: stride 1, no bias, no groups or dilation, padding in pixels; ``norm``: affine;
+    ``pool``: kernel = stride, or None for no pooling. ``recompute``: recompute the convolution in
+    the backward pass instead of keeping its output.
     """
     if conv.bias is not None or conv.stride != (1, 1, 1) or conv.groups != 1 or conv.dilation != (1, 1, 1):
         raise ValueError("conv_bn_relu_pool needs a stride-1, bias-free, ungrouped, undilated convolution")
