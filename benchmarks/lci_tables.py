@@ -173,6 +173,7 @@ SEEDED_FOLLOW_UP = ("Rot + LCI", "Rot + Warp", WARM_ROW, WIDE_ROW, LCI_SHIPPED_A
 ALL_SEEDED = SEEDED + SEEDED_FOLLOW_UP  # every row that runs all seeds; the others run seed 0
 PICTURES = {  # seed 0 of these rows on upright_objects (full suite) is drawn with its trained inpainter
     "Rot + Warp + LCI": RESULTS / "lci_examples.png",
+    LCI_SHIPPED_ALONE_ROW: RESULTS / "lci_examples_shipped_f.png",
 }
 TABLE_4_1 = {  # identity vs LCI only; the thesis's 32/40/56 px patches of 64 as fractions
     "(a) patch 0.5": ["identity", lci(patch_size=0.5)],
