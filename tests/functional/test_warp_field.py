@@ -1,5 +1,6 @@
 """Dense flow and image warping: exactness at control points, identity, differentiability."""
 
+import pytest
 import torch
 
 from transformrec.functional.warp import control_grid, dense_flow, pixel_centers, sample_offsets, warp_images
@@ -56,12 +57,15 @@ def test_grids_cover_the_image():
     torch.testing.assert_close(centres[:4, 0], torch.tensor([-0.75, -0.25, 0.25, 0.75]))
 
 
-def test_the_batched_float32_warp_matches_a_per_image_float64_warp_to_1e_5():
-    """One GEMM for the whole batch (the fast path) against the spline evaluated image by image in float64."""
+@pytest.mark.parametrize("layout", ["as drawn", "contiguous"])
+def test_the_batched_float32_warp_matches_a_per_image_float64_warp_to_1e_5(layout):
+    """One GEMM for the whole batch (the fast path) against the spline evaluated image by image in float64;
+    offsets as :func:`sample_offsets` returns them (a transposed view) and as a caller may build them."""
     from transformrec.functional.polyharmonic import interpolation_operator
 
     images = torch.rand(8, 3, 64, 48)
     offsets = sample_offsets(8, 4, 0.2, torch.Generator().manual_seed(3))
+    offsets = offsets.contiguous() if layout == "contiguous" else offsets
     operator = interpolation_operator(pixel_centers(64, 48, dtype=torch.float64), control_grid(4, dtype=torch.float64))
     grids = torch.stack([pixel_centers(64, 48, dtype=torch.float64) + operator @ o.double() for o in offsets])
     reference = torch.nn.functional.grid_sample(
