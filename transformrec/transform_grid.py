@@ -14,6 +14,7 @@ Learned transforms are shown as trained when a checkpoint is given.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,31 @@ def _label_name(dataset, label: int) -> str:
     if label < 0:
         return "unlabelled"
     return names[label] if names and label < len(names) else f"label {label}"
+
+
+TITLE_FONTSIZE = 11
+
+
+def place_title(fig, text: str, fontsize: int = TITLE_FONTSIZE) -> list[str]:
+    """Set ``text`` as the figure's title, wrapped to the figure's width, and lay the axes out below it.
+
+    Why: a figure of two columns (identity and one transform) is about 4 inches wide, narrower than
+    a run's name; one unwrapped line was cut off at both edges. Returns the title's lines.
+    """
+    renderer = fig.canvas.get_renderer()
+    width = fig.get_figwidth() * fig.dpi * 0.96
+    lines = [text]
+    for chars in range(len(text), 9, -1):  # the longest wrap whose widest line fits
+        lines = textwrap.wrap(text, chars)
+        probe = fig.text(0, 0, "\n".join(lines), fontsize=fontsize)
+        fits = probe.get_window_extent(renderer).width <= width
+        probe.remove()
+        if fits:
+            break
+    fig.suptitle("\n".join(lines), fontsize=fontsize)
+    title_inches = len(lines) * fontsize * 1.3 / 72 + 0.1
+    fig.tight_layout(rect=(0, 0, 1, 1 - title_inches / fig.get_figheight()))
+    return lines
 
 
 def _figure(rows: int, columns: int, aspect: float = 1.0, title_lines: int = 1):
@@ -158,8 +184,7 @@ def render_transform_grid(
         else:
             fig, columns, rows = _image_figure(dataset, transform_set, picks, generator)
     heads = ", ".join(f"{head}: {len(names)} classes" for head, names in transform_set.heads.items())
-    fig.suptitle(title or f"{config.data.name}: what the classifier sees under each class ({heads})", fontsize=11)
-    fig.tight_layout()
+    place_title(fig, title or f"{config.data.name}: what the classifier sees under each class ({heads})")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)

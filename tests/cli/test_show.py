@@ -64,3 +64,21 @@ def _heads(config):
     from transformrec.config.build import build_data, build_transform_set
 
     return [names for names in build_transform_set(config, build_data(config.data)).heads.values()][:1]
+
+
+def test_a_long_title_is_wrapped_inside_a_narrow_figure_and_above_its_axes():
+    """Two columns (identity and one transform) make a 4-inch figure: a run's name must wrap, not be cut."""
+    import matplotlib.pyplot as plt
+
+    from transformrec.transform_grid import place_title
+
+    fig, axes = plt.subplots(3, 2, figsize=(4.0, 6.0))
+    name = "upright_objects, LCI, width 64 and F warmed up (the shipped config's F), seed 0: trained inpainter"
+    lines = place_title(fig, name)
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle.get_window_extent(renderer)
+    page = fig.bbox
+    assert len(lines) > 1 and " ".join(lines) == name
+    assert page.x0 <= title.x0 and title.x1 <= page.x1 and title.y1 <= page.y1
+    assert max(ax.get_window_extent(renderer).y1 for ax in axes.flat) <= title.y0
+    plt.close(fig)
