@@ -722,8 +722,8 @@ def to_markdown(result: dict) -> str:
                 if len(tables["4.2"].get(row, [])) > 1:
                     lines += [
                         "",
-                        f"{row}: seeds 1 and 2 were run after seed 0 had been read (it was single-seed until "
-                        "then), so its pairs stay among those read after the runs, not claims.",
+                        f"{row}: its seeds after seed 0 were run after seed 0 had been read (it was single-seed "
+                        "until then), so its pairs stay among those read after the runs, not claims.",
                     ]
         if tables["4.1"]:
             lines += [
